@@ -3,13 +3,14 @@
 # `make run` and `make test` are all the set-up a fresh Debian 12 machine
 # needs: missing Debian packages are installed first (apt-get, as root).
 #
-# Layout of build/:
+# Layout of $(B)/:
 #   build/mlpd                  the daemon
 #   build/libmlpcore.a          core/ (backprop library)
 #   build/libmlpserver.a        server/ without main.c
 #   build/tests/*               unit test binaries (check)
 #   build/asan/...              the same, under AddressSanitizer + UBSan
 
+B       ?= build
 CC      ?= cc
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 BLASDIR := /usr/lib/$(MULTIARCH)/openblas-serial
@@ -39,13 +40,13 @@ SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TESTUTIL_SRC := $(wildcard tests/unit/util_*.c)
 
-# build/<variant>/ object trees: release in build/obj, sanitized in build/asan/obj
+# $(B)/<variant>/ object trees: release in $(B)/obj, sanitized in $(B)/asan/obj
 define objs
 $(patsubst %.c,$(1)/%.o,$(2))
 endef
 
-REL := build/obj
-SAN := build/asan/obj
+REL := $(B)/obj
+SAN := $(B)/asan/obj
 
 CORE_OBJ      := $(call objs,$(REL),$(CORE_SRC))
 SERVER_OBJ    := $(call objs,$(REL),$(SERVER_SRC))
@@ -54,18 +55,18 @@ CORE_SOBJ     := $(call objs,$(SAN),$(CORE_SRC))
 SERVER_SOBJ   := $(call objs,$(SAN),$(SERVER_SRC))
 TESTUTIL_SOBJ := $(call objs,$(SAN),$(TESTUTIL_SRC))
 
-UNIT_BIN  := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRC))
-UNIT_SBIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+UNIT_SBIN := $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps bench-deps run test unit unit-asan e2e bench clean
 .DEFAULT_GOAL := all
 
-all: deps build/mlpd
+all: deps $(B)/mlpd
 
 # Install what is missing, once (the stamp remembers the package list).
-deps: build/.deps
-build/.deps: Makefile
-	@mkdir -p build
+deps: $(B)/.deps
+$(B)/.deps: Makefile
+	@mkdir -p $(B)
 	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -80,44 +81,44 @@ bench-deps: deps
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-$(REL)/%.o: %.c | build/.deps
+$(REL)/%.o: %.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # The core's inner loops are worth -O3 (vectorised dot products).
-$(REL)/core/%.o: core/%.c | build/.deps
+$(REL)/core/%.o: core/%.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O3 -c $< -o $@
 
-$(SAN)/%.o: %.c | build/.deps
+$(SAN)/%.o: %.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
-build/libmlpcore.a: $(CORE_OBJ)
+$(B)/libmlpcore.a: $(CORE_OBJ)
 	ar rcs $@ $^
-build/libmlpserver.a: $(SERVER_OBJ)
+$(B)/libmlpserver.a: $(SERVER_OBJ)
 	ar rcs $@ $^
-build/asan/libmlpcore.a: $(CORE_SOBJ)
+$(B)/asan/libmlpcore.a: $(CORE_SOBJ)
 	@mkdir -p $(dir $@)
 	ar rcs $@ $^
-build/asan/libmlpserver.a: $(SERVER_SOBJ)
+$(B)/asan/libmlpserver.a: $(SERVER_SOBJ)
 	@mkdir -p $(dir $@)
 	ar rcs $@ $^
 
-build/mlpd: $(REL)/server/main.o build/libmlpserver.a build/libmlpcore.a
+$(B)/mlpd: $(REL)/server/main.o $(B)/libmlpserver.a $(B)/libmlpcore.a
 	$(CC) $(CFLAGS) -o $@ $^ $(SRVLIBS) $(CORELIBS)
-build/asan/mlpd: $(SAN)/server/main.o build/asan/libmlpserver.a build/asan/libmlpcore.a
+$(B)/asan/mlpd: $(SAN)/server/main.o $(B)/asan/libmlpserver.a $(B)/asan/libmlpcore.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(SRVLIBS) $(CORELIBS)
 
-build/tests/%: $(REL)/tests/unit/%.o $(TESTUTIL_OBJ) build/libmlpserver.a build/libmlpcore.a
+$(B)/tests/%: $(REL)/tests/unit/%.o $(TESTUTIL_OBJ) $(B)/libmlpserver.a $(B)/libmlpcore.a
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(CHECKLIBS) $(SRVLIBS) $(CORELIBS)
-build/asan/tests/%: $(SAN)/tests/unit/%.o $(TESTUTIL_SOBJ) build/asan/libmlpserver.a build/asan/libmlpcore.a
+$(B)/asan/tests/%: $(SAN)/tests/unit/%.o $(TESTUTIL_SOBJ) $(B)/asan/libmlpserver.a $(B)/asan/libmlpcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(CHECKLIBS) $(SRVLIBS) $(CORELIBS)
 
 run: all
-	./build/mlpd --bind 127.0.0.1 --port 8080 --db ./mlpd.db
+	./$(B)/mlpd --bind 127.0.0.1 --port 8080 --db ./mlpd.db
 
 # Unit tests: each binary is a check suite; CK_FORK=no keeps ASan's leak
 # check in the process that allocated.
@@ -129,15 +130,15 @@ unit-asan: $(UNIT_SBIN)
 	  CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./$$t; done
 
 E2E := $(sort $(wildcard tests/e2e/*.sh))
-e2e: build/mlpd
-	@set -e; for t in $(E2E); do echo "== $$t"; MLPD_BIN=build/mlpd bash $$t; done
+e2e: $(B)/mlpd
+	@set -e; for t in $(E2E); do echo "== $$t"; MLPD_BIN=$(B)/mlpd bash $$t; done
 
 test: deps all unit unit-asan e2e
 	@echo "make test: all suites passed"
 
 BENCH_SRC := $(wildcard bench/*.c)
-BENCH_BIN := $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
-build/bench/%: bench/%.c build/libmlpcore.a | bench-deps
+BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+$(B)/bench/%: bench/%.c $(B)/libmlpcore.a | bench-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O3 -o $@ $^ -ldoublefann $(CORELIBS)
 
@@ -145,6 +146,6 @@ bench: bench-deps $(BENCH_BIN)
 	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; ./$$b; done
 
 clean:
-	rm -rf build
+	rm -rf $(B)
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

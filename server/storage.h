@@ -1,0 +1,161 @@
+/*
+ * storage.h - the only module that talks to SQLite.
+ *
+ * A storage handle is shared by every thread; each call takes a connection
+ * from an internal pool (one connection per thread at a time, created on
+ * demand) and gives it back, so callers never see a connection. Every write
+ * is one transaction (BEGIN IMMEDIATE ... COMMIT) and is durable when the
+ * call returns ST_OK. Only prepared statements with bound parameters.
+ *
+ * Ownership: anything returned through a pointer-to-pointer is heap memory
+ * owned by the caller, released with free() or the *_free function named.
+ * On failure nothing is returned and nothing needs freeing.
+ *
+ * Weights are stored as the core's binary form (mlp_save), samples as
+ * packed little-endian doubles, one row per posted batch.
+ */
+#ifndef MLPD_SERVER_STORAGE_H
+#define MLPD_SERVER_STORAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum st_status {
+    ST_OK = 0,
+    ST_NOT_FOUND,      /* no such model / version / job */
+    ST_CONFLICT,       /* e.g. a job is already running on the model */
+    ST_LIMIT,          /* a stored-size limit would be passed (samples per model) */
+    ST_BUSY,           /* database locked past busy_timeout */
+    ST_FULL,           /* disk full */
+    ST_OUTCOME_UNKNOWN,/* COMMIT failed at flush: the write may or may not be there */
+    ST_NOMEM,
+    ST_CORRUPT,        /* the database or a stored blob is damaged */
+    ST_ERROR           /* any other SQLite error */
+} st_status;
+
+const char *st_status_name(st_status s);
+
+typedef struct storage storage;
+
+/* Open (creating if missing) the database at path, set WAL, busy_timeout,
+ * foreign keys and synchronous=FULL, and apply schema migrations (embedded
+ * copies of schema/NNNN_*.sql) in one transaction against user_version.
+ * On failure writes a sentence into err. */
+st_status storage_open(const char *path, storage **out, char *err, size_t errlen);
+/* Accepts NULL. Closes every pooled connection. */
+void storage_close(storage *s);
+
+/* ---- models ---------------------------------------------------------- */
+
+typedef struct st_model {
+    char id[17];        /* 16 lowercase hex digits (64 random bits) */
+    char *name;
+    char *spec_json;    /* architecture + init as given at creation (canonical JSON text) */
+    int64_t version;    /* current weights version (1 after creation) */
+    int64_t samples;    /* number of stored samples */
+    double last_loss;   /* NaN when never trained */
+    double created_at;  /* unix seconds */
+    double updated_at;
+} st_model;
+
+void st_model_clear(st_model *m); /* frees name and spec_json; accepts zeroed */
+void st_models_free(st_model *ms, size_t n);
+
+/* Create a model with its first weights (version 1, source "init"). */
+st_status storage_model_create(storage *s, const char *id, const char *name,
+                               const char *spec_json, const unsigned char *blob,
+                               size_t blob_len);
+st_status storage_model_get(storage *s, const char *id, st_model *out);
+/* All models, oldest first. */
+st_status storage_model_list(storage *s, st_model **out, size_t *n);
+/* The model with its samples, versions, jobs and history. */
+st_status storage_model_delete(storage *s, const char *id);
+/* Number of models (for /metrics). */
+st_status storage_count(storage *s, int64_t *models, int64_t *samples, int64_t *jobs);
+
+/* ---- weights and versions -------------------------------------------- */
+
+/* Store blob as a new version and make it current. source is one of
+ * "init", "put", "step", "train", "restore"; loss may be NaN (stored NULL). */
+st_status storage_weights_put(storage *s, const char *id, const char *source,
+                              const unsigned char *blob, size_t blob_len,
+                              double loss, int64_t *version_out);
+/* version 0 = current. *version_out gets the version read. */
+st_status storage_weights_get(storage *s, const char *id, int64_t version,
+                              unsigned char **blob, size_t *blob_len,
+                              int64_t *version_out);
+
+typedef struct st_version {
+    int64_t version;
+    char source[16];
+    double created_at;
+    double loss;        /* NaN when unknown */
+} st_version;
+
+st_status storage_versions_list(storage *s, const char *id, st_version **out, size_t *n);
+/* Copy version n as a new current version with source "restore". */
+st_status storage_version_restore(storage *s, const char *id, int64_t version,
+                                  int64_t *version_out);
+
+/* ---- samples --------------------------------------------------------- */
+
+/* Append n samples (x: n x n_in, y: n x n_out, row-major) in one
+ * transaction. max_total > 0 refuses (ST_LIMIT, nothing written) if the
+ * model would hold more. *total gets the new count. */
+st_status storage_samples_add(storage *s, const char *id, size_t n, size_t n_in,
+                              size_t n_out, const double *x, const double *y,
+                              int64_t max_total, int64_t *total);
+/* Rows [offset, offset+limit) in posting order; limit 0 = all. x and y are
+ * malloc'ed (n x n_in, n x n_out); *n may be less than limit at the end. */
+st_status storage_samples_read(storage *s, const char *id, size_t offset, size_t limit,
+                               size_t n_in, size_t n_out, double **x, double **y,
+                               size_t *n);
+st_status storage_samples_clear(storage *s, const char *id);
+
+/* ---- jobs and history ------------------------------------------------ */
+
+typedef struct st_job {
+    char id[17];
+    char model_id[17];
+    char status[12];     /* queued, running, succeeded, failed, cancelled */
+    char *params_json;   /* the train request as accepted */
+    char *error;         /* NULL unless failed */
+    int64_t epoch, epochs;
+    double loss, val_loss; /* NaN when unknown */
+    int64_t version;     /* resulting weights version, 0 if none */
+    double created_at, started_at, finished_at; /* 0 when not yet */
+} st_job;
+
+void st_job_clear(st_job *j);
+void st_jobs_free(st_job *js, size_t n);
+
+/* Insert a job in state "queued"; ST_CONFLICT if the model has a queued or
+ * running job. */
+st_status storage_job_create(storage *s, const st_job *job);
+/* Update status, epoch, loss, val_loss, error, version, times. */
+st_status storage_job_update(storage *s, const st_job *job);
+st_status storage_job_get(storage *s, const char *id, st_job *out);
+st_status storage_jobs_list(storage *s, const char *model_id, st_job **out, size_t *n);
+
+typedef struct st_epoch {
+    int64_t epoch;
+    double loss, val_loss; /* val_loss NaN when none */
+    double time;           /* unix seconds */
+} st_epoch;
+
+/* Append epochs of a job in one transaction. */
+st_status storage_history_append(storage *s, const char *model_id, const char *job_id,
+                                 const st_epoch *epochs, size_t n);
+
+typedef struct st_history_row {
+    char job_id[17];
+    st_epoch e;
+} st_history_row;
+
+st_status storage_history_list(storage *s, const char *model_id,
+                               st_history_row **out, size_t *n);
+
+/* Fill buf with 16 random lowercase hex digits and a NUL (getrandom). */
+int storage_new_id(char buf[17]);
+
+#endif

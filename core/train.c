@@ -1,0 +1,445 @@
+/*
+ * train.c - the training loop: epochs of (shuffled) batches, an optimizer
+ * step per batch, the epoch's loss with end-of-epoch weights, validation,
+ * early stopping, target loss, progress callback and cancel flag.
+ *
+ * Three paths compute the same mathematics:
+ *  - online plain SGD (batch 1, no momentum, no decay): the lecture's rule,
+ *    fused so each weight row is read once per sample (hidden deltas take
+ *    the row before its update, as the lecture says);
+ *  - batch 1 with another optimizer: per-sample gradient, optimizer step;
+ *  - mini-batches: matrix products through CBLAS (batch.c), mean gradient.
+ */
+#include "internal.h"
+#include "batch.h"
+
+#include <string.h>
+
+_Static_assert(sizeof(size_t) == sizeof(double), "order[] shares the double block");
+
+typedef struct trainer {
+    mlp_t *net;
+    const mlp_data *data;
+    const mlp_train_opts *o;
+    size_t n_train, n_val, rows_cap;
+    size_t *order;          /* training row indices, shuffled per epoch */
+    double *acts, *deltas;  /* rows_cap x total_units */
+    double *xb, *yb;        /* gathered batch rows */
+    double *grad, *m, *v;   /* gradient and optimizer state (n_params each) */
+    double *best;           /* best parameters (with patience) */
+    mlp_rng rng;
+    uint64_t adam_t;
+    void *block;
+} trainer;
+
+mlp_train_opts mlp_default_train_opts(void)
+{
+    mlp_train_opts o = {
+        .epochs = 100,
+        .learning_rate = 0.1,
+        .batch_size = 1,
+        .optimizer = MLP_OPT_SGD,
+        .momentum = 0.0,
+        .beta1 = 0.9,
+        .beta2 = 0.999,
+        .epsilon = 1e-8,
+        .weight_decay = 0.0,
+        .shuffle = 1,
+        .seed = 1,
+    };
+    return o;
+}
+
+static mlp_status opt_fail(mlp_spec_error *err, const char *field, const char *msg)
+{
+    if (err) {
+        strncpy(err->field, field, sizeof err->field - 1);
+        err->field[sizeof err->field - 1] = '\0';
+        strncpy(err->message, msg, sizeof err->message - 1);
+        err->message[sizeof err->message - 1] = '\0';
+    }
+    return MLP_ERR_INVALID;
+}
+
+mlp_status mlp_train_opts_check(const mlp_train_opts *o, mlp_spec_error *err)
+{
+    if (o->epochs == 0)
+        return opt_fail(err, "epochs", "must be at least 1");
+    if (!isfinite(o->learning_rate) || o->learning_rate <= 0.0)
+        return opt_fail(err, "learning_rate", "must be a finite number above 0");
+    if (o->batch_size == 0)
+        return opt_fail(err, "batch_size", "must be at least 1");
+    if (mlp_optimizer_name(o->optimizer) == NULL)
+        return opt_fail(err, "optimizer", "unknown optimizer");
+    if (!isfinite(o->momentum) || o->momentum < 0.0 || o->momentum >= 1.0)
+        return opt_fail(err, "momentum", "must be in [0, 1)");
+    if (!isfinite(o->beta1) || o->beta1 < 0.0 || o->beta1 >= 1.0)
+        return opt_fail(err, "beta1", "must be in [0, 1)");
+    if (!isfinite(o->beta2) || o->beta2 < 0.0 || o->beta2 >= 1.0)
+        return opt_fail(err, "beta2", "must be in [0, 1)");
+    if (!isfinite(o->epsilon) || o->epsilon <= 0.0)
+        return opt_fail(err, "epsilon", "must be a finite number above 0");
+    if (!isfinite(o->weight_decay) || o->weight_decay < 0.0)
+        return opt_fail(err, "weight_decay", "must be a finite number, 0 or more");
+    if (!isfinite(o->validation_split) || o->validation_split < 0.0 || o->validation_split >= 1.0)
+        return opt_fail(err, "validation_split", "must be in [0, 1)");
+    if (!isfinite(o->target_loss) || o->target_loss < 0.0)
+        return opt_fail(err, "target_loss", "must be a finite number, 0 or more");
+    return MLP_OK;
+}
+
+static int fused_online(const mlp_train_opts *o)
+{
+    return o->batch_size == 1 && o->optimizer == MLP_OPT_SGD && o->momentum == 0.0 &&
+           o->weight_decay == 0.0;
+}
+
+/* Rows of scratch: a batch, or a chunk of rows for the epoch's evaluation. */
+#define EVAL_ROWS 64
+
+/* Lay out every scratch array in one allocation (sizes overflow-checked). */
+static mlp_status trainer_alloc(trainer *t, const mlp_allocator *alloc)
+{
+    const mlp_t *net = t->net;
+    size_t P = net->n_params, rows = t->rows_cap, ni = net->spec.inputs, no = mlp_outputs(net);
+    size_t n_acts, n_x, n_y, n_state, total, bytes;
+    int need_grad = !fused_online(t->o);
+    int n_moments = t->o->optimizer == MLP_OPT_ADAM ? 2
+                    : (t->o->momentum > 0.0 ? 1 : 0);
+
+    if (!core_mul(rows, net->total_units, &n_acts) || !core_mul(rows, ni, &n_x) ||
+        !core_mul(rows, no, &n_y) || !core_mul(P, (size_t)(need_grad + n_moments + (t->o->patience > 0)), &n_state))
+        return MLP_ERR_LIMIT;
+    total = n_state;
+    if (!core_add(total, n_acts, &total) || !core_add(total, n_acts, &total) ||
+        !core_add(total, n_x, &total) || !core_add(total, n_y, &total) ||
+        !core_add(total, t->n_train, &total) || !core_mul(total, sizeof(double), &bytes))
+        return MLP_ERR_LIMIT;
+    t->block = core_alloc(alloc, bytes);
+    if (t->block == NULL)
+        return MLP_ERR_NOMEM;
+    memset(t->block, 0, bytes);
+    double *p = t->block;
+    t->acts = p, p += n_acts;
+    t->deltas = p, p += n_acts;
+    t->xb = p, p += n_x;
+    t->yb = p, p += n_y;
+    t->grad = need_grad ? p : NULL, p += need_grad ? P : 0;
+    t->m = n_moments >= 1 ? p : NULL, p += n_moments >= 1 ? P : 0;
+    t->v = n_moments >= 2 ? p : NULL, p += n_moments >= 2 ? P : 0;
+    t->best = t->o->patience > 0 ? p : NULL, p += t->o->patience > 0 ? P : 0;
+    t->order = (size_t *)p; /* size_t and double are both 8 bytes here */
+    return MLP_OK;
+}
+
+static void shuffle(trainer *t)
+{
+    for (size_t i = t->n_train; i > 1; i--) {
+        size_t j = (size_t)(mlp_rng_next(&t->rng) % i);
+        size_t tmp = t->order[i - 1];
+        t->order[i - 1] = t->order[j];
+        t->order[j] = tmp;
+    }
+}
+
+/* The lecture's online step, fused: for each layer from the top, the
+ * deltas of the layer below are accumulated from each weight row before
+ * the row itself is updated. Returns 0, or the 1-based layer of a
+ * non-finite output. */
+static size_t online_sample(trainer *t, const double *x, const double *d)
+{
+    mlp_t *net = t->net;
+    size_t L = net->spec.n_layers;
+    double eta = t->o->learning_rate;
+    double *acts = t->acts, *deltas = t->deltas;
+    const mlp_layer_spec *out = &net->spec.layers[L - 1];
+
+    core_forward_keep(net, x, acts);
+    const double *y = acts + net->act_off[L - 1];
+    for (size_t j = 0; j < out->units; j++)
+        if (!isfinite(y[j]))
+            return core_first_nonfinite_layer(net, acts);
+    core_output_delta(net->spec.loss, out->activation, y, d, deltas + net->act_off[L - 1],
+                      out->units);
+    for (size_t l = L; l-- > 0;) {
+        size_t units = net->spec.layers[l].units, fan_in = net->fan_in[l];
+        double *w = net->params + net->w_off[l], *b = net->params + net->b_off[l];
+        const double *in = l == 0 ? x : acts + net->act_off[l - 1];
+        const double *dl = deltas + net->act_off[l];
+        if (l == 0) {
+            for (size_t j = 0; j < units; j++) {
+                double s = eta * dl[j];
+                double *restrict row = w + j * fan_in;
+                for (size_t i = 0; i < fan_in; i++)
+                    row[i] += s * in[i];
+                b[j] += s;
+            }
+            break;
+        }
+        double *restrict below = deltas + net->act_off[l - 1];
+        memset(below, 0, fan_in * sizeof(double));
+        for (size_t j = 0; j < units; j++) {
+            double dj = dl[j], s = eta * dj;
+            double *restrict row = w + j * fan_in;
+            for (size_t i = 0; i < fan_in; i++) {
+                below[i] += row[i] * dj; /* w_ji(n), before its update */
+                row[i] += s * in[i];
+            }
+            b[j] += s;
+        }
+        int act = net->spec.layers[l - 1].activation;
+        for (size_t i = 0; i < fan_in; i++)
+            below[i] *= act_fprime(act, in[i]);
+    }
+    return 0;
+}
+
+/* Gradient of one sample's loss, added into grad (scaled by scale). */
+static size_t sample_gradient(trainer *t, const double *x, const double *d, double scale)
+{
+    mlp_t *net = t->net;
+    size_t L = net->spec.n_layers, no = mlp_outputs(net);
+    core_forward_keep(net, x, t->acts);
+    const double *y = t->acts + net->act_off[L - 1];
+    for (size_t j = 0; j < no; j++)
+        if (!isfinite(y[j]))
+            return core_first_nonfinite_layer(net, t->acts);
+    core_backward_deltas(net, t->acts, d, t->deltas);
+    for (size_t l = 0; l < L; l++) {
+        size_t units = net->spec.layers[l].units, fan_in = net->fan_in[l];
+        const double *in = l == 0 ? x : t->acts + net->act_off[l - 1];
+        const double *dl = t->deltas + net->act_off[l];
+        double *gw = t->grad + net->w_off[l], *gb = t->grad + net->b_off[l];
+        for (size_t j = 0; j < units; j++) {
+            double s = -scale * dl[j]; /* dE/dw = -delta * input */
+            for (size_t i = 0; i < fan_in; i++)
+                gw[j * fan_in + i] += s * in[i];
+            gb[j] += s;
+        }
+    }
+    return 0;
+}
+
+static void add_weight_decay(trainer *t)
+{
+    const mlp_t *net = t->net;
+    double wd = t->o->weight_decay;
+    if (wd == 0.0)
+        return;
+    for (size_t l = 0; l < net->spec.n_layers; l++) {
+        size_t n = net->spec.layers[l].units * net->fan_in[l];
+        const double *w = net->params + net->w_off[l];
+        double *g = t->grad + net->w_off[l];
+        for (size_t i = 0; i < n; i++)
+            g[i] += wd * w[i];
+    }
+}
+
+/* One optimizer step over the flat arrays. */
+static void optimizer_step(trainer *t)
+{
+    const mlp_train_opts *o = t->o;
+    size_t P = t->net->n_params;
+    double *p = t->net->params, *g = t->grad, lr = o->learning_rate, mu = o->momentum;
+
+    add_weight_decay(t);
+    if (o->optimizer == MLP_OPT_ADAM) {
+        t->adam_t++;
+        double c1 = 1.0 - pow(o->beta1, (double)t->adam_t);
+        double c2 = 1.0 - pow(o->beta2, (double)t->adam_t);
+        for (size_t i = 0; i < P; i++) {
+            t->m[i] = o->beta1 * t->m[i] + (1.0 - o->beta1) * g[i];
+            t->v[i] = o->beta2 * t->v[i] + (1.0 - o->beta2) * g[i] * g[i];
+            p[i] -= lr * (t->m[i] / c1) / (sqrt(t->v[i] / c2) + o->epsilon);
+        }
+    } else if (mu > 0.0 && o->optimizer == MLP_OPT_NESTEROV) {
+        for (size_t i = 0; i < P; i++) {
+            t->m[i] = mu * t->m[i] - lr * g[i];
+            p[i] += mu * t->m[i] - lr * g[i];
+        }
+    } else if (mu > 0.0) {
+        for (size_t i = 0; i < P; i++) {
+            t->m[i] = mu * t->m[i] - lr * g[i];
+            p[i] += t->m[i];
+        }
+    } else {
+        for (size_t i = 0; i < P; i++)
+            p[i] -= lr * g[i];
+    }
+}
+
+/* Train on rows order[first, first+count). Returns 0 or the failing layer. */
+static size_t train_batch(trainer *t, size_t first, size_t count)
+{
+    const mlp_data *data = t->data;
+    size_t ni = t->net->spec.inputs, no = mlp_outputs(t->net);
+    if (fused_online(t->o)) {
+        size_t r = t->order[first];
+        return online_sample(t, data->x + r * ni, data->y + r * no);
+    }
+    memset(t->grad, 0, t->net->n_params * sizeof(double));
+    if (count == 1) {
+        size_t r = t->order[first];
+        size_t bad = sample_gradient(t, data->x + r * ni, data->y + r * no, 1.0);
+        if (bad)
+            return bad;
+    } else {
+        for (size_t k = 0; k < count; k++) {
+            size_t r = t->order[first + k];
+            memcpy(t->xb + k * ni, data->x + r * ni, ni * sizeof(double));
+            memcpy(t->yb + k * no, data->y + r * no, no * sizeof(double));
+        }
+        size_t bad = batch_gradient(t->net, count, t->xb, t->yb, t->acts, t->deltas, t->grad);
+        if (bad)
+            return bad;
+    }
+    optimizer_step(t);
+    return 0;
+}
+
+/* Mean loss over rows [first, first+n) of the data, in chunks. */
+static double eval_loss(trainer *t, size_t first, size_t n)
+{
+    const mlp_t *net = t->net;
+    size_t ni = net->spec.inputs, no = mlp_outputs(net), L = net->spec.n_layers;
+    int out_act = net->spec.layers[L - 1].activation;
+    double sum = 0.0;
+    for (size_t r = first; r < first + n;) {
+        size_t rows = first + n - r < t->rows_cap ? first + n - r : t->rows_cap;
+        batch_forward(net, rows, t->data->x + r * ni, t->acts);
+        for (size_t k = 0; k < rows; k++)
+            sum += core_sample_loss(net->spec.loss, out_act,
+                                    t->acts + k * net->total_units + net->act_off[L - 1],
+                                    t->data->y + (r + k) * no, no);
+        r += rows;
+    }
+    return sum / (double)n;
+}
+
+/* The layer where a non-finite value first shows after an epoch. */
+static size_t locate_nonfinite(trainer *t)
+{
+    size_t layer = core_first_nonfinite_param_layer(t->net);
+    size_t ni = t->net->spec.inputs;
+    for (size_t r = 0; layer == 0 && r < t->data->n; r++) {
+        core_forward_keep(t->net, t->data->x + r * ni, t->acts);
+        layer = core_first_nonfinite_layer(t->net, t->acts);
+    }
+    return layer ? layer : t->net->spec.n_layers;
+}
+
+static mlp_status diverged(mlp_train_result *res, size_t epoch, size_t layer)
+{
+    res->stop = MLP_STOP_DIVERGED;
+    res->fail_epoch = epoch;
+    res->fail_layer = layer;
+    return MLP_ERR_NONFINITE;
+}
+
+static int cancelled(const mlp_train_opts *o)
+{
+    return o->cancel && atomic_load_explicit(o->cancel, memory_order_relaxed) != 0;
+}
+
+/* Runs the epochs; the caller owns set-up and clean-up. */
+static mlp_status run_epochs(trainer *t, mlp_train_result *res)
+{
+    const mlp_train_opts *o = t->o;
+    size_t P = t->net->n_params, since_best = 0, B = o->batch_size;
+    double best = INFINITY;
+
+    for (size_t epoch = 1; epoch <= o->epochs; epoch++) {
+        if (o->shuffle)
+            shuffle(t);
+        for (size_t first = 0; first < t->n_train; first += B) {
+            if (cancelled(o)) {
+                res->stop = MLP_STOP_CANCELLED;
+                res->loss = eval_loss(t, 0, t->n_train);
+                return MLP_OK;
+            }
+            size_t count = t->n_train - first < B ? t->n_train - first : B;
+            size_t bad = train_batch(t, first, count);
+            if (bad)
+                return diverged(res, epoch, bad);
+        }
+        mlp_progress p = {.epoch = epoch, .epochs = o->epochs, .val_loss = NAN};
+        p.loss = eval_loss(t, 0, t->n_train);
+        if (t->n_val)
+            p.val_loss = eval_loss(t, t->n_train, t->n_val);
+        if (!isfinite(p.loss) || (t->n_val && !isfinite(p.val_loss)) ||
+            core_first_nonfinite_param_layer(t->net))
+            return diverged(res, epoch, locate_nonfinite(t));
+        double monitor = t->n_val ? p.val_loss : p.loss;
+        p.improved = monitor < best;
+        if (p.improved) {
+            best = monitor;
+            since_best = 0;
+            res->best_epoch = epoch;
+            if (t->best)
+                memcpy(t->best, t->net->params, P * sizeof(double));
+        } else {
+            since_best++;
+        }
+        res->epochs_run = epoch;
+        res->loss = p.loss;
+        res->val_loss = p.val_loss;
+        if (o->progress && o->progress(o->progress_ctx, t->net, &p) != 0) {
+            res->stop = MLP_STOP_CALLBACK;
+            return MLP_OK;
+        }
+        if (o->target_loss > 0.0 && p.loss <= o->target_loss) {
+            res->stop = MLP_STOP_TARGET;
+            return MLP_OK;
+        }
+        if (o->patience > 0 && since_best >= o->patience) {
+            res->stop = MLP_STOP_EARLY;
+            return MLP_OK;
+        }
+    }
+    res->stop = MLP_STOP_EPOCHS;
+    return MLP_OK;
+}
+
+/* With patience, the best weights seen are what training leaves behind. */
+static void restore_best(trainer *t, mlp_train_result *res)
+{
+    if (t->best == NULL || res->best_epoch == 0 || res->best_epoch == res->epochs_run)
+        return;
+    memcpy(t->net->params, t->best, t->net->n_params * sizeof(double));
+    res->loss = eval_loss(t, 0, t->n_train);
+    res->val_loss = t->n_val ? eval_loss(t, t->n_train, t->n_val) : NAN;
+}
+
+mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opts,
+                     const mlp_allocator *alloc, mlp_train_result *result)
+{
+    trainer t = {.net = net, .data = data, .o = opts};
+    mlp_train_result res = {.loss = NAN, .val_loss = NAN};
+    mlp_status s = mlp_train_opts_check(opts, NULL);
+    if (s != MLP_OK)
+        return s;
+    if (data == NULL || data->n == 0 || data->x == NULL || data->y == NULL)
+        return MLP_ERR_INVALID;
+    t.n_val = (size_t)((double)data->n * opts->validation_split + 0.5);
+    if (opts->validation_split > 0.0 && t.n_val == 0)
+        t.n_val = 1;
+    if (t.n_val >= data->n)
+        return MLP_ERR_INVALID; /* nothing left to train on */
+    t.n_train = data->n - t.n_val;
+    t.rows_cap = opts->batch_size > EVAL_ROWS ? opts->batch_size : EVAL_ROWS;
+    if (t.rows_cap > data->n)
+        t.rows_cap = data->n;
+    s = trainer_alloc(&t, alloc);
+    if (s != MLP_OK)
+        return s;
+    for (size_t i = 0; i < t.n_train; i++)
+        t.order[i] = i;
+    mlp_rng_seed(&t.rng, opts->seed);
+    s = run_epochs(&t, &res);
+    if (s == MLP_OK && res.stop != MLP_STOP_CANCELLED)
+        restore_best(&t, &res);
+    core_release(alloc, t.block);
+    if (result)
+        *result = res;
+    return s;
+}

@@ -278,11 +278,16 @@ typedef struct mlp_train_result {
 } mlp_train_result;
 
 /* Train net in place on data. Returns MLP_OK when it stopped for any reason
- * but divergence (see result->stop), MLP_ERR_NONFINITE on divergence (the
- * network then holds the weights from before the failing batch; callers that
- * want the old model keep their own copy), or another error before training
- * started. Deterministic: the same net, data, options give the same weights
- * bit for bit. */
+ * but divergence (see result->stop), MLP_ERR_NONFINITE on divergence
+ * (result->fail_epoch and fail_layer say where; the network's weights are
+ * then unspecified, so callers that want the old model train a clone), or
+ * another error before training started (nothing changed then).
+ * With patience > 0 the best weights seen (by validation loss, or training
+ * loss without validation) are restored when training stops, early or not.
+ * A cancelled run keeps the weights of the moment it stopped.
+ * Deterministic: the same net, data and options give the same weights bit
+ * for bit on the same machine (mini-batches use CBLAS, whose kernels may
+ * differ between CPU generations). */
 mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opts,
                      const mlp_allocator *alloc, mlp_train_result *result);
 

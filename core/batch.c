@@ -1,5 +1,5 @@
 /*
- * batch.c - mini-batch forward and gradient as matrix products.
+ * batch.c - mini-batch forward and gradient on transposed blocks.
  */
 #include "batch.h"
 
@@ -7,118 +7,162 @@
 #include <string.h>
 
 /* Below this many weights a layer is faster in plain loops than through a
- * BLAS call (measured with make bench on T2's 64-32-10 and T1's 2-3-1). */
+ * BLAS call. */
 #define BLAS_MIN_WEIGHTS 256
 
-static int use_blas(const mlp_t *net, size_t l, size_t rows)
+static int use_blas(const mlp_t *net, size_t l)
 {
-    return rows > 1 && net->spec.layers[l].units * net->fan_in[l] >= BLAS_MIN_WEIGHTS;
+    return net->spec.layers[l].units * net->fan_in[l] >= BLAS_MIN_WEIGHTS;
 }
 
-void batch_forward(const mlp_t *net, size_t rows, const double *x, double *acts)
+void batch_transpose_in(double *dst, const double *src, size_t rows, size_t cols, size_t stride)
 {
-    size_t T = net->total_units;
-    const double *in = x;
-    size_t ld_in = net->spec.inputs;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++)
+            dst[c * rows + r] = src[r * stride + c];
+}
+
+/* Softmax down each column of a units x rows block. */
+static void softmax_columns(double *v, size_t units, size_t rows)
+{
+    for (size_t k = 0; k < rows; k++) {
+        double m = v[k], s = 0.0;
+        for (size_t j = 1; j < units; j++)
+            m = v[j * rows + k] > m ? v[j * rows + k] : m;
+        for (size_t j = 0; j < units; j++) {
+            v[j * rows + k] = exp(v[j * rows + k] - m);
+            s += v[j * rows + k];
+        }
+        for (size_t j = 0; j < units; j++)
+            v[j * rows + k] /= s;
+    }
+}
+
+void batch_forward(const mlp_t *net, size_t rows, const double *xT, double *acts)
+{
+    const double *in = xT;
     for (size_t l = 0; l < net->spec.n_layers; l++) {
         size_t units = net->spec.layers[l].units, fan_in = net->fan_in[l];
         const double *w = net->params + net->w_off[l], *b = net->params + net->b_off[l];
-        double *out = acts + net->act_off[l];
-        if (use_blas(net, l, rows)) {
-            /* out (rows x units) = in (rows x fan_in) W^T, then + b */
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)units,
-                        (int)fan_in, 1.0, in, (int)ld_in, w, (int)fan_in, 0.0, out, (int)T);
+        double *out = acts + rows * net->act_off[l];
+        for (size_t j = 0; j < units; j++)
             for (size_t k = 0; k < rows; k++)
-                for (size_t j = 0; j < units; j++)
-                    out[k * T + j] += b[j];
+                out[j * rows + k] = b[j];
+        if (use_blas(net, l) && rows > 1) {
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)units, (int)rows,
+                        (int)fan_in, 1.0, w, (int)fan_in, in, (int)rows, 1.0, out, (int)rows);
         } else {
-            for (size_t k = 0; k < rows; k++)
-                for (size_t j = 0; j < units; j++)
-                    out[k * T + j] = core_dot(w + j * fan_in, in + k * ld_in, fan_in) + b[j];
+            for (size_t j = 0; j < units; j++) {
+                double *restrict oj = out + j * rows;
+                for (size_t i = 0; i < fan_in; i++) {
+                    double wji = w[j * fan_in + i];
+                    const double *restrict ii = in + i * rows;
+                    for (size_t k = 0; k < rows; k++)
+                        oj[k] += wji * ii[k];
+                }
+            }
         }
-        for (size_t k = 0; k < rows; k++)
-            act_apply(net->spec.layers[l].activation, out + k * T, units);
+        if (net->spec.layers[l].activation == MLP_ACT_SOFTMAX)
+            softmax_columns(out, units, rows);
+        else
+            act_apply(net->spec.layers[l].activation, out, units * rows);
         in = out;
-        ld_in = T;
     }
+}
+
+double batch_loss_sum(const mlp_t *net, size_t rows, const double *out, const double *dT)
+{
+    size_t L = net->spec.n_layers;
+    /* Element order does not matter to the loss functions: each sums terms. */
+    return core_sample_loss(net->spec.loss, net->spec.layers[L - 1].activation, out, dT,
+                            rows * net->spec.layers[L - 1].units);
 }
 
 /* Deltas of layer l-1 from those of layer l (weights before the update). */
 static void delta_below(const mlp_t *net, size_t l, size_t rows, const double *acts,
                         double *deltas)
 {
-    size_t T = net->total_units, units = net->spec.layers[l].units, fan_in = net->fan_in[l];
+    size_t units = net->spec.layers[l].units, fan_in = net->fan_in[l];
     const double *w = net->params + net->w_off[l];
-    const double *dl = deltas + net->act_off[l];
-    double *db = deltas + net->act_off[l - 1];
-    const double *yb = acts + net->act_off[l - 1];
+    const double *dl = deltas + rows * net->act_off[l];
+    double *db = deltas + rows * net->act_off[l - 1];
+    const double *yb = acts + rows * net->act_off[l - 1];
     int act = net->spec.layers[l - 1].activation;
-    if (use_blas(net, l, rows)) {
-        /* db (rows x fan_in) = dl (rows x units) W (units x fan_in) */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)fan_in,
-                    (int)units, 1.0, dl, (int)T, w, (int)fan_in, 0.0, db, (int)T);
+    if (use_blas(net, l) && rows > 1) {
+        /* db (fan_in x rows) = W^T (fan_in x units) dl (units x rows) */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)fan_in, (int)rows, (int)units,
+                    1.0, w, (int)fan_in, dl, (int)rows, 0.0, db, (int)rows);
     } else {
-        for (size_t k = 0; k < rows; k++) {
-            double *dk = db + k * T;
-            memset(dk, 0, fan_in * sizeof(double));
-            for (size_t j = 0; j < units; j++) {
-                double dj = dl[k * T + j];
-                const double *row = w + j * fan_in;
-                for (size_t i = 0; i < fan_in; i++)
-                    dk[i] += row[i] * dj;
+        memset(db, 0, fan_in * rows * sizeof(double));
+        for (size_t j = 0; j < units; j++)
+            for (size_t i = 0; i < fan_in; i++) {
+                double wji = w[j * fan_in + i];
+                double *restrict di = db + i * rows;
+                const double *restrict dj = dl + j * rows;
+                for (size_t k = 0; k < rows; k++)
+                    di[k] += wji * dj[k];
             }
-        }
     }
-    for (size_t k = 0; k < rows; k++)
-        for (size_t i = 0; i < fan_in; i++)
-            db[k * T + i] *= act_fprime(act, yb[k * T + i]);
+    for (size_t i = 0; i < fan_in * rows; i++)
+        db[i] *= act_fprime(act, yb[i]);
 }
 
-/* Mean gradient of layer l: dE/dW = -(1/rows) delta^T input. */
-static void layer_gradient(const mlp_t *net, size_t l, size_t rows, const double *x,
+/* Mean gradient of layer l: dE/dW = -(1/rows) delta in^T. */
+static void layer_gradient(const mlp_t *net, size_t l, size_t rows, const double *xT,
                            const double *acts, const double *deltas, double *grad)
 {
-    size_t T = net->total_units, units = net->spec.layers[l].units, fan_in = net->fan_in[l];
-    const double *in = l == 0 ? x : acts + net->act_off[l - 1];
-    size_t ld_in = l == 0 ? net->spec.inputs : T;
-    const double *dl = deltas + net->act_off[l];
+    size_t units = net->spec.layers[l].units, fan_in = net->fan_in[l];
+    const double *in = l == 0 ? xT : acts + rows * net->act_off[l - 1];
+    const double *dl = deltas + rows * net->act_off[l];
     double *gw = grad + net->w_off[l], *gb = grad + net->b_off[l];
     double scale = -1.0 / (double)rows;
-    if (use_blas(net, l, rows)) {
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)units, (int)fan_in, (int)rows,
-                    scale, dl, (int)T, in, (int)ld_in, 0.0, gw, (int)fan_in);
+    if (use_blas(net, l) && rows > 1) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)units, (int)fan_in, (int)rows,
+                    scale, dl, (int)rows, in, (int)rows, 0.0, gw, (int)fan_in);
     } else {
-        for (size_t k = 0; k < rows; k++)
-            for (size_t j = 0; j < units; j++) {
-                double s = scale * dl[k * T + j];
-                const double *ik = in + k * ld_in;
-                double *row = gw + j * fan_in;
-                for (size_t i = 0; i < fan_in; i++)
-                    row[i] += s * ik[i];
+        for (size_t j = 0; j < units; j++)
+            for (size_t i = 0; i < fan_in; i++) {
+                const double *dj = dl + j * rows, *ii = in + i * rows;
+                double s = 0.0;
+                for (size_t k = 0; k < rows; k++)
+                    s += dj[k] * ii[k];
+                gw[j * fan_in + i] = scale * s;
             }
     }
-    for (size_t k = 0; k < rows; k++)
-        for (size_t j = 0; j < units; j++)
-            gb[j] += scale * dl[k * T + j];
+    for (size_t j = 0; j < units; j++) {
+        double s = 0.0;
+        for (size_t k = 0; k < rows; k++)
+            s += dl[j * rows + k];
+        gb[j] = scale * s;
+    }
 }
 
-size_t batch_gradient(const mlp_t *net, size_t rows, const double *x, const double *y,
+/* 1-based first layer with a non-finite value in a block, 0 if none. */
+static size_t block_nonfinite_layer(const mlp_t *net, size_t rows, const double *acts)
+{
+    for (size_t l = 0; l < net->spec.n_layers; l++) {
+        const double *v = acts + rows * net->act_off[l];
+        for (size_t i = 0; i < rows * net->spec.layers[l].units; i++)
+            if (!isfinite(v[i]))
+                return l + 1;
+    }
+    return 0;
+}
+
+size_t batch_gradient(const mlp_t *net, size_t rows, const double *xT, const double *dT,
                       double *acts, double *deltas, double *grad)
 {
-    size_t T = net->total_units, L = net->spec.n_layers, no = mlp_outputs(net);
-    int out_act = net->spec.layers[L - 1].activation;
-    batch_forward(net, rows, x, acts);
-    for (size_t k = 0; k < rows; k++) {
-        const double *yk = acts + k * T + net->act_off[L - 1];
-        for (size_t j = 0; j < no; j++)
-            if (!isfinite(yk[j]))
-                return core_first_nonfinite_layer(net, acts + k * T);
-        core_output_delta(net->spec.loss, out_act, yk, y + k * no,
-                          deltas + k * T + net->act_off[L - 1], no);
-    }
+    size_t L = net->spec.n_layers, no = mlp_outputs(net);
+    batch_forward(net, rows, xT, acts);
+    const double *out = acts + rows * net->act_off[L - 1];
+    for (size_t i = 0; i < rows * no; i++)
+        if (!isfinite(out[i]))
+            return block_nonfinite_layer(net, rows, acts);
+    core_output_delta(net->spec.loss, net->spec.layers[L - 1].activation, out, dT,
+                      deltas + rows * net->act_off[L - 1], rows * no);
     for (size_t l = L - 1; l > 0; l--)
         delta_below(net, l, rows, acts, deltas);
     for (size_t l = 0; l < L; l++)
-        layer_gradient(net, l, rows, x, acts, deltas, grad);
+        layer_gradient(net, l, rows, xT, acts, deltas, grad);
     return 0;
 }

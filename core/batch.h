@@ -1,22 +1,33 @@
 /*
- * batch.h - many rows at once: the forward path and the mean gradient of a
- * mini-batch as matrix products (CBLAS where a layer is big enough to pay
- * for the call, plain loops otherwise).
+ * batch.h - many rows at once, column by column: the forward path and the
+ * mean gradient of a mini-batch as matrix products.
  *
- * acts and deltas are rows x total_units, row-major: row k of layer l starts
- * at k * total_units + act_off[l].
+ * Blocks are transposed (one row per unit, one column per sample): layer l
+ * of a batch of `rows` samples is a units_l x rows row-major block starting
+ * at rows * act_off[l]. Then a small layer is a few axpy loops over
+ * contiguous samples (vectorised, no per-sample dot products), an
+ * activation runs over one contiguous block, and a big layer is one GEMM:
+ * out (units x rows) = W (units x fan_in) in (fan_in x rows).
  */
 #ifndef MLPD_CORE_BATCH_H
 #define MLPD_CORE_BATCH_H
 
 #include "internal.h"
 
-/* acts = every layer's outputs for rows x (rows x inputs, row-major). */
-void batch_forward(const mlp_t *net, size_t rows, const double *x, double *acts);
+/* dst (cols x rows) = transpose of src rows [0, rows) with cols columns,
+ * row r of src at src + r * stride. */
+void batch_transpose_in(double *dst, const double *src, size_t rows, size_t cols, size_t stride);
 
-/* grad (zeroed by the caller) = mean over rows of dE/dparams. Returns 0, or
- * the 1-based layer where a non-finite value appeared. */
-size_t batch_gradient(const mlp_t *net, size_t rows, const double *x, const double *y,
+/* acts = every layer's outputs for the samples xT (inputs x rows). */
+void batch_forward(const mlp_t *net, size_t rows, const double *xT, double *acts);
+
+/* Sum over the block of the per-sample loss; out and dT are outputs x rows. */
+double batch_loss_sum(const mlp_t *net, size_t rows, const double *out, const double *dT);
+
+/* grad (zeroed by the caller) = mean over rows of dE/dparams, for samples
+ * xT (inputs x rows) and targets dT (outputs x rows). Returns 0, or the
+ * 1-based layer where a non-finite value appeared. */
+size_t batch_gradient(const mlp_t *net, size_t rows, const double *xT, const double *dT,
                       double *acts, double *deltas, double *grad);
 
 #endif

@@ -6,6 +6,7 @@
 #define MLPD_CORE_INTERNAL_H
 
 #include "mlp.h"
+#include "vmath.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -49,6 +50,18 @@ static inline int core_add(size_t a, size_t b, size_t *out)
  * registers and the order is fixed, so results stay bit-reproducible. */
 static inline double core_dot(const double *restrict a, const double *restrict b, size_t n)
 {
+    /* Small fan-ins (the lecture's 2 and 3) unrolled: loop set-up would
+     * cost more than the arithmetic. */
+    switch (n) {
+    case 1:
+        return a[0] * b[0];
+    case 2:
+        return a[0] * b[0] + a[1] * b[1];
+    case 3:
+        return (a[0] * b[0] + a[1] * b[1]) + a[2] * b[2];
+    default:
+        break;
+    }
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
@@ -67,12 +80,10 @@ static inline void act_apply(int act, double *v, size_t n)
 {
     switch (act) {
     case MLP_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++)
-            v[i] = 1.0 / (1.0 + exp(-v[i]));
+        core_sigmoid_block(v, n);
         break;
     case MLP_ACT_TANH:
-        for (size_t i = 0; i < n; i++)
-            v[i] = tanh(v[i]);
+        core_tanh_block(v, n);
         break;
     case MLP_ACT_RELU:
         /* NaN stays NaN so that divergence is never hidden. */

@@ -12,6 +12,7 @@
  */
 #include "internal.h"
 #include "batch.h"
+#include "online.h"
 
 #include <string.h>
 
@@ -29,6 +30,7 @@ typedef struct trainer {
     double *best;           /* best parameters (with patience) */
     mlp_rng rng;
     uint64_t adam_t;
+    online_net online;      /* the fused online path's resolved layers */
     void *block;
 } trainer;
 
@@ -142,58 +144,6 @@ static void shuffle(trainer *t)
     }
 }
 
-/* The lecture's online step, fused: for each layer from the top, the
- * deltas of the layer below are accumulated from each weight row before
- * the row itself is updated. Returns 0, or the 1-based layer of a
- * non-finite output. */
-static size_t online_sample(trainer *t, const double *x, const double *d)
-{
-    mlp_t *net = t->net;
-    size_t L = net->spec.n_layers;
-    double eta = t->o->learning_rate;
-    double *acts = t->acts, *deltas = t->deltas;
-    const mlp_layer_spec *out = &net->spec.layers[L - 1];
-
-    core_forward_keep(net, x, acts);
-    const double *y = acts + net->act_off[L - 1];
-    for (size_t j = 0; j < out->units; j++)
-        if (!isfinite(y[j]))
-            return core_first_nonfinite_layer(net, acts);
-    core_output_delta(net->spec.loss, out->activation, y, d, deltas + net->act_off[L - 1],
-                      out->units);
-    for (size_t l = L; l-- > 0;) {
-        size_t units = net->spec.layers[l].units, fan_in = net->fan_in[l];
-        double *w = net->params + net->w_off[l], *b = net->params + net->b_off[l];
-        const double *in = l == 0 ? x : acts + net->act_off[l - 1];
-        const double *dl = deltas + net->act_off[l];
-        if (l == 0) {
-            for (size_t j = 0; j < units; j++) {
-                double s = eta * dl[j];
-                double *restrict row = w + j * fan_in;
-                for (size_t i = 0; i < fan_in; i++)
-                    row[i] += s * in[i];
-                b[j] += s;
-            }
-            break;
-        }
-        double *restrict below = deltas + net->act_off[l - 1];
-        memset(below, 0, fan_in * sizeof(double));
-        for (size_t j = 0; j < units; j++) {
-            double dj = dl[j], s = eta * dj;
-            double *restrict row = w + j * fan_in;
-            for (size_t i = 0; i < fan_in; i++) {
-                below[i] += row[i] * dj; /* w_ji(n), before its update */
-                row[i] += s * in[i];
-            }
-            b[j] += s;
-        }
-        int act = net->spec.layers[l - 1].activation;
-        for (size_t i = 0; i < fan_in; i++)
-            below[i] *= act_fprime(act, in[i]);
-    }
-    return 0;
-}
-
 /* Gradient of one sample's loss, added into grad (scaled by scale). */
 static size_t sample_gradient(trainer *t, const double *x, const double *d, double scale)
 {
@@ -275,7 +225,7 @@ static size_t train_batch(trainer *t, size_t first, size_t count)
     size_t ni = t->net->spec.inputs, no = mlp_outputs(t->net);
     if (fused_online(t->o)) {
         size_t r = t->order[first];
-        return online_sample(t, data->x + r * ni, data->y + r * no);
+        return online_step(&t->online, data->x + r * ni, data->y + r * no, t->o->learning_rate);
     }
     memset(t->grad, 0, t->net->n_params * sizeof(double));
     if (count == 1) {
@@ -284,10 +234,13 @@ static size_t train_batch(trainer *t, size_t first, size_t count)
         if (bad)
             return bad;
     } else {
+        /* Gather the batch's rows, transposed (see batch.h). */
         for (size_t k = 0; k < count; k++) {
             size_t r = t->order[first + k];
-            memcpy(t->xb + k * ni, data->x + r * ni, ni * sizeof(double));
-            memcpy(t->yb + k * no, data->y + r * no, no * sizeof(double));
+            for (size_t i = 0; i < ni; i++)
+                t->xb[i * count + k] = data->x[r * ni + i];
+            for (size_t j = 0; j < no; j++)
+                t->yb[j * count + k] = data->y[r * no + j];
         }
         size_t bad = batch_gradient(t->net, count, t->xb, t->yb, t->acts, t->deltas, t->grad);
         if (bad)
@@ -297,20 +250,18 @@ static size_t train_batch(trainer *t, size_t first, size_t count)
     return 0;
 }
 
-/* Mean loss over rows [first, first+n) of the data, in chunks. */
+/* Mean loss over rows [first, first+n) of the data, in transposed chunks. */
 static double eval_loss(trainer *t, size_t first, size_t n)
 {
     const mlp_t *net = t->net;
     size_t ni = net->spec.inputs, no = mlp_outputs(net), L = net->spec.n_layers;
-    int out_act = net->spec.layers[L - 1].activation;
     double sum = 0.0;
     for (size_t r = first; r < first + n;) {
         size_t rows = first + n - r < t->rows_cap ? first + n - r : t->rows_cap;
-        batch_forward(net, rows, t->data->x + r * ni, t->acts);
-        for (size_t k = 0; k < rows; k++)
-            sum += core_sample_loss(net->spec.loss, out_act,
-                                    t->acts + k * net->total_units + net->act_off[L - 1],
-                                    t->data->y + (r + k) * no, no);
+        batch_transpose_in(t->xb, t->data->x + r * ni, rows, ni, ni);
+        batch_transpose_in(t->yb, t->data->y + r * no, rows, no, no);
+        batch_forward(net, rows, t->xb, t->acts);
+        sum += batch_loss_sum(net, rows, t->acts + rows * net->act_off[L - 1], t->yb);
         r += rows;
     }
     return sum / (double)n;
@@ -434,6 +385,7 @@ mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opt
         return s;
     for (size_t i = 0; i < t.n_train; i++)
         t.order[i] = i;
+    online_prepare(&t.online, net, t.acts, t.deltas);
     mlp_rng_seed(&t.rng, opts->seed);
     s = run_epochs(&t, &res);
     if (s == MLP_OK && res.stop != MLP_STOP_CANCELLED)

@@ -18,7 +18,7 @@ BLASINC := /usr/include/$(MULTIARCH)/openblas-serial
 
 # Debian packages: to build and test, and (extra) to benchmark.
 PKGS       := pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev check \
-              libopenblas-serial-dev curl
+              libopenblas-serial-dev curl python3
 BENCH_PKGS := libfann-dev wrk
 
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wvla
@@ -115,6 +115,36 @@ $(B)/asan/libmlpserver.a: $(SERVER_SOBJ)
 	@mkdir -p $(dir $@)
 	ar rcs $@ $^
 
+# openapi.yaml is served from the binary: embedded as $(B)/gen/openapi_yaml.c
+# (an empty document while the file does not exist).
+GEN_OPENAPI := $(B)/gen/openapi_yaml.c
+$(GEN_OPENAPI): $(wildcard openapi.yaml) scripts/embed-file.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-file.sh openapi.yaml openapi_yaml $@
+$(REL)/gen/openapi_yaml.o: $(GEN_OPENAPI)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(SAN)/gen/openapi_yaml.o: $(GEN_OPENAPI)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(DEFS) -g -O1 $(SAN_FLAGS) -c $< -o $@
+$(B)/libmlpserver.a: $(REL)/gen/openapi_yaml.o
+$(B)/asan/libmlpserver.a: $(SAN)/gen/openapi_yaml.o
+
+# schema/NNNN_*.sql are embedded as $(B)/gen/schema_sql.c (storage.c applies
+# them), so the daemon needs no schema/ folder at run time.
+GEN_SCHEMA := $(B)/gen/schema_sql.c
+$(GEN_SCHEMA): $(wildcard schema/*.sql) scripts/embed-schema.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-schema.sh schema $@
+$(REL)/gen/schema_sql.o: $(GEN_SCHEMA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(SAN)/gen/schema_sql.o: $(GEN_SCHEMA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(SAN_FLAGS) -c $< -o $@
+$(B)/libmlpserver.a: $(REL)/gen/schema_sql.o
+$(B)/asan/libmlpserver.a: $(SAN)/gen/schema_sql.o
+
 $(B)/mlpd: $(REL)/server/main.o $(B)/libmlpserver.a $(B)/libmlpcore.a
 	$(CC) $(CFLAGS) -o $@ $^ $(SRVLIBS) $(CORELIBS)
 $(B)/asan/mlpd: $(SAN)/server/main.o $(B)/asan/libmlpserver.a $(B)/asan/libmlpcore.a
@@ -143,17 +173,57 @@ E2E := $(sort $(wildcard tests/e2e/*.sh))
 e2e: $(B)/mlpd
 	@set -e; for t in $(E2E); do echo "== $$t"; MLPD_BIN=$(B)/mlpd bash $$t; done
 
-test: deps all unit unit-asan e2e
+test: deps all npm-deps lint-openapi lint-docker unit unit-asan e2e
 	@echo "make test: all suites passed"
 
-BENCH_SRC := $(wildcard bench/*.c)
-BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
-$(B)/bench/%: bench/%.c $(B)/libmlpcore.a | bench-deps
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -O3 -o $@ $^ -ldoublefann $(CORELIBS)
+# bench/*_bench.c are programs; every other bench/*.c is a helper linked
+# into each of them.
+BENCH_SRC     := $(wildcard bench/*_bench.c)
+BENCH_LIB_SRC := $(filter-out $(BENCH_SRC),$(wildcard bench/*.c))
+BENCH_BIN     := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+BENCH_OBJ     := $(call objs,$(REL),$(BENCH_SRC))
+BENCH_LIB_OBJ := $(call objs,$(REL),$(BENCH_LIB_SRC))
+.SECONDARY: $(BENCH_OBJ) $(BENCH_LIB_OBJ)
 
-bench: bench-deps $(BENCH_BIN)
+$(REL)/bench/%.o: bench/%.c | bench-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O3 -c $< -o $@
+
+$(B)/bench/%: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(B)/libmlpcore.a | bench-deps
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ -ldoublefann $(CORELIBS)
+
+# The core benchmark alone (no daemon needed), then the HTTP one.
+.PHONY: bench-core
+bench-core: bench-deps $(BENCH_BIN)
 	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; ./$$b; done
+
+bench: bench-core http-bench
+
+# npm tools (linters, the live OpenAPI check) only for tests: pinned in
+# package-lock.json, installed by `npm ci` when node_modules is missing or
+# older than the lock file. Needs Node.js >= 20.19 (Debian 12's is older).
+.PHONY: npm-deps lint-openapi lint-docker http-bench
+npm-deps: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+	  || { echo "npm-deps: Node.js >= 20.19 is needed for the linters and e2e tools"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+lint-openapi: npm-deps
+	npx --no-install redocly lint openapi.yaml --format=summary
+
+lint-docker: npm-deps
+	npx --no-install dockerfilelint Dockerfile
+
+# HTTP benchmark: a bare libmicrohttpd responder beside mlpd, under wrk.
+$(B)/bench/http-bare: bench/http/bare.c | bench-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -lmicrohttpd -pthread
+
+http-bench: bench-deps $(B)/mlpd $(B)/bench/http-bare
+	MLPD_BIN=$(B)/mlpd BARE_BIN=$(B)/bench/http-bare bash scripts/bench-http.sh
 
 clean:
 	rm -rf $(B)

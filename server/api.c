@@ -1,0 +1,144 @@
+/*
+ * api.c - request dispatch without a socket: route, check the body's media
+ * type, call the handler. Also the app's lifetime.
+ */
+#include "api.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cache.h"
+#include "metrics.h"
+#include "reply.h"
+#include "routes.h"
+
+int app_init(app *a, const mlpd_config *cfg, storage *st)
+{
+    memset(a, 0, sizeof *a);
+    a->st = st;
+    a->cfg = cfg;
+    a->limits.max_inputs = (size_t)cfg->max_inputs;
+    a->limits.max_layers = (size_t)cfg->max_layers;
+    a->limits.max_units = (size_t)cfg->max_units;
+    a->limits.max_params = (size_t)cfg->max_params;
+    a->cache = cache_new((size_t)cfg->cache_mb << 20);
+    a->metrics = metrics_new(n_routes);
+    if (!a->cache || !a->metrics)
+        goto fail;
+    if (pthread_mutex_init(&a->jobs_mu, NULL) != 0)
+        goto fail;
+    for (size_t i = 0; i < APP_MODEL_LOCKS; i++)
+        pthread_mutex_init(&a->model_locks[i], NULL);
+    return 0;
+fail:
+    cache_free(a->cache);
+    metrics_free(a->metrics);
+    memset(a, 0, sizeof *a);
+    return -1;
+}
+
+void app_free(app *a)
+{
+    if (!a->cache)
+        return;
+    cache_free(a->cache);
+    metrics_free(a->metrics);
+    pthread_mutex_destroy(&a->jobs_mu);
+    for (size_t i = 0; i < APP_MODEL_LOCKS; i++)
+        pthread_mutex_destroy(&a->model_locks[i]);
+    memset(a, 0, sizeof *a);
+}
+
+void app_cancel_jobs(app *a)
+{
+    pthread_mutex_lock(&a->jobs_mu);
+    a->stopping = 1;
+    for (running_job *r = a->running; r; r = r->next)
+        atomic_store(&r->cancel, 1);
+    pthread_mutex_unlock(&a->jobs_mu);
+}
+
+const char *api_query(const api_request *req, const char *key)
+{
+    for (size_t i = 0; i < req->n_query; i++)
+        if (strcmp(req->query[i].key, key) == 0)
+            return req->query[i].value ? req->query[i].value : "";
+    return NULL;
+}
+
+const char *api_header(const api_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (strcasecmp(req->headers[i].key, name) == 0)
+            return req->headers[i].value ? req->headers[i].value : "";
+    return NULL;
+}
+
+/* Does the Content-Type's media type (before ';', spaces trimmed, case
+ * ignored) equal want? */
+static int media_type_is(const char *ct, const char *want)
+{
+    if (!ct)
+        return 0;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    size_t n = strcspn(ct, ";");
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    return n == strlen(want) && strncasecmp(ct, want, n) == 0;
+}
+
+/* 0 if the body's media type suits the route, else -1 after replying 415. */
+static int check_media_type(const api_request *req, const route *rt, api_response *resp)
+{
+    const char *ct = api_header(req, "Content-Type");
+    switch (rt->body) {
+    case BODY_JSON:
+        if (media_type_is(ct, "application/json"))
+            return 0;
+        break;
+    case BODY_JSON_CSV:
+        if (media_type_is(ct, "application/json") || media_type_is(ct, "text/csv"))
+            return 0;
+        reply_error(resp, API_ERR_UNSUPPORTED_MEDIA_TYPE, NULL,
+                    "The body must be application/json or text/csv.");
+        return -1;
+    case BODY_JSON_OPT:
+        if (req->body_len == 0 || media_type_is(ct, "application/json"))
+            return 0;
+        break;
+    default:
+        return 0;
+    }
+    reply_error(resp, API_ERR_UNSUPPORTED_MEDIA_TYPE, NULL, NULL);
+    return -1;
+}
+
+void api_handle(app *a, const api_request *req, api_response *resp)
+{
+    size_t index = 0;
+    route_params params;
+    char allow[128];
+    resp->route = -1;
+    if (!req->method || !req->path) {
+        reply_error(resp, API_ERR_BAD_REQUEST, NULL, "The request has no method or path.");
+        return;
+    }
+    route_result m = route_match(req->method, req->path, &index, &params, allow, sizeof allow);
+    if (m == ROUTE_NOT_FOUND) {
+        reply_error(resp, API_ERR_NOT_FOUND, NULL, "No such path.");
+        return;
+    }
+    if (m == ROUTE_BAD_METHOD) {
+        reply_error(resp, API_ERR_METHOD_NOT_ALLOWED, NULL,
+                    "Method %.16s is not allowed here; allowed: %s.", req->method, allow);
+        api_response_header(resp, "Allow", allow);
+        return;
+    }
+    resp->route = (int)index;
+    const route *rt = &routes[index];
+    if (check_media_type(req, rt, resp) != 0)
+        return;
+    rt->handler(a, req, &params, resp);
+}

@@ -1,0 +1,333 @@
+/*
+ * http.c - libmicrohttpd 0.9.75 glue, kept thin: the request lifecycle,
+ * header checks libmicrohttpd does not make, and copying the api_response
+ * into an MHD response.
+ *
+ * Lifecycle (per request, see RELIABILITY.md findings 1-3):
+ *   first call    allocate state in *req_cls; refuse bad headers (400) or
+ *                 a Content-Length over --max-body (413) right away, before
+ *                 the body is read; otherwise return MHD_YES without a
+ *                 response (queueing one here would end keep-alive);
+ *   upload calls  append the chunk (up to --max-body; past it remember
+ *                 "too large" and discard) and set *upload_data_size = 0;
+ *   last call     answer: 413 if too large, else api_handle();
+ *   completed     record metrics and free the state.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "errors.h"
+#include "metrics.h"
+#include "reply.h"
+
+#define MAX_QUERY_ARGS 64
+#define MAX_HEADERS 128
+/* libmicrohttpd clears the pool per request: keep it at its default size. */
+#define CONN_MEMORY_LIMIT (32 * 1024)
+
+struct http_server {
+    struct MHD_Daemon *d;
+    app *a;
+    const mlpd_config *cfg;
+};
+
+typedef struct kv_list {
+    api_kv items[MAX_HEADERS];
+    size_t n;
+    size_t cap;
+} kv_list;
+
+typedef struct req_state {
+    char *body;
+    size_t len, cap;
+    int too_large;
+    int answered;
+    int route, status;
+    struct timespec start;
+    /* header checks on the first call */
+    const char *content_length;
+    int bad_header;
+    int has_te;
+} req_state;
+
+static double elapsed(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Queue r on the connection (the body buffer passes to libmicrohttpd). */
+static enum MHD_Result send_response(struct MHD_Connection *conn, req_state *st,
+                                     api_response *r)
+{
+    size_t len = 0;
+    char *data = sbuf_take(&r->body, &len);
+    struct MHD_Response *resp =
+        data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
+             : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    for (size_t i = 0; i < r->n_headers; i++)
+        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)r->status, resp);
+    MHD_destroy_response(resp);
+    st->answered = 1;
+    st->status = r->status;
+    st->route = r->route;
+    return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, req_state *st, api_error e,
+                                  const char *msg)
+{
+    api_response r;
+    api_response_init(&r);
+    reply_error(&r, e, NULL, "%s", msg ? msg : api_error_message(e));
+    api_response_header(&r, "Connection", "close");
+    enum MHD_Result ret = send_response(conn, st, &r);
+    api_response_free(&r);
+    return ret;
+}
+
+static int bad_name_char(unsigned char c)
+{
+    /* RFC 9110 token characters only. */
+    if (c <= 0x20 || c >= 0x7f)
+        return 1;
+    return strchr("\"(),/:;<=>?@[\\]{}", c) != NULL;
+}
+
+static enum MHD_Result check_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    req_state *st = cls;
+    if (!key || !*key) {
+        st->bad_header = 1;
+        return MHD_YES;
+    }
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        if (bad_name_char(*p))
+            st->bad_header = 1;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (st->content_length && strcmp(st->content_length, value ? value : "") != 0)
+            st->bad_header = 2;
+        st->content_length = value ? value : "";
+    }
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        st->has_te = 1;
+    return MHD_YES;
+}
+
+/* Content-Length as a number; -1 if malformed. */
+static long long parse_length(const char *s)
+{
+    if (!*s || strlen(s) > 18)
+        return -1;
+    long long v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    return v;
+}
+
+/* First call: checks that must answer before the body is read. */
+static enum MHD_Result first_call(http_server *h, struct MHD_Connection *conn,
+                                  req_state *st)
+{
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, check_header, st);
+    if (st->bad_header == 1)
+        return send_error(conn, st, API_ERR_BAD_REQUEST, "A header name is malformed.");
+    if (st->bad_header == 2)
+        return send_error(conn, st, API_ERR_BAD_REQUEST,
+                          "The request has conflicting Content-Length headers.");
+    if (st->content_length) {
+        long long len = parse_length(st->content_length);
+        if (len < 0)
+            return send_error(conn, st, API_ERR_BAD_REQUEST, "Content-Length is malformed.");
+        if (st->has_te)
+            return send_error(conn, st, API_ERR_BAD_REQUEST,
+                              "A request may not have both Content-Length and Transfer-Encoding.");
+        if (len > h->cfg->max_body) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "The body may be at most %ld bytes.", h->cfg->max_body);
+            return send_error(conn, st, API_ERR_BODY_TOO_LARGE, msg);
+        }
+    }
+    return MHD_YES;
+}
+
+static void append_body(http_server *h, req_state *st, const char *data, size_t size)
+{
+    if (st->too_large || size > (size_t)h->cfg->max_body - st->len) {
+        st->too_large = 1;
+        return;
+    }
+    if (st->len + size > st->cap) {
+        size_t cap = st->cap ? st->cap : 4096;
+        while (cap < st->len + size)
+            cap *= 2;
+        if (cap > (size_t)h->cfg->max_body)
+            cap = (size_t)h->cfg->max_body;
+        char *p = realloc(st->body, cap);
+        if (!p) {
+            st->too_large = 1; /* answered as 413: we cannot hold it */
+            return;
+        }
+        st->body = p;
+        st->cap = cap;
+    }
+    memcpy(st->body + st->len, data, size);
+    st->len += size;
+}
+
+static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    kv_list *l = cls;
+    if (key && l->n < l->cap)
+        l->items[l->n++] = (api_kv){key, value};
+    return MHD_YES;
+}
+
+static enum MHD_Result answer(http_server *h, struct MHD_Connection *conn, req_state *st,
+                              const char *url, const char *method)
+{
+    if (st->too_large) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "The body may be at most %ld bytes.", h->cfg->max_body);
+        return send_error(conn, st, API_ERR_BODY_TOO_LARGE, msg);
+    }
+    static __thread kv_list query, headers;
+    query.n = headers.n = 0;
+    query.cap = MAX_QUERY_ARGS;
+    headers.cap = MAX_HEADERS;
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_kv, &query);
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_kv, &headers);
+    api_request req = {method, url, query.items, query.n, headers.items, headers.n,
+                       st->body, st->len};
+    api_response r;
+    api_response_init(&r);
+    api_handle(h->a, &req, &r);
+    enum MHD_Result ret = send_response(conn, st, &r);
+    api_response_free(&r);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    (void)version;
+    http_server *h = cls;
+    req_state *st = *req_cls;
+    if (!st) {
+        st = calloc(1, sizeof *st);
+        if (!st)
+            return MHD_NO;
+        st->route = -1;
+        clock_gettime(CLOCK_MONOTONIC, &st->start);
+        *req_cls = st;
+        return first_call(h, conn, st);
+    }
+    if (st->answered) { /* refused on the first call; drain */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        append_body(h, st, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return answer(h, conn, st, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)toe;
+    http_server *h = cls;
+    req_state *st = *req_cls;
+    if (!st)
+        return;
+    if (st->answered)
+        metrics_observe(h->a->metrics, st->route, NULL, st->status, elapsed(&st->start));
+    free(st->body);
+    free(st);
+    *req_cls = NULL;
+}
+
+http_server *http_start(app *a, const mlpd_config *cfg, char *err, size_t errlen)
+{
+    http_server *h = calloc(1, sizeof *h);
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    h->a = a;
+    h->cfg = cfg;
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+    memset(&v4, 0, sizeof v4);
+    memset(&v6, 0, sizeof v6);
+    const struct sockaddr *addr;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    if (inet_pton(AF_INET, cfg->bind, &v4.sin_addr) == 1) {
+        v4.sin_family = AF_INET;
+        v4.sin_port = htons((uint16_t)cfg->port);
+        addr = (const struct sockaddr *)&v4;
+    } else if (inet_pton(AF_INET6, cfg->bind, &v6.sin6_addr) == 1) {
+        v6.sin6_family = AF_INET6;
+        v6.sin6_port = htons((uint16_t)cfg->port);
+        addr = (const struct sockaddr *)&v6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, errlen, "--bind '%s' is not an IPv4 or IPv6 address", cfg->bind);
+        free(h);
+        return NULL;
+    }
+    h->d = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
+        MHD_OPTION_SOCK_ADDR, addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->conn_timeout,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_conns,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->per_ip_conns,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_END);
+    if (!h->d) {
+        snprintf(err, errlen, "cannot listen on %s port %ld (in use, or not allowed)",
+                 cfg->bind, cfg->port);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void http_stop(http_server *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->d);
+    free(h);
+}

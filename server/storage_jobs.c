@@ -1,0 +1,388 @@
+/*
+ * storage_jobs.c - training jobs and the per-epoch history.
+ *
+ * "One job per model at a time" is checked and the job inserted in one
+ * BEGIN IMMEDIATE transaction; the partial unique index jobs_one_active
+ * enforces it again in the schema, so no path can get two.
+ */
+#include "storage_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void st_job_clear(st_job *j)
+{
+    if (!j)
+        return;
+    free(j->params_json);
+    free(j->error);
+    j->params_json = NULL;
+    j->error = NULL;
+}
+
+void st_jobs_free(st_job *js, size_t n)
+{
+    if (!js)
+        return;
+    for (size_t i = 0; i < n; i++)
+        st_job_clear(&js[i]);
+    free(js);
+}
+
+/* Fill j from a row of JOB_COLUMNS; on failure j holds nothing. */
+static st_status read_job(sqlite3_stmt *st, st_job *j)
+{
+    memset(j, 0, sizeof *j);
+    st_status s = st_col_copy(st, 0, j->id, sizeof j->id);
+    if (s == ST_OK)
+        s = st_col_copy(st, 1, j->model_id, sizeof j->model_id);
+    if (s == ST_OK)
+        s = st_col_copy(st, 2, j->status, sizeof j->status);
+    if (s == ST_OK)
+        s = st_col_strdup(st, 3, &j->params_json);
+    if (s == ST_OK)
+        s = st_col_strdup(st, 4, &j->error);
+    if (s != ST_OK) {
+        st_job_clear(j);
+        return s;
+    }
+    j->epoch = sqlite3_column_int64(st, 5);
+    j->epochs = sqlite3_column_int64(st, 6);
+    j->loss = st_col_real_or_nan(st, 7);
+    j->val_loss = st_col_real_or_nan(st, 8);
+    j->version = sqlite3_column_int64(st, 9);
+    j->created_at = sqlite3_column_double(st, 10);
+    j->started_at = st_col_time(st, 11);
+    j->finished_at = st_col_time(st, 12);
+    return ST_OK;
+}
+
+/* ST_CONFLICT when the model has a queued or running job. */
+static st_status check_no_active(st_conn *c, const char *model_id)
+{
+    sqlite3_stmt *st;
+    st_status s = st_stmt(c, Q_JOB_ACTIVE, &st);
+    if (s != ST_OK)
+        return s;
+    int r = sqlite3_bind_text(st, 1, model_id, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    s = r == SQLITE_ROW ? ST_CONFLICT : r == SQLITE_DONE ? ST_OK : st_map(r);
+    st_done(st);
+    return s;
+}
+
+static st_status insert_job(st_conn *c, const st_job *j)
+{
+    sqlite3_stmt *st;
+    st_status s = st_stmt(c, Q_JOB_INSERT, &st);
+    if (s != ST_OK)
+        return s;
+    int r = sqlite3_bind_text(st, 1, j->id, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_text(st, 2, j->model_id, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_text(st, 3, j->params_json, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 4, j->epoch);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 5, j->epochs);
+    if (r == SQLITE_OK)
+        r = st_bind_real_or_null(st, 6, j->loss);
+    if (r == SQLITE_OK)
+        r = st_bind_real_or_null(st, 7, j->val_loss);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 8, j->version);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_double(st, 9, j->created_at > 0 ? j->created_at : st_now());
+    if (r == SQLITE_OK)
+        r = st_bind_time(st, 10, j->started_at);
+    if (r == SQLITE_OK)
+        r = st_bind_time(st, 11, j->finished_at);
+    if (r != SQLITE_OK) {
+        st_done(st);
+        return st_map(r);
+    }
+    return st_exec(st);
+}
+
+static int valid_job(const st_job *j)
+{
+    return j && j->id[0] && j->model_id[0] && j->params_json &&
+           memchr(j->id, '\0', sizeof j->id) && memchr(j->model_id, '\0', sizeof j->model_id) &&
+           memchr(j->status, '\0', sizeof j->status);
+}
+
+st_status storage_job_create(storage *s, const st_job *job)
+{
+    if (!s || !valid_job(job))
+        return ST_ERROR;
+    st_conn *c;
+    st_status rc = st_conn_get(s, &c);
+    if (rc != ST_OK)
+        return rc;
+    rc = st_begin(c, 1);
+    if (rc == ST_OK)
+        rc = st_model_samples(c, job->model_id, NULL);
+    if (rc == ST_OK)
+        rc = check_no_active(c, job->model_id);
+    if (rc == ST_OK)
+        rc = insert_job(c, job);
+    rc = st_finish(c, rc);
+    st_conn_put(s, c);
+    return rc;
+}
+
+st_status storage_job_update(storage *s, const st_job *job)
+{
+    if (!s || !job || !job->id[0] || !memchr(job->status, '\0', sizeof job->status))
+        return ST_ERROR;
+    st_conn *c;
+    st_status rc = st_conn_get(s, &c);
+    if (rc != ST_OK)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    rc = st_begin(c, 1);
+    if (rc == ST_OK)
+        rc = st_stmt(c, Q_JOB_UPDATE, &st);
+    if (rc == ST_OK) {
+        int r = sqlite3_bind_text(st, 1, job->id, -1, SQLITE_STATIC);
+        if (r == SQLITE_OK)
+            r = sqlite3_bind_text(st, 2, job->status, -1, SQLITE_STATIC);
+        if (r == SQLITE_OK)
+            r = sqlite3_bind_int64(st, 3, job->epoch);
+        if (r == SQLITE_OK)
+            r = st_bind_real_or_null(st, 4, job->loss);
+        if (r == SQLITE_OK)
+            r = st_bind_real_or_null(st, 5, job->val_loss);
+        if (r == SQLITE_OK)
+            r = st_bind_text(st, 6, job->error);
+        if (r == SQLITE_OK)
+            r = sqlite3_bind_int64(st, 7, job->version);
+        if (r == SQLITE_OK)
+            r = st_bind_time(st, 8, job->started_at);
+        if (r == SQLITE_OK)
+            r = st_bind_time(st, 9, job->finished_at);
+        rc = r == SQLITE_OK ? st_exec(st) : st_map(r);
+        st_done(st);
+        if (rc == ST_OK && sqlite3_changes(c->db) == 0)
+            rc = ST_NOT_FOUND;
+    }
+    rc = st_finish(c, rc);
+    st_conn_put(s, c);
+    return rc;
+}
+
+st_status storage_job_get(storage *s, const char *id, st_job *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!s || !id)
+        return ST_ERROR;
+    st_conn *c;
+    st_status rc = st_conn_get(s, &c);
+    if (rc != ST_OK)
+        return rc;
+    sqlite3_stmt *st;
+    rc = st_stmt(c, Q_JOB_GET, &st);
+    if (rc == ST_OK) {
+        int r = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (r == SQLITE_OK)
+            r = sqlite3_step(st);
+        if (r == SQLITE_ROW)
+            rc = read_job(st, out);
+        else
+            rc = r == SQLITE_DONE ? ST_NOT_FOUND : st_map(r);
+        st_done(st);
+    }
+    st_conn_put(s, c);
+    return rc;
+}
+
+static st_status list_jobs(st_conn *c, const char *model_id, st_job **out, size_t *n)
+{
+    sqlite3_stmt *st;
+    st_status rc = st_stmt(c, model_id ? Q_JOB_LIST_MODEL : Q_JOB_LIST_ALL, &st);
+    if (rc != ST_OK)
+        return rc;
+    st_job *js = NULL;
+    size_t count = 0, cap = 0;
+    int r = model_id ? sqlite3_bind_text(st, 1, model_id, -1, SQLITE_STATIC) : SQLITE_OK;
+    while (r == SQLITE_OK) {
+        r = sqlite3_step(st);
+        if (r != SQLITE_ROW)
+            break;
+        r = SQLITE_OK;
+        if (count == cap) {
+            st_job *g = st_grow(js, &cap, sizeof *js);
+            if (!g) {
+                rc = ST_NOMEM;
+                break;
+            }
+            js = g;
+        }
+        rc = read_job(st, &js[count]);
+        if (rc != ST_OK)
+            break;
+        count++;
+    }
+    st_done(st);
+    if (rc == ST_OK && r != SQLITE_DONE)
+        rc = st_map(r) == ST_OK ? ST_ERROR : st_map(r);
+    if (rc != ST_OK) {
+        st_jobs_free(js, count);
+        return rc;
+    }
+    *out = js;
+    *n = count;
+    return ST_OK;
+}
+
+/* model_id NULL lists every job (oldest first). */
+st_status storage_jobs_list(storage *s, const char *model_id, st_job **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!s)
+        return ST_ERROR;
+    st_conn *c;
+    st_status rc = st_conn_get(s, &c);
+    if (rc != ST_OK)
+        return rc;
+    st_job *js = NULL;
+    size_t count = 0;
+    rc = st_begin(c, 0);
+    if (rc == ST_OK && model_id)
+        rc = st_model_samples(c, model_id, NULL);
+    if (rc == ST_OK)
+        rc = list_jobs(c, model_id, &js, &count);
+    rc = st_finish(c, rc);
+    st_conn_put(s, c);
+    if (rc != ST_OK) {
+        st_jobs_free(js, count);
+        return rc;
+    }
+    *out = js;
+    *n = count;
+    return ST_OK;
+}
+
+/* ---- history ---------------------------------------------------------- */
+
+static st_status insert_epoch(sqlite3_stmt *st, const char *model_id, const char *job_id,
+                              const st_epoch *e)
+{
+    int r = sqlite3_bind_text(st, 1, model_id, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_text(st, 2, job_id, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 3, e->epoch);
+    if (r == SQLITE_OK)
+        r = st_bind_real_or_null(st, 4, e->loss);
+    if (r == SQLITE_OK)
+        r = st_bind_real_or_null(st, 5, e->val_loss);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_double(st, 6, e->time);
+    if (r != SQLITE_OK) {
+        st_done(st);
+        return st_map(r);
+    }
+    return st_exec(st);
+}
+
+st_status storage_history_append(storage *s, const char *model_id, const char *job_id,
+                                 const st_epoch *epochs, size_t n)
+{
+    if (!s || !model_id || !job_id || (n && !epochs))
+        return ST_ERROR;
+    st_conn *c;
+    st_status rc = st_conn_get(s, &c);
+    if (rc != ST_OK)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    rc = st_begin(c, 1);
+    if (rc == ST_OK)
+        rc = st_model_samples(c, model_id, NULL);
+    if (rc == ST_OK)
+        rc = st_stmt(c, Q_HISTORY_INSERT, &st);
+    /* a job id that does not exist fails its foreign key: ST_NOT_FOUND */
+    for (size_t i = 0; rc == ST_OK && i < n; i++)
+        rc = insert_epoch(st, model_id, job_id, &epochs[i]);
+    rc = st_finish(c, rc);
+    st_conn_put(s, c);
+    return rc;
+}
+
+static st_status list_history(st_conn *c, const char *model_id, st_history_row **out,
+                              size_t *n)
+{
+    sqlite3_stmt *st;
+    st_status rc = st_stmt(c, Q_HISTORY_LIST, &st);
+    if (rc != ST_OK)
+        return rc;
+    st_history_row *hs = NULL;
+    size_t count = 0, cap = 0;
+    int r = sqlite3_bind_text(st, 1, model_id, -1, SQLITE_STATIC);
+    while (r == SQLITE_OK) {
+        r = sqlite3_step(st);
+        if (r != SQLITE_ROW)
+            break;
+        r = SQLITE_OK;
+        if (count == cap) {
+            st_history_row *g = st_grow(hs, &cap, sizeof *hs);
+            if (!g) {
+                rc = ST_NOMEM;
+                break;
+            }
+            hs = g;
+        }
+        st_history_row *h = &hs[count];
+        memset(h, 0, sizeof *h);
+        rc = st_col_copy(st, 0, h->job_id, sizeof h->job_id);
+        if (rc != ST_OK)
+            break;
+        h->e.epoch = sqlite3_column_int64(st, 1);
+        h->e.loss = st_col_real_or_nan(st, 2);
+        h->e.val_loss = st_col_real_or_nan(st, 3);
+        h->e.time = sqlite3_column_double(st, 4);
+        count++;
+    }
+    st_done(st);
+    if (rc == ST_OK && r != SQLITE_DONE)
+        rc = st_map(r) == ST_OK ? ST_ERROR : st_map(r);
+    if (rc != ST_OK) {
+        free(hs);
+        return rc;
+    }
+    *out = hs;
+    *n = count;
+    return ST_OK;
+}
+
+st_status storage_history_list(storage *s, const char *model_id,
+                               st_history_row **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!s || !model_id)
+        return ST_ERROR;
+    st_conn *c;
+    st_status rc = st_conn_get(s, &c);
+    if (rc != ST_OK)
+        return rc;
+    st_history_row *hs = NULL;
+    size_t count = 0;
+    rc = st_begin(c, 0);
+    if (rc == ST_OK)
+        rc = st_model_samples(c, model_id, NULL);
+    if (rc == ST_OK)
+        rc = list_history(c, model_id, &hs, &count);
+    rc = st_finish(c, rc);
+    st_conn_put(s, c);
+    if (rc != ST_OK) {
+        free(hs);
+        return rc;
+    }
+    *out = hs;
+    *n = count;
+    return ST_OK;
+}

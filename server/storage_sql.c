@@ -1,0 +1,68 @@
+/*
+ * storage_sql.c - the text of every statement the storage module runs, in
+ * one table so the whole of its SQL can be read (and grepped) at once.
+ * Only ?N parameters: no statement is ever built from strings.
+ */
+#include "storage_internal.h"
+
+#define JOB_COLUMNS                                                            \
+    "id, model_id, status, params_json, error, epoch, epochs, loss, val_loss, " \
+    "version, created_at, started_at, finished_at"
+#define MODEL_COLUMNS \
+    "id, name, spec_json, version, samples, last_loss, created_at, updated_at"
+
+const char *const st_sql[Q_N_STMTS] = {
+    [Q_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+    [Q_BEGIN_READ] = "BEGIN",
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+
+    [Q_MODEL_INSERT] = "INSERT INTO models (id, name, spec_json, version, samples, "
+                       "created_at, updated_at) VALUES (?1, ?2, ?3, 1, 0, ?4, ?4)",
+    [Q_MODEL_GET] = "SELECT " MODEL_COLUMNS " FROM models WHERE id = ?1",
+    [Q_MODEL_LIST] = "SELECT " MODEL_COLUMNS " FROM models ORDER BY created_at, rowid",
+    [Q_MODEL_DELETE] = "DELETE FROM models WHERE id = ?1",
+    [Q_MODEL_EXISTS] = "SELECT samples FROM models WHERE id = ?1",
+    /* last_loss changes only when the new weights come with a known loss */
+    [Q_MODEL_SET_VERSION] = "UPDATE models SET version = ?2, updated_at = ?3, "
+                            "last_loss = coalesce(?4, last_loss) WHERE id = ?1",
+    [Q_COUNT] = "SELECT (SELECT count(*) FROM models), "
+                "(SELECT coalesce(sum(samples), 0) FROM models), "
+                "(SELECT count(*) FROM jobs)",
+
+    [Q_VERSION_INSERT] = "INSERT INTO versions (model_id, version, source, created_at, "
+                         "loss, blob, crc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_VERSION_MAX] = "SELECT coalesce(max(version), 0) FROM versions WHERE model_id = ?1",
+    /* ?2 = 0 reads the current version */
+    [Q_VERSION_GET] = "SELECT v.version, v.blob, v.crc, v.loss FROM models AS m "
+                      "JOIN versions AS v ON v.model_id = m.id AND v.version = "
+                      "CASE WHEN ?2 = 0 THEN m.version ELSE ?2 END WHERE m.id = ?1",
+    [Q_VERSION_LIST] = "SELECT version, source, created_at, loss FROM versions "
+                       "WHERE model_id = ?1 ORDER BY version",
+
+    [Q_SAMPLES_INSERT] = "INSERT INTO samples (model_id, first, n, x, y) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_SAMPLES_SET_TOTAL] = "UPDATE models SET samples = ?2, updated_at = ?3 WHERE id = ?1",
+    /* batches from the one holding sample ?2 on, both found by the index */
+    [Q_SAMPLES_PAGE] = "SELECT first, n, x, y FROM samples WHERE model_id = ?1 AND "
+                       "first >= coalesce((SELECT first FROM samples WHERE model_id = ?1 "
+                       "AND first <= ?2 ORDER BY first DESC LIMIT 1), 0) ORDER BY first",
+    [Q_SAMPLES_DELETE] = "DELETE FROM samples WHERE model_id = ?1",
+
+    [Q_JOB_ACTIVE] = "SELECT id FROM jobs WHERE model_id = ?1 AND "
+                     "status IN ('queued', 'running') LIMIT 1",
+    [Q_JOB_INSERT] = "INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
+                     "(?1, ?2, 'queued', ?3, NULL, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [Q_JOB_UPDATE] = "UPDATE jobs SET status = ?2, epoch = ?3, loss = ?4, val_loss = ?5, "
+                     "error = ?6, version = ?7, started_at = ?8, finished_at = ?9 "
+                     "WHERE id = ?1",
+    [Q_JOB_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
+    [Q_JOB_LIST_MODEL] = "SELECT " JOB_COLUMNS " FROM jobs WHERE model_id = ?1 "
+                         "ORDER BY created_at, rowid",
+    [Q_JOB_LIST_ALL] = "SELECT " JOB_COLUMNS " FROM jobs ORDER BY created_at, rowid",
+
+    [Q_HISTORY_INSERT] = "INSERT INTO history (model_id, job_id, epoch, loss, val_loss, time) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_HISTORY_LIST] = "SELECT job_id, epoch, loss, val_loss, time FROM history "
+                       "WHERE model_id = ?1 ORDER BY rowid",
+};

@@ -1,0 +1,97 @@
+/*
+ * test_server_config.c - flags, MLPD_* environment variables and --help.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+static int parse(mlpd_config *c, char **argv, int argc, char *out, size_t n)
+{
+    FILE *o = fmemopen(out, n, "w");
+    FILE *e = fopen("/dev/null", "w");
+    config_defaults(c);
+    int rc = config_parse(c, argc, argv, o, e);
+    fclose(o);
+    fclose(e);
+    return rc;
+}
+
+START_TEST(defaults_env_then_flags)
+{
+    mlpd_config c;
+    char out[64];
+    char *none[] = {"mlpd"};
+    unsetenv("MLPD_MAX_BODY");
+    unsetenv("MLPD_PORT");
+    ck_assert_int_eq(parse(&c, none, 1, out, sizeof out), 0);
+    ck_assert_int_eq(c.port, 8080);
+    ck_assert_str_eq(c.bind, "127.0.0.1");
+    ck_assert_int_eq(c.max_body, 1048576);
+    ck_assert_int_eq(c.max_batch, 1024);
+    ck_assert_int_eq(c.max_train_seconds, 300);
+    setenv("MLPD_MAX_BODY", "4096", 1);
+    setenv("MLPD_PORT", "9000", 1);
+    char *flags[] = {"mlpd", "--port", "9100", "--db=/tmp/x.db", "--per-ip-conns", "3"};
+    ck_assert_int_eq(parse(&c, flags, 6, out, sizeof out), 0);
+    ck_assert_int_eq(c.max_body, 4096); /* from the environment */
+    ck_assert_int_eq(c.port, 9100);     /* the flag wins */
+    ck_assert_str_eq(c.db, "/tmp/x.db");
+    ck_assert_int_eq(c.per_ip_conns, 3);
+    unsetenv("MLPD_MAX_BODY");
+    unsetenv("MLPD_PORT");
+}
+END_TEST
+
+START_TEST(bad_values_are_refused)
+{
+    mlpd_config c;
+    char out[64];
+    char *a[] = {"mlpd", "--port", "70000"};
+    ck_assert_int_eq(parse(&c, a, 3, out, sizeof out), -1);
+    char *b[] = {"mlpd", "--max-layers", "3.5"};
+    ck_assert_int_eq(parse(&c, b, 3, out, sizeof out), -1);
+    char *d[] = {"mlpd", "--nope", "1"};
+    ck_assert_int_eq(parse(&c, d, 3, out, sizeof out), -1);
+    char *e[] = {"mlpd", "--port"};
+    ck_assert_int_eq(parse(&c, e, 2, out, sizeof out), -1);
+    setenv("MLPD_THREADS", "many", 1);
+    char *none[] = {"mlpd"};
+    ck_assert_int_eq(parse(&c, none, 1, out, sizeof out), -1);
+    unsetenv("MLPD_THREADS");
+}
+END_TEST
+
+START_TEST(help_lists_every_flag_and_env_name)
+{
+    mlpd_config c;
+    static char out[8192];
+    char *h[] = {"mlpd", "--help"};
+    ck_assert_int_eq(parse(&c, h, 2, out, sizeof out), 1);
+    const char *want[] = {"--port", "MLPD_PORT", "--bind", "--db", "--workers", "--threads",
+                          "--max-body", "MLPD_MAX_BODY", "--max-inputs", "--max-layers",
+                          "--max-units", "--max-params", "--max-samples", "--max-batch",
+                          "--max-epochs", "--max-train-seconds", "MLPD_MAX_TRAIN_SECONDS",
+                          "--cache-mb", "--conn-timeout", "--max-conns", "--per-ip-conns",
+                          "MLPD_PER_IP_CONNS", "default 1048576"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(strstr(out, want[i]) != NULL, "--help lacks %s", want[i]);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("server_config");
+    TCase *tc = tcase_create("config");
+    tcase_add_test(tc, defaults_env_then_flags);
+    tcase_add_test(tc, bad_values_are_refused);
+    tcase_add_test(tc, help_lists_every_flag_and_env_name);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -143,10 +143,8 @@ mlp_status mlp_data_loss(const mlp_t *net, const mlp_data *data, const mlp_alloc
     size_t ni = mlp_inputs(net), no = mlp_outputs(net);
     double *work, sum = 0.0;
     mlp_status s = MLP_OK;
-    if (data->n == 0) {
-        *loss = NAN;
+    if (data->n == 0)
         return MLP_ERR_INVALID;
-    }
     work = core_alloc(alloc, mlp_work_size(net) * sizeof(double));
     if (work == NULL)
         return MLP_ERR_NOMEM;

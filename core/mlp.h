@@ -211,7 +211,7 @@ mlp_status mlp_data_loss(const mlp_t *net, const mlp_data *data,
 
 typedef enum mlp_optimizer {
     MLP_OPT_SGD = 1,      /* plain (momentum 0) or classical momentum */
-    MLP_OPT_NESTEROV = 2, /* Nesterov momentum (Sutskever's form) */
+    MLP_OPT_NESTEROV = 2, /* Nesterov: v = mu v - lr g; w += mu v - lr g */
     MLP_OPT_ADAM = 3
 } mlp_optimizer;
 int mlp_optimizer_from_name(const char *name); /* "sgd", "momentum", "nesterov", "adam" */

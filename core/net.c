@@ -106,7 +106,9 @@ mlp_status mlp_spec_check(const mlp_spec *spec, const mlp_limits *limits, size_t
         mlp_status s = check_layer(spec, &lim, l, err);
         if (s != MLP_OK)
             return s;
-        if (!core_mul(units, fan_in + 1, &layer_params) || !core_add(total, layer_params, &total))
+        size_t fan_in_bias;
+        if (!core_add(fan_in, 1, &fan_in_bias) || !core_mul(units, fan_in_bias, &layer_params) ||
+            !core_add(total, layer_params, &total))
             return spec_fail(err, MLP_ERR_LIMIT, "layers", "too many parameters");
         fan_in = units;
     }

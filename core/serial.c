@@ -168,6 +168,8 @@ mlp_status mlp_load(const unsigned char *buf, size_t len, const mlp_limits *limi
         return MLP_ERR_TRUNCATED;
     if (get_u32(buf + 4) != MLP_FORMAT_VERSION || get_u32(buf + 8) != MLP_CONVENTIONS)
         return MLP_ERR_FORMAT;
+    if (get_u32(buf + 20) <= MLP_MAX_LAYERS && len < HEADER_FIXED + 8 * (size_t)get_u32(buf + 20) + 8)
+        return MLP_ERR_TRUNCATED;
     s = read_spec(buf, &spec);
     if (s != MLP_OK)
         return s;

@@ -371,7 +371,8 @@ mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opt
         return s;
     if (data == NULL || data->n == 0 || data->x == NULL || data->y == NULL)
         return MLP_ERR_INVALID;
-    t.n_val = (size_t)((double)data->n * opts->validation_split + 0.5);
+    /* Keras: the first floor(n * (1 - split)) rows train, the rest validate. */
+    t.n_val = data->n - (size_t)floor((double)data->n * (1.0 - opts->validation_split));
     if (opts->validation_split > 0.0 && t.n_val == 0)
         t.n_val = 1;
     if (t.n_val >= data->n)

@@ -169,6 +169,10 @@ static enum MHD_Result first_call(http_server *h, struct MHD_Connection *conn,
             snprintf(msg, sizeof msg, "The body may be at most %ld bytes.", h->cfg->max_body);
             return send_error(conn, st, API_ERR_BODY_TOO_LARGE, msg);
         }
+    } else if (st->has_te) {
+        /* A chunked upload cannot be sized up front: ask for a length. */
+        return send_error(conn, st, API_ERR_LENGTH_REQUIRED,
+                          "Send the body with a Content-Length, not chunked.");
     }
     return MHD_YES;
 }

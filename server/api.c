@@ -4,11 +4,13 @@
  */
 #include "api.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cache.h"
+#include "jobs.h"
 #include "metrics.h"
 #include "reply.h"
 #include "routes.h"
@@ -26,10 +28,18 @@ int app_init(app *a, const mlpd_config *cfg, storage *st)
     a->metrics = metrics_new(n_routes);
     if (!a->cache || !a->metrics)
         goto fail;
-    if (pthread_mutex_init(&a->jobs_mu, NULL) != 0)
-        goto fail;
     for (size_t i = 0; i < APP_MODEL_LOCKS; i++)
         pthread_mutex_init(&a->model_locks[i], NULL);
+    jobs_config jc = {cfg->workers, cfg->checkpoint_epochs, (double)cfg->checkpoint_seconds,
+                      1.0, 0.2};
+    char err[160];
+    a->jobs = jobs_start(a, &jc, err, sizeof err);
+    if (!a->jobs) {
+        fprintf(stderr, "mlpd: %s\n", err);
+        for (size_t i = 0; i < APP_MODEL_LOCKS; i++)
+            pthread_mutex_destroy(&a->model_locks[i]);
+        goto fail;
+    }
     return 0;
 fail:
     cache_free(a->cache);
@@ -42,21 +52,17 @@ void app_free(app *a)
 {
     if (!a->cache)
         return;
+    jobs_free(a->jobs);
     cache_free(a->cache);
     metrics_free(a->metrics);
-    pthread_mutex_destroy(&a->jobs_mu);
     for (size_t i = 0; i < APP_MODEL_LOCKS; i++)
         pthread_mutex_destroy(&a->model_locks[i]);
     memset(a, 0, sizeof *a);
 }
 
-void app_cancel_jobs(app *a)
+void app_stop_jobs(app *a)
 {
-    pthread_mutex_lock(&a->jobs_mu);
-    a->stopping = 1;
-    for (running_job *r = a->running; r; r = r->next)
-        atomic_store(&r->cancel, 1);
-    pthread_mutex_unlock(&a->jobs_mu);
+    jobs_shutdown(a->jobs);
 }
 
 const char *api_query(const api_request *req, const char *key)

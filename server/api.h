@@ -18,6 +18,7 @@
 #include "storage.h"
 
 struct cache;
+struct jobs;
 struct metrics;
 
 typedef struct api_kv {
@@ -55,15 +56,6 @@ void api_response_free(api_response *r);
 /* Adds a header (truncating an over-long value); ignored past the maximum. */
 void api_response_header(api_response *r, const char *name, const char *value);
 
-/* A job being trained by some request thread, so DELETE /v1/jobs/{id} can
- * cancel it. Lives on that thread's stack while listed. */
-typedef struct running_job {
-    char id[17];
-    char model_id[17];
-    atomic_int cancel;
-    struct running_job *next;
-} running_job;
-
 #define APP_MODEL_LOCKS 64
 
 /* Everything a handler needs; shared by all request threads. */
@@ -73,20 +65,21 @@ typedef struct app {
     mlp_limits limits;
     struct cache *cache;        /* owned */
     struct metrics *metrics;    /* owned */
-    pthread_mutex_t jobs_mu;
-    running_job *running;       /* under jobs_mu */
-    int stopping;               /* under jobs_mu: new jobs start cancelled */
+    struct jobs *jobs;          /* owned: the training workers (jobs.h) */
     /* Serialise writers of one model's weights (step, PUT, restore,
      * publishing a training result), striped by id hash. */
     pthread_mutex_t model_locks[APP_MODEL_LOCKS];
 } app;
 
-/* 0 on success; -1 if memory ran out (nothing to free then). */
+/* 0 on success; -1 if memory ran out or the job workers could not start
+ * (nothing to free then). Starts the training workers (jobs_start: jobs
+ * left running by a stopped daemon are marked interrupted first). */
 int app_init(app *a, const mlpd_config *cfg, storage *st);
+/* Stops the workers (if app_stop_jobs did not) and frees everything. */
 void app_free(app *a);
-/* Raise the cancel flag of every running job (at shutdown, so that
- * requests training synchronously end quickly). */
-void app_cancel_jobs(app *a);
+/* Shutdown, before the HTTP server stops: running jobs checkpoint and are
+ * marked interrupted, waiting requests return, workers are joined. */
+void app_stop_jobs(app *a);
 
 void api_handle(app *a, const api_request *req, api_response *resp);
 

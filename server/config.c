@@ -30,6 +30,8 @@ static const opt_def opts[] = {
     S(bind, "IPv4 or IPv6 address to listen on"),
     S(db, "SQLite database file (created if missing)"),
     L(workers, 1, 256, "training worker threads"),
+    L(checkpoint_epochs, 0, 1L << 30, "a job publishes a checkpoint every N epochs (0: off)"),
+    L(checkpoint_seconds, 0, 1L << 30, "... and every S seconds (0: off)"),
     L(threads, 1, 1024, "HTTP thread pool size"),
     L(max_body, 1024, 1L << 30, "largest request body in bytes"),
     L(max_inputs, 1, 1 << 20, "most inputs of a model"),
@@ -59,7 +61,9 @@ void config_defaults(mlpd_config *c)
     c->port = 8080;
     strcpy(c->bind, "127.0.0.1");
     strcpy(c->db, "./mlpd.db");
-    c->workers = online_cores();
+    c->workers = online_cores() > 1 ? online_cores() - 1 : 1;
+    c->checkpoint_epochs = 1000;
+    c->checkpoint_seconds = 10;
     c->threads = 2 * online_cores();
     c->max_body = 1L << 20;
     c->max_inputs = 1024;

@@ -13,7 +13,9 @@ typedef struct mlpd_config {
     long port;
     char bind[64];
     char db[1024];
-    long workers;           /* training workers (a later issue); default: cores */
+    long workers;           /* training worker threads; default: cores - 1, at least 1 */
+    long checkpoint_epochs; /* a running job publishes its weights every N epochs */
+    long checkpoint_seconds;/* ... or every S seconds, whichever comes first */
     long threads;           /* HTTP thread pool; default 2 x cores */
     long max_body;          /* bytes */
     long max_inputs;

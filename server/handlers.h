@@ -83,11 +83,20 @@ int query_version_or_reply(const api_request *req, api_response *resp, int64_t *
 int query_uint_or_reply(const api_request *req, api_response *resp, const char *key,
                         uint64_t min, uint64_t max, uint64_t *out);
 
-/* Job JSON (for train, get, list). stop_reason NULL: derived from the
- * stored row, because storage keeps no stop reason: cancelled, diverged
- * (failed with "diverged..."), target_loss (loss <= params.target_loss),
- * epochs (all run), timeout (ran params.max_seconds), early_stopping
- * (params.patience > 0), else stopped. */
+/* Job JSON (for train, get, list). stop_reason NULL: the stored one, or
+ * for rows from before schema 0002 derived from the row: cancelled,
+ * diverged (failed with "diverged..."), target_loss, epochs, timeout,
+ * early_stopping, else stopped. */
 cJSON *job_to_json(const st_job *j, const char *stop_reason);
+
+/* handlers_jobs.c: the job's JSON with live values while it runs (epoch,
+ * losses from the worker's memory) and elapsed_seconds, eta_seconds. */
+cJSON *job_to_json_live(app *a, st_job *j);
+
+struct train_params;
+/* handlers_train.c: a job's stored params_json into *t (the same checks
+ * as the request body); 0, or -1 after replying 400. */
+int train_params_parse(app *a, const char *params_json, struct train_params *t,
+                       api_response *resp);
 
 #endif

@@ -7,12 +7,44 @@
 #include <time.h>
 
 #include "handlers.h"
+#include "jobs.h"
+#include "jsonin.h"
 #include "reply.h"
 
 static int job_finished(const st_job *j)
 {
     return strcmp(j->status, "succeeded") == 0 || strcmp(j->status, "failed") == 0 ||
            strcmp(j->status, "cancelled") == 0;
+}
+
+cJSON *job_to_json_live(app *a, st_job *j)
+{
+    job_live live;
+    int running = strcmp(j->status, "running") == 0 && jobs_live(a->jobs, j->id, &live);
+    if (running && live.epoch >= j->epoch) {
+        j->epoch = live.epoch;
+        j->loss = live.loss;
+        j->val_loss = live.val_loss;
+    }
+    cJSON *o = job_to_json(j, NULL);
+    if (!o)
+        return NULL;
+    double elapsed = NAN, eta = NAN;
+    if (running) {
+        elapsed = live.elapsed;
+        eta = live.eta;
+        if (live.version > 0)
+            cJSON_ReplaceItemInObjectCaseSensitive(o, "version",
+                                                   cJSON_CreateNumber((double)live.version));
+    } else if (j->started_at > 0 && j->finished_at >= j->started_at) {
+        elapsed = j->finished_at - j->started_at;
+        eta = 0;
+    } else if (j->started_at > 0) {
+        elapsed = jobs_unix() - j->started_at; /* running, just claimed */
+    }
+    json_add_number(o, "elapsed_seconds", elapsed);
+    json_add_number(o, "eta_seconds", eta);
+    return o;
 }
 
 void h_job_get(app *a, const api_request *req, const route_params *p, api_response *resp)
@@ -30,23 +62,44 @@ void h_job_get(app *a, const api_request *req, const route_params *p, api_respon
         st_job_clear(&j);
         return;
     }
-    reply_json(resp, 200, job_to_json(&j, NULL));
+    reply_json(resp, 200, job_to_json_live(a, &j));
     st_job_clear(&j);
 }
 
-/* Raise the cancel flag of a job trained by some thread; 1 if found. */
-static int signal_cancel(app *a, const char *id)
+/* Seconds DELETE waits for a running job to record its cancellation. */
+#define CANCEL_WAIT_SECONDS 5.0
+
+/* Cancel a queued job directly, or signal the worker running it. Returns
+ * the status to answer, or 0 after replying an error. */
+static int cancel(app *a, api_response *resp, st_job *j)
 {
-    int found = 0;
-    pthread_mutex_lock(&a->jobs_mu);
-    for (running_job *r = a->running; r; r = r->next) {
-        if (strcmp(r->id, id) == 0) {
-            atomic_store(&r->cancel, 1);
-            found = 1;
+    double until = jobs_mono() + CANCEL_WAIT_SECONDS;
+    while (!job_finished(j)) {
+        st_status s = ST_CONFLICT;
+        if (strcmp(j->status, "queued") == 0)
+            s = storage_job_cancel_queued(a->st, j->id, jobs_unix());
+        else if (jobs_cancel(a->jobs, j->id))
+            return jobs_wait_end(a->jobs, j->id, until) ? 200 : 202;
+        if (s != ST_OK && s != ST_CONFLICT) {
+            reply_storage_error(resp, s);
+            return 0;
+        }
+        if (s == ST_OK)
+            return 200;
+        /* a worker is between claiming it and listing it: look again */
+        if (jobs_mono() >= until)
+            return 202;
+        struct timespec pause = {0, 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        st_job_clear(j);
+        s = storage_job_get(a->st, j->id, j);
+        if (s != ST_OK) {
+            reply_storage_error(resp, s);
+            return 0;
         }
     }
-    pthread_mutex_unlock(&a->jobs_mu);
-    return found;
+    reply_error(resp, API_ERR_CONFLICT, NULL, "The job has already ended (%s).", j->status);
+    return 0;
 }
 
 void h_job_cancel(app *a, const api_request *req, const route_params *p, api_response *resp)
@@ -59,27 +112,17 @@ void h_job_cancel(app *a, const api_request *req, const route_params *p, api_res
         reply_storage_error(resp, s);
         return;
     }
-    if (job_finished(&j)) {
-        reply_error(resp, API_ERR_CONFLICT, NULL, "The job has already ended (%s).", j.status);
-        st_job_clear(&j);
+    char id[17];
+    memcpy(id, j.id, sizeof id);
+    int status = cancel(a, resp, &j);
+    st_job_clear(&j);
+    if (status == 0)
         return;
-    }
-    if (signal_cancel(a, j.id)) {
-        /* The training thread records "cancelled" when it notices. */
-        reply_json(resp, 202, job_to_json(&j, NULL));
-        st_job_clear(&j);
-        return;
-    }
-    /* Nobody runs it (queued, or left over from a stopped daemon). */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    strcpy(j.status, "cancelled");
-    j.finished_at = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-    s = storage_job_update(a->st, &j);
+    s = storage_job_get(a->st, id, &j);
     if (s != ST_OK)
         reply_storage_error(resp, s);
     else
-        reply_json(resp, 200, job_to_json(&j, "cancelled"));
+        reply_json(resp, status, job_to_json_live(a, &j));
     st_job_clear(&j);
 }
 
@@ -98,7 +141,7 @@ void h_jobs_list(app *a, const api_request *req, const route_params *p, api_resp
     cJSON *root = cJSON_CreateObject();
     cJSON *arr = root ? cJSON_AddArrayToObject(root, "jobs") : NULL;
     for (size_t i = 0; arr && i < n; i++) {
-        cJSON *o = job_to_json(&js[i], NULL);
+        cJSON *o = job_to_json_live(a, &js[i]);
         if (o)
             cJSON_AddItemToArray(arr, o);
     }

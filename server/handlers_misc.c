@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "handlers.h"
+#include "jobs.h"
 #include "metrics.h"
 #include "reply.h"
 
@@ -27,24 +28,19 @@ void h_metrics(app *a, const api_request *req, const route_params *p, api_respon
     sbuf b;
     sbuf_init(&b);
     metrics_write(a->metrics, &b);
-    int64_t models = 0, samples = 0, jobs = 0;
-    if (storage_count(a->st, &models, &samples, &jobs) == ST_OK) {
+    int64_t models = 0, samples = 0, n_jobs = 0;
+    if (storage_count(a->st, &models, &samples, &n_jobs) == ST_OK) {
         sbuf_printf(&b, "# HELP mlpd_models Models stored.\n# TYPE mlpd_models gauge\n"
                         "mlpd_models %lld\n", (long long)models);
         sbuf_printf(&b, "# HELP mlpd_samples Samples stored, all models.\n"
                         "# TYPE mlpd_samples gauge\nmlpd_samples %lld\n", (long long)samples);
         sbuf_printf(&b, "# HELP mlpd_jobs Training jobs by status (all = every stored job).\n"
                         "# TYPE mlpd_jobs gauge\nmlpd_jobs{status=\"all\"} %lld\n",
-                    (long long)jobs);
+                    (long long)n_jobs);
     } else {
         sbuf_puts(&b, "# HELP mlpd_jobs Training jobs by status.\n# TYPE mlpd_jobs gauge\n");
     }
-    long running = 0;
-    pthread_mutex_lock(&a->jobs_mu);
-    for (running_job *r = a->running; r; r = r->next)
-        running++;
-    pthread_mutex_unlock(&a->jobs_mu);
-    sbuf_printf(&b, "mlpd_jobs{status=\"running\"} %ld\n", running);
+    sbuf_printf(&b, "mlpd_jobs{status=\"running\"} %zu\n", jobs_running(a->jobs));
     size_t entries = 0, bytes = 0;
     cache_stats(a->cache, &entries, &bytes);
     sbuf_printf(&b, "# HELP mlpd_cache_models Models held in the predict cache.\n"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "jobs.h"
 #include "jsonin.h"
 #include "reply.h"
 
@@ -240,16 +241,6 @@ void h_model_get(app *a, const api_request *req, const route_params *p, api_resp
     st_model_clear(&m);
 }
 
-/* Stop the model's running jobs: their results have nowhere to go. */
-static void cancel_model_jobs(app *a, const char *id)
-{
-    pthread_mutex_lock(&a->jobs_mu);
-    for (running_job *r = a->running; r; r = r->next)
-        if (strcmp(r->model_id, id) == 0)
-            atomic_store(&r->cancel, 1);
-    pthread_mutex_unlock(&a->jobs_mu);
-}
-
 void h_model_delete(app *a, const api_request *req, const route_params *p, api_response *resp)
 {
     (void)req;
@@ -257,7 +248,7 @@ void h_model_delete(app *a, const api_request *req, const route_params *p, api_r
     st_status s = storage_model_delete(a->st, p->id);
     if (s == ST_OK || s == ST_OUTCOME_UNKNOWN) {
         cache_remove(a->cache, p->id);
-        cancel_model_jobs(a, p->id);
+        jobs_cancel_model(a->jobs, p->id); /* its results have nowhere to go */
     }
     pthread_mutex_unlock(model_lock(a, p->id));
     if (s != ST_OK) {

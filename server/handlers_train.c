@@ -1,35 +1,23 @@
 /*
- * handlers_train.c - training jobs, run synchronously inside the request
- * for now (a later issue moves them to worker threads): the job row is
- * created (409 if the model has one queued or running), a clone of the
- * model trains on every sample, the epochs go to the history in one batch,
- * and the result becomes a new version unless the run diverged, was
- * cancelled or failed. Predict keeps serving the previous version
- * meanwhile, because training never touches the published snapshot.
+ * handlers_train.c - POST /v1/models/{id}/train: check the parameters,
+ * queue a job (409 if the model has one queued or running) and answer 202
+ * with it; the workers (jobs.c) run it. ?wait=true blocks this request
+ * thread until the job ends, at most the job's max_seconds plus a margin,
+ * then answers 200 with the ended job (or 202 with it still going).
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "handlers.h"
+#include "jobs.h"
 #include "jsonin.h"
 #include "reply.h"
 
-static double now_unix(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+/* Seconds a ?wait=true request waits beyond the job's max_seconds (for
+ * its queueing, set-up and final write). */
+#define WAIT_MARGIN_SECONDS 30.0
 
 /* ---- the request body ------------------------------------------------ */
 
@@ -38,11 +26,7 @@ static const char *const train_fields[] = {
     "epsilon", "weight_decay", "shuffle", "seed", "validation_split", "target_loss",
     "max_seconds", "patience", NULL};
 
-typedef struct train_req {
-    mlp_train_opts opts;
-    const char *optimizer; /* name as given (canonical list of mlp.h) */
-    double max_seconds;
-} train_req;
+typedef train_params train_req;
 
 static int numbers_or_reply(api_response *resp, const cJSON *b, train_req *t)
 {
@@ -65,7 +49,7 @@ static int train_body_or_reply(app *a, api_response *resp, const cJSON *b, train
     *o = mlp_default_train_opts();
     if ((int64_t)o->epochs > a->cfg->max_epochs)
         o->epochs = (size_t)a->cfg->max_epochs;
-    t->optimizer = "sgd";
+    const char *optimizer = "sgd";
     t->max_seconds = 0;
     int64_t epochs = (int64_t)o->epochs, batch = (int64_t)o->batch_size;
     int64_t seed = (int64_t)o->seed, patience = 0;
@@ -75,21 +59,22 @@ static int train_body_or_reply(app *a, api_response *resp, const cJSON *b, train
         json_int_or_reply(resp, b, "seed", "", 0, 0, INT64_C(1) << 53, &seed) != 0 ||
         json_int_or_reply(resp, b, "patience", "", 0, 0, a->cfg->max_epochs, &patience) != 0 ||
         json_bool_or_reply(resp, b, "shuffle", "", 0, &o->shuffle) != 0 ||
-        json_string_or_reply(resp, b, "optimizer", "", 0, 1, 32, &t->optimizer) != 0 ||
+        json_string_or_reply(resp, b, "optimizer", "", 0, 1, 32, &optimizer) != 0 ||
         numbers_or_reply(resp, b, t) != 0)
         return -1;
     o->epochs = (size_t)epochs;
     o->batch_size = (size_t)batch;
     o->seed = (uint64_t)seed;
     o->patience = (size_t)patience;
-    if (!(o->optimizer = mlp_optimizer_from_name(t->optimizer))) {
+    if (!(o->optimizer = mlp_optimizer_from_name(optimizer))) {
         reply_error(resp, API_ERR_INVALID_FIELD, "optimizer",
-                    "Unknown optimizer '%s' (sgd, momentum, nesterov, adam).", t->optimizer);
+                    "Unknown optimizer '%s' (sgd, momentum, nesterov, adam).", optimizer);
         return -1;
     }
+    snprintf(t->optimizer, sizeof t->optimizer, "%s", optimizer);
     /* "momentum"/"nesterov" without a momentum value mean the usual 0.9. */
     if (!cJSON_GetObjectItemCaseSensitive(b, "momentum") &&
-        (strcmp(t->optimizer, "momentum") == 0 || o->optimizer == MLP_OPT_NESTEROV))
+        (strcmp(optimizer, "momentum") == 0 || o->optimizer == MLP_OPT_NESTEROV))
         o->momentum = 0.9;
     if (t->max_seconds < 0 || t->max_seconds > (double)a->cfg->max_train_seconds) {
         reply_error(resp, API_ERR_INVALID_FIELD, "max_seconds",
@@ -135,162 +120,33 @@ static char *params_json(const train_req *t)
     return text;
 }
 
-/* ---- the run ---------------------------------------------------------- */
-
-typedef struct run_ctx {
-    st_epoch *epochs; /* history, grown per epoch */
-    size_t n, cap;
-    double deadline;  /* monotonic seconds */
-    int timed_out;
-    int oom;
-} run_ctx;
-
-static int on_epoch(void *ctx, const mlp_t *net, const mlp_progress *pr)
+int train_params_parse(app *a, const char *params_json, struct train_params *t,
+                       api_response *resp)
 {
-    (void)net;
-    run_ctx *c = ctx;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 64;
-        st_epoch *e = realloc(c->epochs, cap * sizeof *e);
-        if (!e) {
-            c->oom = 1;
-            return 1;
-        }
-        c->epochs = e;
-        c->cap = cap;
-    }
-    c->epochs[c->n++] = (st_epoch){(int64_t)pr->epoch, pr->loss, pr->val_loss, now_unix()};
-    if (now_mono() >= c->deadline) {
-        c->timed_out = 1;
-        return 1;
-    }
-    return 0;
+    cJSON *body = NULL;
+    if (!params_json ||
+        json_parse_or_reply(resp, params_json, strlen(params_json), &body) != 0)
+        return -1;
+    int rc = train_body_or_reply(a, resp, body, t);
+    cJSON_Delete(body);
+    return rc;
 }
 
-static void register_job(app *a, running_job *rj)
-{
-    pthread_mutex_lock(&a->jobs_mu);
-    rj->next = a->running;
-    a->running = rj;
-    if (a->stopping)
-        atomic_store(&rj->cancel, 1);
-    pthread_mutex_unlock(&a->jobs_mu);
-}
-
-static void unregister_job(app *a, running_job *rj)
-{
-    pthread_mutex_lock(&a->jobs_mu);
-    running_job **pp = &a->running;
-    while (*pp && *pp != rj)
-        pp = &(*pp)->next;
-    if (*pp)
-        *pp = rj->next;
-    pthread_mutex_unlock(&a->jobs_mu);
-}
-
-/* Set the job's end state; returns the stop reason's name. */
-static const char *finish(app *a, st_job *j, mlp_t *net, mlp_status ms,
-                          const mlp_train_result *res, const run_ctx *rc, api_response *resp)
-{
-    const char *reason = NULL;
-    char msg[128];
-    j->epoch = rc->n ? rc->epochs[rc->n - 1].epoch : 0;
-    if (ms == MLP_ERR_NONFINITE) {
-        snprintf(msg, sizeof msg, "diverged at epoch %zu, layer %zu", res->fail_epoch,
-                 res->fail_layer);
-        strcpy(j->status, "failed");
-        reason = "diverged";
-    } else if (ms != MLP_OK || rc->oom) {
-        snprintf(msg, sizeof msg, "training failed: %s", rc->oom ? "out of memory" : mlp_status_name(ms));
-        strcpy(j->status, "failed");
-    } else if (res->stop == MLP_STOP_CANCELLED) {
-        strcpy(j->status, "cancelled");
-        reason = "cancelled";
-    } else {
-        j->loss = res->loss;
-        j->val_loss = res->val_loss;
-        j->epoch = (int64_t)res->epochs_run;
-        reason = rc->timed_out ? "timeout" : mlp_stop_name(res->stop);
-        pthread_mutex_t *lock = model_lock(a, j->model_id);
-        pthread_mutex_lock(lock);
-        int64_t version = 0;
-        int stored = model_store_or_reply(a, resp, j->model_id, net, "train", res->loss, &version);
-        pthread_mutex_unlock(lock);
-        if (stored == 0) {
-            strcpy(j->status, "succeeded");
-            j->version = version;
-            return reason;
-        }
-        snprintf(msg, sizeof msg, "the trained weights could not be stored");
-        strcpy(j->status, "failed");
-    }
-    if (strcmp(j->status, "failed") == 0) {
-        free(j->error);
-        j->error = strdup(msg);
-    }
-    return reason;
-}
-
-/* Train net on the model's samples; fills the job's end state. */
-static const char *run_job(app *a, st_job *j, mlp_t *net, const train_req *t,
-                           api_response *resp)
-{
-    const mlp_spec *spec = mlp_get_spec(net);
-    size_t n_in = spec->inputs, n_out = spec->layers[spec->n_layers - 1].units, n = 0;
-    double *x = NULL, *y = NULL;
-    run_ctx rc = {NULL, 0, 0, now_mono() + t->max_seconds, 0, 0};
-    mlp_train_result res;
-    memset(&res, 0, sizeof res);
-    mlp_status ms = MLP_ERR_INVALID;
-    running_job rj;
-    memset(&rj, 0, sizeof rj);
-    memcpy(rj.id, j->id, sizeof rj.id);
-    memcpy(rj.model_id, j->model_id, sizeof rj.model_id);
-    atomic_init(&rj.cancel, 0);
-    register_job(a, &rj);
-    st_status s = storage_samples_read(a->st, j->model_id, 0, 0, n_in, n_out, &x, &y, &n);
-    if (s == ST_OK && n > 0) {
-        mlp_train_opts o = t->opts;
-        o.progress = on_epoch;
-        o.progress_ctx = &rc;
-        o.cancel = &rj.cancel;
-        mlp_data data = {n, x, y};
-        ms = mlp_train(net, &data, &o, NULL, &res);
-    }
-    unregister_job(a, &rj);
-    const char *reason = finish(a, j, net, ms, &res, &rc, resp);
-    if (rc.n)
-        storage_history_append(a->st, j->model_id, j->id, rc.epochs, rc.n);
-    free(rc.epochs);
-    free(x);
-    free(y);
-    return reason;
-}
-
-/* ---- the handler ------------------------------------------------------ */
-
-/* A clone of the current weights, after checking there are samples. */
-static mlp_t *start_net_or_reply(app *a, api_response *resp, const char *id)
+/* 0 if the model exists and has samples, else -1 after replying. */
+static int samples_or_reply(app *a, api_response *resp, const char *id)
 {
     st_model m;
     mlp_spec spec;
     model_init init;
     if (model_get_or_reply(a, resp, id, &m, &spec, &init) != 0)
-        return NULL;
+        return -1;
     int64_t samples = m.samples;
     st_model_clear(&m);
     if (samples == 0) {
         reply_error(resp, API_ERR_NO_SAMPLES, NULL, NULL);
-        return NULL;
+        return -1;
     }
-    snapshot *snap = model_net_or_reply(a, resp, id, 0);
-    if (!snap)
-        return NULL;
-    mlp_t *net = NULL;
-    if (mlp_clone(snapshot_net(snap), &net) != MLP_OK)
-        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
-    snapshot_release(snap);
-    return net;
+    return 0;
 }
 
 static int wait_or_reply(const api_request *req, api_response *resp, int *wait)
@@ -305,10 +161,32 @@ static int wait_or_reply(const api_request *req, api_response *resp, int *wait)
     return 0;
 }
 
+/* Insert the job row; 0, or -1 after replying (409 when the model has
+ * a job queued or running). */
+static int queue_or_reply(app *a, api_response *resp, const char *model_id,
+                          const train_req *t, st_job *j)
+{
+    if (storage_new_id(j->id) != 0 || !(j->params_json = params_json(t))) {
+        reply_error(resp, API_ERR_INTERNAL, NULL, NULL);
+        return -1;
+    }
+    snprintf(j->model_id, sizeof j->model_id, "%.16s", model_id);
+    strcpy(j->status, "queued");
+    j->owner[0] = '\0'; /* filled from the caller once users exist */
+    j->epochs = (int64_t)t->opts.epochs;
+    j->loss = j->val_loss = NAN;
+    j->created_at = jobs_unix();
+    st_status s = storage_job_create(a->st, j);
+    if (s == ST_CONFLICT)
+        reply_error(resp, API_ERR_CONFLICT, NULL, "The model already has a job queued or running.");
+    else if (s != ST_OK)
+        reply_storage_error(resp, s);
+    return s == ST_OK ? 0 : -1;
+}
+
 void h_train(app *a, const api_request *req, const route_params *p, api_response *resp)
 {
     cJSON *body = NULL;
-    mlp_t *net = NULL;
     st_job j;
     memset(&j, 0, sizeof j);
     train_req t;
@@ -323,45 +201,23 @@ void h_train(app *a, const api_request *req, const route_params *p, api_response
         reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
         goto out;
     }
-    if (train_body_or_reply(a, resp, body, &t) != 0 ||
-        !(net = start_net_or_reply(a, resp, p->id)))
+    if (train_body_or_reply(a, resp, body, &t) != 0 || samples_or_reply(a, resp, p->id) != 0 ||
+        queue_or_reply(a, resp, p->id, &t, &j) != 0)
         goto out;
-    if (storage_new_id(j.id) != 0 || !(j.params_json = params_json(&t))) {
-        reply_error(resp, API_ERR_INTERNAL, NULL, NULL);
-        goto out;
-    }
-    memcpy(j.model_id, p->id, sizeof j.model_id - 1);
-    strcpy(j.status, "queued");
-    j.epochs = (int64_t)t.opts.epochs;
-    j.loss = j.val_loss = NAN;
-    j.created_at = now_unix();
-    st_status s = storage_job_create(a->st, &j);
-    if (s != ST_OK) {
-        if (s == ST_CONFLICT)
-            reply_error(resp, API_ERR_CONFLICT, NULL, "The model already has a job queued or running.");
-        else
-            reply_storage_error(resp, s);
-        goto out;
-    }
-    strcpy(j.status, "running");
-    j.started_at = now_unix();
-    storage_job_update(a->st, &j);
-    api_response store_resp; /* a storage error while publishing, reported via the job */
-    api_response_init(&store_resp);
-    const char *reason = run_job(a, &j, net, &t, &store_resp);
-    api_response_free(&store_resp);
-    j.finished_at = now_unix();
-    s = storage_job_update(a->st, &j);
-    if (s != ST_OK) {
-        reply_storage_error(resp, s);
-        goto out;
+    jobs_wake(a->jobs);
+    int ended = 0;
+    if (wait)
+        ended = jobs_wait_end(a->jobs, j.id, jobs_mono() + t.max_seconds + WAIT_MARGIN_SECONDS);
+    st_job now;
+    if (storage_job_get(a->st, j.id, &now) == ST_OK) {
+        st_job_clear(&j);
+        j = now;
     }
     char location[48];
     snprintf(location, sizeof location, "/v1/jobs/%s", j.id);
-    reply_json(resp, wait ? 200 : 202, job_to_json(&j, reason));
+    reply_json(resp, ended ? 200 : 202, job_to_json_live(a, &j));
     api_response_header(resp, "Location", location);
 out:
     st_job_clear(&j);
-    mlp_free(net);
     cJSON_Delete(body);
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <time.h>
 
@@ -294,7 +295,7 @@ http_server *http_start(app *a, const mlpd_config *cfg, char *err, size_t errlen
     memset(&v4, 0, sizeof v4);
     memset(&v6, 0, sizeof v6);
     const struct sockaddr *addr;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
     if (inet_pton(AF_INET, cfg->bind, &v4.sin_addr) == 1) {
         v4.sin_family = AF_INET;
         v4.sin_port = htons((uint16_t)cfg->port);
@@ -326,6 +327,15 @@ http_server *http_start(app *a, const mlpd_config *cfg, char *err, size_t errlen
         return NULL;
     }
     return h;
+}
+
+void http_quiesce(http_server *h)
+{
+    if (!h)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(h->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd); /* quiesce hands the listening socket to us */
 }
 
 void http_stop(http_server *h)

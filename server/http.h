@@ -14,6 +14,8 @@ typedef struct http_server http_server;
 /* Listen on cfg->bind:cfg->port with a thread pool. NULL on failure with
  * a sentence in err. */
 http_server *http_start(app *a, const mlpd_config *cfg, char *err, size_t errlen);
+/* Stop accepting new connections (those open are still served). */
+void http_quiesce(http_server *h);
 /* Stop accepting, finish or close connections, free. Accepts NULL. */
 void http_stop(http_server *h);
 

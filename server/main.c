@@ -1,7 +1,8 @@
 /*
- * main.c - mlpd: parse flags, open storage, serve HTTP until SIGINT or
- * SIGTERM, then stop cleanly (HTTP first, so no request still uses the
- * app or the storage when they are freed).
+ * main.c - mlpd: parse flags, open storage, start the job workers (in
+ * app_init), serve HTTP until SIGINT or SIGTERM, then stop cleanly: stop
+ * accepting connections, stop the jobs (each writes a checkpoint and is
+ * marked interrupted), let the requests in flight end, close the database.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -58,8 +59,9 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     fprintf(stderr, "mlpd: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    app_cancel_jobs(&a); /* a request training synchronously ends now */
-    http_stop(h);
+    http_quiesce(h);   /* no new connections */
+    app_stop_jobs(&a); /* jobs checkpoint and are marked interrupted; waiters return */
+    http_stop(h);      /* requests in flight end */
     app_free(&a);
     storage_close(st);
     return 0;

@@ -333,6 +333,8 @@ cJSON *job_to_json(const st_job *j, const char *stop_reason)
     json_add_number(o, "loss", j->loss);
     json_add_number(o, "val_loss", j->val_loss);
     cJSON *params = j->params_json ? cJSON_Parse(j->params_json) : NULL;
+    if (!stop_reason && j->stop_reason[0])
+        stop_reason = j->stop_reason;
     if (!stop_reason)
         stop_reason = derived_stop_reason(j, params);
     if (stop_reason)

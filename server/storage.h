@@ -124,6 +124,9 @@ typedef struct st_job {
     double loss, val_loss; /* NaN when unknown */
     int64_t version;     /* resulting weights version, 0 if none */
     double created_at, started_at, finished_at; /* 0 when not yet */
+    char owner[64];      /* who queued it ('' until users exist) */
+    char stop_reason[16];/* '' while queued or running */
+    int64_t base_version;/* the model's version when the job started */
 } st_job;
 
 void st_job_clear(st_job *j);
@@ -137,6 +140,27 @@ st_status storage_job_update(storage *s, const st_job *job);
 st_status storage_job_get(storage *s, const char *id, st_job *out);
 st_status storage_jobs_list(storage *s, const char *model_id, st_job **out, size_t *n);
 
+/* Claim the next queued job for a worker, fairly: the queued job whose
+ * owner has the fewest running jobs, then the oldest; it becomes
+ * "running" with started_at = now. ST_NOT_FOUND when nothing is queued. */
+st_status storage_job_claim(storage *s, double now, st_job *out);
+/* At start: every job left "running" by a stopped daemon becomes
+ * "failed" with stop_reason and error "interrupted". *n (may be NULL)
+ * gets how many. */
+st_status storage_jobs_recover(storage *s, double now, int64_t *n);
+/* Cancel a job that is still queued: ST_OK, ST_CONFLICT when it is not
+ * queued (any more: a worker took it), ST_NOT_FOUND. */
+st_status storage_job_cancel_queued(storage *s, const char *id, double now);
+
+/* Weights a job publishes with its progress (see storage_job_progress). */
+typedef struct st_publish {
+    const char *source;        /* "checkpoint", "train" or "restore" */
+    const unsigned char *blob; /* mlp_save form */
+    size_t blob_len;
+    double loss;               /* NaN when unknown */
+    int is_result;             /* the new version becomes the job's version */
+} st_publish;
+
 typedef struct st_epoch {
     int64_t epoch;
     double loss, val_loss; /* val_loss NaN when none */
@@ -146,6 +170,13 @@ typedef struct st_epoch {
 /* Append epochs of a job in one transaction. */
 st_status storage_history_append(storage *s, const char *model_id, const char *job_id,
                                  const st_epoch *epochs, size_t n);
+
+/* A running job's batch, in one transaction: append n epochs to its
+ * history, store pub (may be NULL) as the model's new current version
+ * (*version gets it; job->version too when pub->is_result), and update the
+ * job row from *job. ST_NOT_FOUND when the model or job is gone. */
+st_status storage_job_progress(storage *s, st_job *job, const st_epoch *epochs, size_t n,
+                               const st_publish *pub, int64_t *version);
 
 typedef struct st_history_row {
     char job_id[17];

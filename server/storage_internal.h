@@ -51,6 +51,10 @@ typedef enum st_stmt_id {
     Q_JOB_GET,
     Q_JOB_LIST_MODEL,
     Q_JOB_LIST_ALL,
+    Q_JOB_NEXT,
+    Q_JOB_CLAIM,
+    Q_JOB_RECOVER,
+    Q_JOB_CANCEL_QUEUED,
     Q_HISTORY_INSERT,
     Q_HISTORY_LIST,
     Q_N_STMTS
@@ -103,6 +107,11 @@ st_status st_col_copy(sqlite3_stmt *st, int i, char *buf, size_t cap);
 /* ST_OK with the model's sample count (samples may be NULL), or
  * ST_NOT_FOUND. Run inside a transaction when the answer must hold. */
 st_status st_model_samples(st_conn *c, const char *id, int64_t *samples);
+
+/* Store blob as the model's next version (source, loss) and make it
+ * current, inside the caller's write transaction. */
+st_status st_publish_version(st_conn *c, const char *id, const char *source, double loss,
+                             const void *blob, size_t blob_len, int64_t *version);
 
 /* Wall-clock unix seconds. */
 double st_now(void);

@@ -54,6 +54,16 @@ static st_status read_job(sqlite3_stmt *st, st_job *j)
     j->created_at = sqlite3_column_double(st, 10);
     j->started_at = st_col_time(st, 11);
     j->finished_at = st_col_time(st, 12);
+    char reason[sizeof j->stop_reason] = "";
+    st_status r = st_col_copy(st, 13, j->owner, sizeof j->owner);
+    if (r == ST_OK && sqlite3_column_type(st, 14) != SQLITE_NULL)
+        r = st_col_copy(st, 14, reason, sizeof reason);
+    if (r != ST_OK) {
+        st_job_clear(j);
+        return r;
+    }
+    memcpy(j->stop_reason, reason, sizeof reason);
+    j->base_version = sqlite3_column_int64(st, 15);
     return ST_OK;
 }
 
@@ -99,6 +109,8 @@ static st_status insert_job(st_conn *c, const st_job *j)
         r = st_bind_time(st, 10, j->started_at);
     if (r == SQLITE_OK)
         r = st_bind_time(st, 11, j->finished_at);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_text(st, 12, j->owner, -1, SQLITE_STATIC);
     if (r != SQLITE_OK) {
         st_done(st);
         return st_map(r);
@@ -109,6 +121,7 @@ static st_status insert_job(st_conn *c, const st_job *j)
 static int valid_job(const st_job *j)
 {
     return j && j->id[0] && j->model_id[0] && j->params_json &&
+           memchr(j->owner, '\0', sizeof j->owner) &&
            memchr(j->id, '\0', sizeof j->id) && memchr(j->model_id, '\0', sizeof j->model_id) &&
            memchr(j->status, '\0', sizeof j->status);
 }
@@ -133,10 +146,124 @@ st_status storage_job_create(storage *s, const st_job *job)
     return rc;
 }
 
+/* UPDATE the job row from *job inside the caller's transaction. */
+static st_status update_job(st_conn *c, const st_job *job)
+{
+    sqlite3_stmt *st = NULL;
+    st_status rc = st_stmt(c, Q_JOB_UPDATE, &st);
+    if (rc != ST_OK)
+        return rc;
+    int r = sqlite3_bind_text(st, 1, job->id, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_text(st, 2, job->status, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 3, job->epoch);
+    if (r == SQLITE_OK)
+        r = st_bind_real_or_null(st, 4, job->loss);
+    if (r == SQLITE_OK)
+        r = st_bind_real_or_null(st, 5, job->val_loss);
+    if (r == SQLITE_OK)
+        r = st_bind_text(st, 6, job->error);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 7, job->version);
+    if (r == SQLITE_OK)
+        r = st_bind_time(st, 8, job->started_at);
+    if (r == SQLITE_OK)
+        r = st_bind_time(st, 9, job->finished_at);
+    if (r == SQLITE_OK)
+        r = st_bind_text(st, 10, job->stop_reason[0] ? job->stop_reason : NULL);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 11, job->base_version);
+    rc = r == SQLITE_OK ? st_exec(st) : st_map(r);
+    st_done(st);
+    if (rc == ST_OK && sqlite3_changes(c->db) == 0)
+        rc = ST_NOT_FOUND;
+    return rc;
+}
+
+static int valid_update(const st_job *job)
+{
+    return job && job->id[0] && memchr(job->status, '\0', sizeof job->status) &&
+           memchr(job->stop_reason, '\0', sizeof job->stop_reason);
+}
+
 st_status storage_job_update(storage *s, const st_job *job)
 {
-    if (!s || !job || !job->id[0] || !memchr(job->status, '\0', sizeof job->status))
+    if (!s || !valid_update(job))
         return ST_ERROR;
+    st_conn *c;
+    st_status rc = st_conn_get(s, &c);
+    if (rc != ST_OK)
+        return rc;
+    rc = st_begin(c, 1);
+    if (rc == ST_OK)
+        rc = update_job(c, job);
+    rc = st_finish(c, rc);
+    st_conn_put(s, c);
+    return rc;
+}
+
+/* ---- the queue -------------------------------------------------------- */
+
+static st_status claim_next(st_conn *c, double now, st_job *out)
+{
+    sqlite3_stmt *st;
+    st_status rc = st_stmt(c, Q_JOB_NEXT, &st);
+    if (rc != ST_OK)
+        return rc;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        rc = read_job(st, out);
+    else
+        rc = r == SQLITE_DONE ? ST_NOT_FOUND : st_map(r);
+    st_done(st);
+    if (rc != ST_OK)
+        return rc;
+    rc = st_stmt(c, Q_JOB_CLAIM, &st);
+    if (rc == ST_OK) {
+        r = sqlite3_bind_text(st, 1, out->id, -1, SQLITE_STATIC);
+        if (r == SQLITE_OK)
+            r = sqlite3_bind_double(st, 2, now);
+        rc = r == SQLITE_OK ? st_exec(st) : st_map(r);
+        st_done(st);
+    }
+    if (rc == ST_OK) {
+        strcpy(out->status, "running");
+        out->started_at = now;
+    } else {
+        st_job_clear(out);
+    }
+    return rc;
+}
+
+st_status storage_job_claim(storage *s, double now, st_job *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!s)
+        return ST_ERROR;
+    st_conn *c;
+    st_status rc = st_conn_get(s, &c);
+    if (rc != ST_OK)
+        return rc;
+    rc = st_begin(c, 1);
+    if (rc == ST_OK)
+        rc = claim_next(c, now, out);
+    if (rc == ST_NOT_FOUND) {
+        st_rollback(c);
+    } else {
+        rc = st_finish(c, rc);
+        if (rc != ST_OK)
+            st_job_clear(out);
+    }
+    st_conn_put(s, c);
+    return rc;
+}
+
+/* One UPDATE of the queue statements in its own transaction; *changed
+ * (may be NULL) gets the rows it changed. */
+static st_status queue_update(storage *s, st_stmt_id q, const char *id, double now,
+                              int64_t *changed)
+{
     st_conn *c;
     st_status rc = st_conn_get(s, &c);
     if (rc != ST_OK)
@@ -144,33 +271,42 @@ st_status storage_job_update(storage *s, const st_job *job)
     sqlite3_stmt *st = NULL;
     rc = st_begin(c, 1);
     if (rc == ST_OK)
-        rc = st_stmt(c, Q_JOB_UPDATE, &st);
+        rc = st_stmt(c, q, &st);
     if (rc == ST_OK) {
-        int r = sqlite3_bind_text(st, 1, job->id, -1, SQLITE_STATIC);
+        int r = id ? sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) : SQLITE_OK;
         if (r == SQLITE_OK)
-            r = sqlite3_bind_text(st, 2, job->status, -1, SQLITE_STATIC);
-        if (r == SQLITE_OK)
-            r = sqlite3_bind_int64(st, 3, job->epoch);
-        if (r == SQLITE_OK)
-            r = st_bind_real_or_null(st, 4, job->loss);
-        if (r == SQLITE_OK)
-            r = st_bind_real_or_null(st, 5, job->val_loss);
-        if (r == SQLITE_OK)
-            r = st_bind_text(st, 6, job->error);
-        if (r == SQLITE_OK)
-            r = sqlite3_bind_int64(st, 7, job->version);
-        if (r == SQLITE_OK)
-            r = st_bind_time(st, 8, job->started_at);
-        if (r == SQLITE_OK)
-            r = st_bind_time(st, 9, job->finished_at);
+            r = sqlite3_bind_double(st, id ? 2 : 1, now);
         rc = r == SQLITE_OK ? st_exec(st) : st_map(r);
         st_done(st);
-        if (rc == ST_OK && sqlite3_changes(c->db) == 0)
-            rc = ST_NOT_FOUND;
+        if (rc == ST_OK && changed)
+            *changed = sqlite3_changes(c->db);
     }
     rc = st_finish(c, rc);
     st_conn_put(s, c);
     return rc;
+}
+
+st_status storage_jobs_recover(storage *s, double now, int64_t *n)
+{
+    int64_t changed = 0;
+    st_status rc = s ? queue_update(s, Q_JOB_RECOVER, NULL, now, &changed) : ST_ERROR;
+    if (n)
+        *n = rc == ST_OK ? changed : 0;
+    return rc;
+}
+
+st_status storage_job_cancel_queued(storage *s, const char *id, double now)
+{
+    if (!s || !id)
+        return ST_ERROR;
+    int64_t changed = 0;
+    st_status rc = queue_update(s, Q_JOB_CANCEL_QUEUED, id, now, &changed);
+    if (rc != ST_OK || changed)
+        return rc;
+    st_job j;
+    rc = storage_job_get(s, id, &j);
+    st_job_clear(&j);
+    return rc == ST_OK ? ST_CONFLICT : rc;
 }
 
 st_status storage_job_get(storage *s, const char *id, st_job *out)
@@ -309,6 +445,48 @@ st_status storage_history_append(storage *s, const char *model_id, const char *j
         rc = insert_epoch(st, model_id, job_id, &epochs[i]);
     rc = st_finish(c, rc);
     st_conn_put(s, c);
+    return rc;
+}
+
+static st_status insert_epochs(st_conn *c, const char *model_id, const char *job_id,
+                               const st_epoch *epochs, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    st_status rc = n ? st_stmt(c, Q_HISTORY_INSERT, &st) : ST_OK;
+    for (size_t i = 0; rc == ST_OK && i < n; i++)
+        rc = insert_epoch(st, model_id, job_id, &epochs[i]);
+    return rc;
+}
+
+st_status storage_job_progress(storage *s, st_job *job, const st_epoch *epochs, size_t n,
+                               const st_publish *pub, int64_t *version)
+{
+    if (!s || !valid_update(job) || (n && !epochs) ||
+        (pub && (!pub->source || !pub->blob || !pub->blob_len)))
+        return ST_ERROR;
+    st_conn *c;
+    st_status rc = st_conn_get(s, &c);
+    if (rc != ST_OK)
+        return rc;
+    int64_t v = 0, old_version = job->version;
+    rc = st_begin(c, 1);
+    if (rc == ST_OK)
+        rc = st_model_samples(c, job->model_id, NULL);
+    if (rc == ST_OK)
+        rc = insert_epochs(c, job->model_id, job->id, epochs, n);
+    if (rc == ST_OK && pub)
+        rc = st_publish_version(c, job->model_id, pub->source, pub->loss, pub->blob,
+                                pub->blob_len, &v);
+    if (rc == ST_OK && pub && pub->is_result)
+        job->version = v;
+    if (rc == ST_OK)
+        rc = update_job(c, job);
+    rc = st_finish(c, rc);
+    st_conn_put(s, c);
+    if (rc != ST_OK)
+        job->version = old_version;
+    else if (version)
+        *version = v;
     return rc;
 }
 

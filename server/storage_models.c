@@ -281,6 +281,17 @@ st_status storage_count(storage *s, int64_t *models, int64_t *samples, int64_t *
 
 /* ---- weights and versions -------------------------------------------- */
 
+st_status st_publish_version(st_conn *c, const char *id, const char *source, double loss,
+                             const void *blob, size_t blob_len, int64_t *version)
+{
+    st_status rc = next_version(c, id, version);
+    if (rc == ST_OK)
+        rc = insert_version(c, id, *version, source, loss, blob, blob_len);
+    if (rc == ST_OK)
+        rc = set_current(c, id, *version, loss);
+    return rc;
+}
+
 st_status storage_weights_put(storage *s, const char *id, const char *source,
                               const unsigned char *blob, size_t blob_len,
                               double loss, int64_t *version_out)
@@ -296,11 +307,7 @@ st_status storage_weights_put(storage *s, const char *id, const char *source,
     if (rc == ST_OK)
         rc = st_model_samples(c, id, NULL);
     if (rc == ST_OK)
-        rc = next_version(c, id, &version);
-    if (rc == ST_OK)
-        rc = insert_version(c, id, version, source, loss, blob, blob_len);
-    if (rc == ST_OK)
-        rc = set_current(c, id, version, loss);
+        rc = st_publish_version(c, id, source, loss, blob, blob_len, &version);
     rc = st_finish(c, rc);
     st_conn_put(s, c);
     if (rc == ST_OK && version_out)

@@ -7,7 +7,7 @@
 
 #define JOB_COLUMNS                                                            \
     "id, model_id, status, params_json, error, epoch, epochs, loss, val_loss, " \
-    "version, created_at, started_at, finished_at"
+    "version, created_at, started_at, finished_at, owner, stop_reason, base_version"
 #define MODEL_COLUMNS \
     "id, name, spec_json, version, samples, last_loss, created_at, updated_at"
 
@@ -52,14 +52,28 @@ const char *const st_sql[Q_N_STMTS] = {
     [Q_JOB_ACTIVE] = "SELECT id FROM jobs WHERE model_id = ?1 AND "
                      "status IN ('queued', 'running') LIMIT 1",
     [Q_JOB_INSERT] = "INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
-                     "(?1, ?2, 'queued', ?3, NULL, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     "(?1, ?2, 'queued', ?3, NULL, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                     "NULL, 0)",
     [Q_JOB_UPDATE] = "UPDATE jobs SET status = ?2, epoch = ?3, loss = ?4, val_loss = ?5, "
-                     "error = ?6, version = ?7, started_at = ?8, finished_at = ?9 "
-                     "WHERE id = ?1",
+                     "error = ?6, version = ?7, started_at = ?8, finished_at = ?9, "
+                     "stop_reason = ?10, base_version = ?11 WHERE id = ?1",
     [Q_JOB_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
     [Q_JOB_LIST_MODEL] = "SELECT " JOB_COLUMNS " FROM jobs WHERE model_id = ?1 "
                          "ORDER BY created_at, rowid",
     [Q_JOB_LIST_ALL] = "SELECT " JOB_COLUMNS " FROM jobs ORDER BY created_at, rowid",
+
+    /* The fair pick: the queued job whose owner runs the fewest jobs, then
+     * the oldest (both through jobs_by_status). */
+    [Q_JOB_NEXT] = "SELECT " JOB_COLUMNS " FROM jobs AS q WHERE q.status = 'queued' "
+                   "ORDER BY (SELECT count(*) FROM jobs AS r WHERE r.status = 'running' "
+                   "AND r.owner = q.owner), q.created_at, q.rowid LIMIT 1",
+    [Q_JOB_CLAIM] = "UPDATE jobs SET status = 'running', started_at = ?2 "
+                    "WHERE id = ?1 AND status = 'queued'",
+    [Q_JOB_RECOVER] = "UPDATE jobs SET status = 'failed', stop_reason = 'interrupted', "
+                      "error = 'interrupted: the daemon stopped while the job ran', "
+                      "finished_at = ?1 WHERE status = 'running'",
+    [Q_JOB_CANCEL_QUEUED] = "UPDATE jobs SET status = 'cancelled', stop_reason = 'cancelled', "
+                            "finished_at = ?2 WHERE id = ?1 AND status = 'queued'",
 
     [Q_HISTORY_INSERT] = "INSERT INTO history (model_id, job_id, epoch, loss, val_loss, time) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

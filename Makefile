@@ -198,7 +198,7 @@ $(B)/bench/%: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(B)/libmlpcore.a | bench-deps
 bench-core: bench-deps $(BENCH_BIN)
 	@set -e; for b in $(BENCH_BIN); do echo "== $$b"; ./$$b; done
 
-bench: bench-core http-bench
+bench: bench-core http-bench jobs-bench
 
 # npm tools (linters, the live OpenAPI check) only for tests: pinned in
 # package-lock.json, installed by `npm ci` when node_modules is missing or
@@ -224,6 +224,16 @@ $(B)/bench/http-bare: bench/http/bare.c | bench-deps
 
 http-bench: bench-deps $(B)/mlpd $(B)/bench/http-bare
 	MLPD_BIN=$(B)/mlpd BARE_BIN=$(B)/bench/http-bare bash scripts/bench-http.sh
+
+# Jobs benchmark: a 2000-epoch job through the API against mlp_train
+# directly, and predict requests/s while two jobs train.
+.PHONY: jobs-bench
+$(B)/bench/jobs-direct: bench/jobs/direct.c $(B)/libmlpcore.a | bench-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O3 -o $@ $< $(B)/libmlpcore.a $(CORELIBS)
+
+jobs-bench: bench-deps $(B)/mlpd $(B)/bench/jobs-direct
+	MLPD_BIN=$(B)/mlpd DIRECT_BIN=$(B)/bench/jobs-direct bash scripts/bench-jobs.sh
 
 clean:
 	rm -rf $(B)

@@ -62,7 +62,7 @@ void config_defaults(mlpd_config *c)
     strcpy(c->bind, "127.0.0.1");
     strcpy(c->db, "./mlpd.db");
     c->workers = online_cores() > 1 ? online_cores() - 1 : 1;
-    c->checkpoint_epochs = 1000;
+    c->checkpoint_epochs = 0; /* by time: a checkpoint is a durable write */
     c->checkpoint_seconds = 10;
     c->threads = 2 * online_cores();
     c->max_body = 1L << 20;

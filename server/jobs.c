@@ -280,6 +280,8 @@ static int on_epoch(void *ctx, const mlp_t *net, const mlp_progress *p)
     }
     int due = jobs_due(&r->pool->cfg, (int64_t)p->epoch, r->last_ckpt_epoch, now,
                        r->last_ckpt, r->last_flush);
+    if (due == 2 && p->epoch == p->epochs)
+        due = 1; /* the final write follows at once: no checkpoint before it */
     if (due == 0)
         return 0;
     row_from_last(r);

@@ -9,6 +9,7 @@
 #   build/libmlpserver.a        server/ without main.c
 #   build/tests/*               unit test binaries (check)
 #   build/asan/...              the same, under AddressSanitizer + UBSan
+#   build/tsan/...              the daemon and the job tests, under ThreadSanitizer
 
 B       ?= build
 CC      ?= cc
@@ -60,7 +61,7 @@ TESTUTIL_SOBJ := $(call objs,$(SAN),$(TESTUTIL_SRC))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 UNIT_SBIN := $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps bench-deps run test unit unit-asan e2e bench clean
+.PHONY: all deps bench-deps run test unit unit-asan e2e bench clean tsan
 .DEFAULT_GOAL := all
 
 all: deps $(B)/mlpd
@@ -173,8 +174,51 @@ E2E := $(sort $(wildcard tests/e2e/*.sh))
 e2e: $(B)/mlpd
 	@set -e; for t in $(E2E); do echo "== $$t"; MLPD_BIN=$(B)/mlpd bash $$t; done
 
-test: deps all npm-deps lint-openapi lint-docker unit unit-asan e2e
+test: deps all npm-deps lint-openapi lint-docker unit unit-asan e2e tsan
 	@echo "make test: all suites passed"
+
+# ThreadSanitizer: the daemon and the unit tests that run job workers,
+# built into $(B)/tsan/, then those tests and one e2e run (concurrent
+# predict, train, cancel, delete while training, SIGTERM) against the
+# tsan daemon. Any report fails the target (halt_on_error, exitcode 66;
+# reports of the daemon land in $(B)/tsan/report.PID). Suppressions:
+# tests/tsan.supp (uninstrumented library internals only, each explained).
+TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+TSN := $(B)/tsan/obj
+CORE_TOBJ   := $(call objs,$(TSN),$(CORE_SRC))
+SERVER_TOBJ := $(call objs,$(TSN),$(SERVER_SRC))
+TSAN_UNIT   := $(B)/tsan/tests/test_jobs $(B)/tsan/tests/test_server_api
+TSAN_ENV     = TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp log_path=$(CURDIR)/$(B)/tsan/report"
+
+# vmath.c is built without tsan: its target_clones ifunc resolvers run
+# before the tsan runtime is up (instrumented, they crash the loader), and
+# it only computes on the calling thread's own arrays.
+$(TSN)/core/vmath.o: core/vmath.c | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O2 $(VMATH_FLAGS) -MMD -MP -c $< -o $@
+$(TSN)/%.o: %.c | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(TSAN_FLAGS) -MMD -MP -c $< -o $@
+$(TSN)/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(TSAN_FLAGS) -c $< -o $@
+$(B)/tsan/libmlpcore.a: $(CORE_TOBJ)
+	ar rcs $@ $^
+$(B)/tsan/libmlpserver.a: $(SERVER_TOBJ) $(TSN)/gen/openapi_yaml.o $(TSN)/gen/schema_sql.o
+	ar rcs $@ $^
+$(B)/tsan/mlpd: $(TSN)/server/main.o $(B)/tsan/libmlpserver.a $(B)/tsan/libmlpcore.a
+	$(CC) $(TSAN_FLAGS) -o $@ $^ $(SRVLIBS) $(CORELIBS)
+$(B)/tsan/tests/%: $(TSN)/tests/unit/%.o $(B)/tsan/libmlpserver.a $(B)/tsan/libmlpcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TSAN_FLAGS) -o $@ $^ $(CHECKLIBS) $(SRVLIBS) $(CORELIBS)
+
+tsan: $(B)/tsan/mlpd $(TSAN_UNIT)
+	@rm -f $(B)/tsan/report.*
+	@set -e; for t in $(TSAN_UNIT); do echo "== $$t (tsan)"; CK_FORK=no $(TSAN_ENV) ./$$t; done
+	@echo "== tests/e2e/jobs_race.sh against $(B)/tsan/mlpd"
+	@$(TSAN_ENV) MLPD_BIN=$(B)/tsan/mlpd bash tests/e2e/jobs_race.sh || { cat $(B)/tsan/report.* 2>/dev/null; exit 1; }
+	@if ls $(B)/tsan/report.* >/dev/null 2>&1; then cat $(B)/tsan/report.*; echo "tsan: reports above"; exit 1; fi
+	@echo "tsan: no reports"
 
 # bench/*_bench.c are programs; every other bench/*.c is a helper linked
 # into each of them.

@@ -768,11 +768,12 @@ int jobs_wait_end(jobs *j, const char *job_id, double deadline)
 {
     if (!j)
         return 0;
+    int ended = 0;
     pthread_mutex_lock(&j->mu);
     for (;;) {
         uint64_t seq = j->state_seq;
         pthread_mutex_unlock(&j->mu);
-        int ended = job_ended(j->a->st, job_id);
+        ended = job_ended(j->a->st, job_id); /* no lock held while reading */
         pthread_mutex_lock(&j->mu);
         if (ended || j->stopped || jobs_mono() >= deadline)
             break;
@@ -781,7 +782,6 @@ int jobs_wait_end(jobs *j, const char *job_id, double deadline)
             if (pthread_cond_timedwait(&j->state_cv, &j->mu, &until) == ETIMEDOUT)
                 break;
     }
-    int ended = job_ended(j->a->st, job_id);
     pthread_mutex_unlock(&j->mu);
     return ended;
 }

@@ -377,7 +377,7 @@ static const mlp_t *outcome(run *r, mlp_status ms, const mlp_train_result *res,
         set_error(r, "failed", "interrupted", "interrupted: the daemon stopped at epoch %lld",
                   (long long)r->job.epoch);
         *source = "checkpoint";
-        return r->net;
+        return r->job.epoch > 0 ? r->net : NULL; /* no epoch: nothing to keep */
     }
     if (ms == MLP_OK && why == WHY_CANCEL) {
         strcpy(r->job.status, "cancelled");
@@ -404,8 +404,14 @@ static const mlp_t *outcome(run *r, mlp_status ms, const mlp_train_result *res,
 static void finish(run *r, const mlp_t *net, const char *source, int is_result)
 {
     r->job.finished_at = jobs_unix();
-    if (atomic_load(&r->why) == WHY_GONE)
+    if (atomic_load(&r->why) == WHY_GONE) {
+        /* Normally the row went with the model; if the delete's outcome
+         * was unknown and the model is still there, end the job anyway. */
+        set_error(r, "failed", "error", "the model was deleted while the job ran");
+        r->job.version = 0;
+        storage_job_update(r->pool->a->st, &r->job);
         return;
+    }
     double loss = net == r->base ? NAN : r->job.loss;
     if (write_batch(r, net, source, loss, is_result) == 0 || atomic_load(&r->why) == WHY_GONE)
         return;

@@ -52,7 +52,9 @@ check "the second job is still queued" "j['status'] == 'queued'"
 
 echo "== cancel: the running job"
 req DELETE "/v1/jobs/$JW"
-check "DELETE a running job -> 200 cancelled" "s == 200 and j['status'] == 'cancelled' and j['stop_reason'] == 'cancelled' and j['finished_at'] is not None"
+check "DELETE a running job -> 200 (or 202 on a very slow machine)" "s in (200, 202)"
+wait_job "$JW" "j['status'] != 'running'" 60
+check "it ends as cancelled" "j['status'] == 'cancelled' and j['stop_reason'] == 'cancelled' and j['finished_at'] is not None"
 EC=$(jget 'j["epoch"]')
 req DELETE "/v1/jobs/$JW"
 check_error "DELETE it again" 409 conflict
@@ -85,13 +87,14 @@ check "DELETE a queued job -> 200 cancelled" "s == 200 and j['status'] == 'cance
 req GET "/v1/models/$L/history"
 check "it wrote no history" "len(j['history']) == 2000"
 req DELETE "/v1/jobs/$JW2"
-check "cancel the wide job again" "s == 200 and j['status'] == 'cancelled'"
+check "cancel the wide job again" "s in (200, 202)"
+wait_job "$JW2" "j['status'] == 'cancelled'" 60
 
 echo "== stops"
 req POST "/v1/models/$L/train?wait=true" '{"epochs":500,"target_loss":0.3}'
 check "target_loss -> succeeded early" "s == 200 and j['status'] == 'succeeded' and j['stop_reason'] == 'target_loss' and j['loss'] <= 0.3 and j['epoch'] < 500"
 req POST "/v1/models/$W/train?wait=true" '{"epochs":10000,"learning_rate":0.01,"max_seconds":1}'
-check "max_seconds 1 -> succeeded with timeout" "s == 200 and j['status'] == 'succeeded' and j['stop_reason'] == 'timeout' and 0 < j['epoch'] < 10000 and j['version'] is not None"
+check "max_seconds 1 -> succeeded with timeout" "s == 200 and j['status'] == 'succeeded' and j['stop_reason'] == 'timeout' and j['epoch'] < 10000 and j['version'] is not None and j['elapsed_seconds'] >= 1"
 N=$(create_model) || exit 1
 add_samples "$N" 200 4 noise || exit 1
 req POST "/v1/models/$N/train?wait=true" '{"epochs":5000,"learning_rate":0.5,"validation_split":0.3,"patience":3}'

@@ -335,17 +335,16 @@ START_TEST(pool_trains_checkpoints_and_interrupts_at_shutdown)
     ck_assert_str_eq(str(cJSON_GetArrayItem(vs, 3), "source"), "train");
     cJSON_Delete(r);
 
-    /* wait until the long job has run an epoch, then shut down */
+    /* wait (as a progress stream would) until the long job has run an
+     * epoch, then shut down */
+    job_live live;
+    ck_assert_int_eq(jobs_wait_epoch(a.jobs, long_job, 0, 60, &live), 1);
+    ck_assert_int_ge(live.epoch, 1);
+    ck_assert_int_eq(live.epochs, 10000);
+    ck_assert(live.loss > 0 && live.elapsed > 0 && !live.ended);
+    ck_assert_int_eq(jobs_live(a.jobs, long_job, &live), 1);
+    ck_assert_uint_ge(jobs_running(a.jobs), 1);
     snprintf(path, sizeof path, "/v1/jobs/%s", long_job);
-    for (int i = 0; i < 600; i++) {
-        ck_assert_int_eq(call(&a, "GET", path, NULL, NULL, &r), 200);
-        double epoch = num(r, "epoch");
-        cJSON_Delete(r);
-        if (epoch >= 1)
-            break;
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
     app_stop_jobs(&a);
     ck_assert_int_eq(call(&a, "GET", path, NULL, NULL, &r), 200);
     ck_assert_str_eq(str(r, "status"), "failed");

@@ -15,7 +15,8 @@
 #     long jobs training (--workers 2), in the same daemon.
 #
 # env: MLPD_BIN (build/mlpd), DIRECT_BIN (build/bench/jobs-direct),
-#      REPEATS (5), BENCH_SECONDS (10 per wrk case), CONNS (16), THREADS (2)
+#      REPEATS (5), EPOCHS (2000), BENCH_SECONDS (10 per wrk case), CONNS (16),
+#      THREADS (2)
 # Every process started here is stopped by PID; everything is bounded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,7 @@ REPEATS=${REPEATS:-5}
 SECS=${BENCH_SECONDS:-10}
 CONNS=${CONNS:-16}
 THREADS=${THREADS:-2}
-EPOCHS=2000
+EPOCHS=${EPOCHS:-2000}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mlpd-bench-jobs.XXXXXX")
 PID=""
 cleanup() {

@@ -15,14 +15,14 @@
 #     long jobs training (--workers 2), in the same daemon.
 #
 # env: MLPD_BIN (build/mlpd), DIRECT_BIN (build/bench/jobs-direct),
-#      REPEATS (5), EPOCHS (2000), BENCH_SECONDS (10 per wrk case), CONNS (16),
+#      REPEATS (15), EPOCHS (2000), BENCH_SECONDS (10 per wrk case), CONNS (16),
 #      THREADS (2)
 # Every process started here is stopped by PID; everything is bounded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MLPD_BIN=${MLPD_BIN:-build/mlpd}
 DIRECT_BIN=${DIRECT_BIN:-build/bench/jobs-direct}
-REPEATS=${REPEATS:-5}
+REPEATS=${REPEATS:-15}
 SECS=${BENCH_SECONDS:-10}
 CONNS=${CONNS:-16}
 THREADS=${THREADS:-2}

@@ -6,6 +6,7 @@
 void online_prepare(online_net *o, mlp_t *net, double *acts, double *deltas)
 {
     o->n_layers = net->spec.n_layers;
+    o->inputs = net->spec.inputs;
     o->loss = net->spec.loss;
     for (size_t l = 0; l < net->spec.n_layers; l++) {
         online_layer *ol = &o->layer[l];
@@ -18,6 +19,12 @@ void online_prepare(online_net *o, mlp_t *net, double *acts, double *deltas)
         ol->delta = deltas + net->act_off[l];
     }
 }
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define ONLINE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define ONLINE_CLONES
+#endif
 
 /* Few values: scalar calls beat padding them into a vector call. */
 static inline void activate(int act, double *v, size_t n)
@@ -73,7 +80,9 @@ static inline size_t forward(const online_net *o, const double *x)
     default: MACRO(n); break;                                                \
     }
 
-size_t online_step(const online_net *o, const double *x, const double *d, double eta)
+void online_activate(int act, double *v, size_t n) { activate(act, v, n); }
+
+static inline size_t step(const online_net *o, const double *x, const double *d, double eta)
 {
     size_t bad = forward(o, x);
     if (bad)
@@ -104,4 +113,24 @@ size_t online_step(const online_net *o, const double *x, const double *d, double
         first->b[j] += s;
     }
     return 0;
+}
+
+size_t online_step(const online_net *o, const double *x, const double *d, double eta)
+{
+    return step(o, x, d, eta);
+}
+
+/* One call per epoch: the AVX2 clone is picked once, and the rows loop
+ * runs without a call per sample. */
+ONLINE_CLONES size_t online_epoch(const online_net *o, const mlp_data *data, const size_t *order,
+                                  size_t n, double eta, const atomic_int *cancel, size_t *done)
+{
+    size_t ni = o->inputs, no = o->layer[o->n_layers - 1].units, r, bad = 0;
+    for (r = 0; r < n && bad == 0; r++) {
+        if (cancel && atomic_load_explicit(cancel, memory_order_relaxed) != 0)
+            break;
+        bad = step(o, data->x + order[r] * ni, data->y + order[r] * no, eta);
+    }
+    *done = bad ? r - 1 : r;
+    return bad;
 }

@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "batch.h"
 #include "online.h"
+#include "tiny.h"
 
 #include <string.h>
 
@@ -31,6 +32,8 @@ typedef struct trainer {
     mlp_rng rng;
     uint64_t adam_t;
     online_net online;      /* the fused online path's resolved layers */
+    int tiny;               /* online path through tiny.c */
+    int tiny_eval;          /* loss pass through tiny.c */
     void *block;
 } trainer;
 
@@ -223,10 +226,6 @@ static size_t train_batch(trainer *t, size_t first, size_t count)
 {
     const mlp_data *data = t->data;
     size_t ni = t->net->spec.inputs, no = mlp_outputs(t->net);
-    if (fused_online(t->o)) {
-        size_t r = t->order[first];
-        return online_step(&t->online, data->x + r * ni, data->y + r * no, t->o->learning_rate);
-    }
     memset(t->grad, 0, t->net->n_params * sizeof(double));
     if (count == 1) {
         size_t r = t->order[first];
@@ -256,6 +255,8 @@ static double eval_loss(trainer *t, size_t first, size_t n)
     const mlp_t *net = t->net;
     size_t ni = net->spec.inputs, no = mlp_outputs(net), L = net->spec.n_layers;
     double sum = 0.0;
+    if (t->tiny_eval)
+        return tiny_loss_sum(net, t->data, first, n) / (double)n;
     for (size_t r = first; r < first + n;) {
         size_t rows = first + n - r < t->rows_cap ? first + n - r : t->rows_cap;
         batch_transpose_in(t->xb, t->data->x + r * ni, rows, ni, ni);
@@ -302,7 +303,23 @@ static mlp_status run_epochs(trainer *t, mlp_train_result *res)
     for (size_t epoch = 1; epoch <= o->epochs; epoch++) {
         if (o->shuffle)
             shuffle(t);
-        for (size_t first = 0; first < t->n_train; first += B) {
+        if (fused_online(o)) {
+            size_t done, bad;
+            if (t->tiny)
+                bad = tiny_epoch(t->net, t->data, t->order, t->n_train, o->learning_rate,
+                                 o->cancel, &done);
+            else
+                bad = online_epoch(&t->online, t->data, t->order, t->n_train, o->learning_rate,
+                                   o->cancel, &done);
+            if (bad)
+                return diverged(res, epoch, bad);
+            if (done < t->n_train) {
+                res->stop = MLP_STOP_CANCELLED;
+                res->loss = eval_loss(t, 0, t->n_train);
+                return MLP_OK;
+            }
+        }
+        for (size_t first = 0; !fused_online(o) && first < t->n_train; first += B) {
             if (cancelled(o)) {
                 res->stop = MLP_STOP_CANCELLED;
                 res->loss = eval_loss(t, 0, t->n_train);
@@ -387,6 +404,8 @@ mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opt
     for (size_t i = 0; i < t.n_train; i++)
         t.order[i] = i;
     online_prepare(&t.online, net, t.acts, t.deltas);
+    t.tiny_eval = tiny_fits(net);
+    t.tiny = fused_online(opts) && t.tiny_eval;
     mlp_rng_seed(&t.rng, opts->seed);
     s = run_epochs(&t, &res);
     if (s == MLP_OK && res.stop != MLP_STOP_CANCELLED)

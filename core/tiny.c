@@ -12,12 +12,6 @@
 
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define TINY_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TINY_CLONES
-#endif
-
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
 /* Four doubles; GCC lowers it to two SSE2 registers where AVX is absent. */
@@ -267,7 +261,7 @@ ALWAYS_INLINE size_t epoch_k(tiny_state *restrict st, const tiny_run *run, size_
     return 0;
 }
 
-TINY_CLONES size_t tiny_epoch(mlp_t *net, const mlp_data *data, const size_t *order, size_t n,
+CORE_CLONES size_t tiny_epoch(mlp_t *net, const mlp_data *data, const size_t *order, size_t n,
                               double eta, const atomic_int *cancel, size_t *done)
 {
     size_t ni = net->spec.inputs, nh = net->spec.layers[0].units, no = net->spec.layers[1].units;
@@ -369,7 +363,7 @@ ALWAYS_INLINE double loss_k(const tiny_eval *ev, size_t ni, size_t nh, size_t no
     return (acc[0] + acc[1]) + (acc[2] + acc[3]);
 }
 
-TINY_CLONES double tiny_loss_sum(const mlp_t *net, const mlp_data *data, size_t first, size_t n)
+CORE_CLONES double tiny_loss_sum(const mlp_t *net, const mlp_data *data, size_t first, size_t n)
 {
     size_t ni = net->spec.inputs, nh = net->spec.layers[0].units, no = net->spec.layers[1].units;
     int hact = net->spec.layers[0].activation;

@@ -147,35 +147,46 @@ typedef struct fann_side {
     size_t epochs;
 } fann_side;
 
-/* REPS interleaved timings of mlpd (opts) and FANN (fs, optional), then
- * scores of the trained nets. With FANN, pairs (may be NULL) gets the
- * REPS rate ratios mlpd/FANN of runs made back to back. */
-static int measure(const mlp_t *init, const bench_set *train, const bench_set *test,
-                   const mlp_train_opts *o, const fann_side *fs, score *ms, score *fsc,
-                   double *pairs)
+/* REPS rounds of timings: each round trains every mlpd set-up (opts[0..n),
+ * scores into ms[0..n)) and then FANN (fs, optional), so that all of them
+ * see the same machine load; then scores of the trained nets. With FANN,
+ * pairs (may be NULL) gets, per round, the rate ratio mlpd/FANN of the
+ * first set-up and FANN run back to back. */
+static int measure_all(const mlp_t *init, const bench_set *train, const bench_set *test,
+                       const mlp_train_opts *opts, size_t n, const fann_side *fs, score *ms,
+                       score *fsc, double *pairs)
 {
-    mlp_t *net = NULL;
+    mlp_t *net[4] = {NULL, NULL, NULL, NULL};
     struct fann *ann = NULL;
     int rc = -1;
-    *ms = (score){.seconds = INFINITY, .test_loss = NAN, .acc = NAN};
+    if (n == 0 || n > 4)
+        return -1;
+    for (size_t c = 0; c < n; c++)
+        ms[c] = (score){.seconds = INFINITY, .test_loss = NAN, .acc = NAN};
     if (fsc)
-        *fsc = *ms;
+        *fsc = ms[0];
     for (int rep = 0; rep < REPS; rep++) {
-        double secs, fsecs;
-        if (mlpd_once(init, train, o, &secs, &ms->epochs, &net) != 0)
-            goto out;
-        ms->seconds = fmin(ms->seconds, secs);
+        double secs = 0.0, first = 0.0, fsecs;
+        for (size_t c = 0; c < n; c++) {
+            if (mlpd_once(init, train, &opts[c], &secs, &ms[c].epochs, &net[c]) != 0)
+                goto out;
+            ms[c].seconds = fmin(ms[c].seconds, secs);
+            if (c == 0)
+                first = secs;
+        }
         if (fs == NULL)
             continue;
         if (fann_once(fs->init, fs->data, fs->epochs, &fsecs, &ann) != 0)
             goto out;
         fsc->seconds = fmin(fsc->seconds, fsecs);
         if (pairs)
-            pairs[rep] = (double)ms->epochs / secs / ((double)fs->epochs / fsecs);
+            pairs[rep] = (double)ms[0].epochs / first / ((double)fs->epochs / fsecs);
     }
-    ms->rate = (double)ms->epochs * (double)train->n / ms->seconds;
-    if (score_outputs(train, test, net, NULL, ms) != 0)
-        goto out;
+    for (size_t c = 0; c < n; c++) {
+        ms[c].rate = (double)ms[c].epochs * (double)train->n / ms[c].seconds;
+        if (score_outputs(train, test, net[c], NULL, &ms[c]) != 0)
+            goto out;
+    }
     if (fs) {
         fsc->epochs = fs->epochs;
         fsc->rate = (double)fs->epochs * (double)train->n / fsc->seconds;
@@ -184,10 +195,19 @@ static int measure(const mlp_t *init, const bench_set *train, const bench_set *t
     }
     rc = 0;
 out:
-    mlp_free(net);
+    for (size_t c = 0; c < n; c++)
+        mlp_free(net[c]);
     if (ann)
         fann_destroy(ann);
     return rc;
+}
+
+/* One mlpd set-up (opts), with FANN as measure_all says. */
+static int measure(const mlp_t *init, const bench_set *train, const bench_set *test,
+                   const mlp_train_opts *o, const fann_side *fs, score *ms, score *fsc,
+                   double *pairs)
+{
+    return measure_all(init, train, test, o, 1, fs, ms, fsc, pairs);
 }
 
 /* ------------------------------------------------------------------ */
@@ -330,15 +350,15 @@ static int test_t2(const char *digits_path)
         fprintf(stderr, "T2: the FANN twin does not start from mlpd's weights\n");
         goto out;
     }
-    mlp_train_opts o = sgd_opts(epochs, lr, 1);
+    /* online, mini-batch adam, mini-batch sgd, then FANN, in every round */
+    mlp_train_opts o[3] = {sgd_opts(epochs, lr, 1), sgd_opts(epochs, lr_adam, batch),
+                           sgd_opts(epochs, lr_batch, batch)};
+    o[1].optimizer = MLP_OPT_ADAM;
     fann_side fs = {.init = ann, .data = fd, .epochs = epochs};
-    if (measure(init, &train, &test, &o, &fs, &ms, &fsc, pairs) != 0)
+    score sc[3];
+    if (measure_all(init, &train, &test, o, 3, &fs, sc, &fsc, pairs) != 0)
         goto out;
-    mlp_train_opts ob = sgd_opts(epochs, lr_batch, batch), oa = sgd_opts(epochs, lr_adam, batch);
-    oa.optimizer = MLP_OPT_ADAM;
-    if (measure(init, &train, &test, &oa, NULL, &as, NULL, NULL) != 0 ||
-        measure(init, &train, &test, &ob, NULL, &bs, NULL, NULL) != 0)
-        goto out;
+    ms = sc[0], as = sc[1], bs = sc[2];
     print_head();
     print_score("mlpd   online (batch 1)", &ms);
     print_score("FANN   incremental", &fsc);
@@ -353,7 +373,7 @@ static int test_t2(const char *digits_path)
     add_target("T2 mini-batch 32 (adam) >= 5x FANN online", as.rate / fsc.rate, 5.0, ok, note);
     ok = loss_verdict(bs.loss, fsc.loss, note, sizeof note);
     add_target("T2 mini-batch 32 (sgd): rate, for context", bs.rate / fsc.rate, 0.0, ok, note);
-    if (time_to_loss(init, &train, &oa, &fsc) != 0)
+    if (time_to_loss(init, &train, &o[1], &fsc) != 0)
         goto out;
     rc = 0;
 out:

@@ -31,7 +31,7 @@ void batch_forward(const mlp_t *net, size_t rows, const double *x, double *acts)
 /* Sum over the block of the per-sample loss; out and dT are outputs x rows. */
 double batch_loss_sum(const mlp_t *net, size_t rows, const double *out, const double *dT);
 
-/* grad (zeroed by the caller) = mean over rows of dE/dparams, for samples
+/* grad (every entry written) = mean over rows of dE/dparams, for samples
  * x (as batch_forward) and targets dT (outputs x rows). Returns 0, or the
  * 1-based layer where a non-finite value appeared. */
 size_t batch_gradient(const mlp_t *net, size_t rows, const double *x, const double *dT,

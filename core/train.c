@@ -248,8 +248,8 @@ static size_t train_batch(trainer *t, size_t first, size_t count)
 {
     const mlp_data *data = t->data;
     size_t ni = t->net->spec.inputs, no = mlp_outputs(t->net);
-    memset(t->grad, 0, t->net->n_params * sizeof(double));
     if (count == 1) {
+        memset(t->grad, 0, t->net->n_params * sizeof(double)); /* accumulated */
         size_t r = t->order[first];
         size_t bad = sample_gradient(t, data->x + r * ni, data->y + r * no, 1.0);
         if (bad)

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define REPS 7         /* timings per measurement; the best is kept */
 #define DIGITS_PATH "tests/data/digits.csv.gz"
@@ -338,8 +339,8 @@ static int test_t2(const char *digits_path)
         return -1;
     printf("\nT2  UCI optical digits, 64-32-10 (logsig hidden, linear out, mse, one-hot),\n"
            "    inputs / 16, seeded permutation: %zu train / %zu test rows, %zu epochs,\n"
-           "    online lr %.9g; mlpd mini-batch %zu: adam lr %g, and sgd lr %g (FANN stays\n"
-           "    online; mini-batch rates are compared with FANN's online rate)\n",
+           "    online lr %.9g; mlpd also with mini-batches of %zu (adam lr %g; sgd lr %g\n"
+           "    beside it), compared with FANN's online rate\n",
            all.n * 4 / 5, all.n - all.n * 4 / 5, epochs, lr, batch, lr_adam, lr_batch);
     if (bench_split(&all, 42, all.n * 4 / 5, &train, &test) != 0 ||
         (init = make_net(64, units, 2, 2)) == NULL || (ann = bench_fann_twin(init, lr)) == NULL ||
@@ -566,6 +567,21 @@ static void print_cpu(void)
         fclose(f);
 }
 
+/* The machine may be shared: say how busy it was (ratios come from runs
+ * made in the same rounds, so they suffer less than absolute rates). */
+static void print_load(const char *what)
+{
+    double l1 = NAN, l5 = NAN, l15 = NAN;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) != 3)
+            l1 = l5 = l15 = NAN;
+        fclose(f);
+    }
+    printf("%s (1, 5, 15 min; %ld CPUs): %.2f %.2f %.2f\n", what,
+           sysconf(_SC_NPROCESSORS_ONLN), l1, l5, l15);
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: core_bench [--only=T1|T2|T3] [digits.csv.gz]\n");
@@ -593,6 +609,7 @@ int main(int argc, char **argv)
     print_cpu();
     printf("openblas: %s; every time is the best of %d runs, one thread\n", openblas_get_config(),
            REPS);
+    print_load("load average at start");
     int rc = 0;
     if (rc == 0 && (!only || strcmp(only, "T1") == 0))
         rc = test_t1();
@@ -605,6 +622,7 @@ int main(int argc, char **argv)
         return 1;
     }
     print_targets();
-    printf("\ntotal bench time %.1f s\n", bench_now() - t0);
+    printf("\ntotal bench time %.1f s; ", bench_now() - t0);
+    print_load("load average at end");
     return 0;
 }

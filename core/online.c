@@ -21,7 +21,7 @@ void online_prepare(online_net *o, mlp_t *net, double *acts, double *deltas)
 }
 
 /* Few values: scalar calls beat padding them into a vector call. */
-static inline void activate(int act, double *v, size_t n)
+static inline __attribute__((always_inline)) void activate(int act, double *v, size_t n)
 {
     if (n < 4 && act == MLP_ACT_SIGMOID) {
         for (size_t i = 0; i < n; i++)
@@ -34,7 +34,7 @@ static inline void activate(int act, double *v, size_t n)
     }
 }
 
-static inline size_t forward(const online_net *o, const double *x)
+static inline __attribute__((always_inline)) size_t forward(const online_net *o, const double *x)
 {
     const double *in = x;
     for (size_t l = 0; l < o->n_layers; l++) {
@@ -76,7 +76,7 @@ static inline size_t forward(const online_net *o, const double *x)
 
 void online_activate(int act, double *v, size_t n) { activate(act, v, n); }
 
-static inline size_t step(const online_net *o, const double *x, const double *d, double eta)
+static inline __attribute__((always_inline)) size_t step(const online_net *o, const double *x, const double *d, double eta)
 {
     size_t bad = forward(o, x);
     if (bad)

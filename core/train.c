@@ -176,7 +176,7 @@ static size_t sample_gradient(trainer *t, const double *x, const double *d, doub
     return 0;
 }
 
-static void add_weight_decay(trainer *t)
+CORE_CLONES static void add_weight_decay(trainer *t)
 {
     const mlp_t *net = t->net;
     double wd = t->o->weight_decay;

@@ -114,8 +114,22 @@ CORE_CLONES static void delta_below(const mlp_t *net, size_t l, size_t rows, con
                     di[k] += wji * dj[k];
             }
     }
-    for (size_t i = 0; i < fan_in * rows; i++)
-        db[i] *= act_fprime(act, yb[i]);
+    /* f'(v) from y, one loop per activation so that each vectorises */
+    size_t n = fan_in * rows;
+    switch (act) {
+    case MLP_ACT_SIGMOID:
+        for (size_t i = 0; i < n; i++)
+            db[i] *= yb[i] * (1.0 - yb[i]);
+        break;
+    case MLP_ACT_TANH:
+        for (size_t i = 0; i < n; i++)
+            db[i] *= 1.0 - yb[i] * yb[i];
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            db[i] *= act_fprime(act, yb[i]);
+        break;
+    }
 }
 
 /* Mean gradient of layer l: dE/dW = -(1/rows) delta in^T. */

@@ -99,11 +99,11 @@ static int fused_online(const mlp_train_opts *o)
            o->weight_decay == 0.0;
 }
 
-/* Rows of scratch: a batch, or a chunk of rows for the epoch's evaluation
- * (larger chunks make better matrix products; narrow nets take more). */
+/* Rows of scratch: a batch, or a chunk of rows for the epoch's evaluation:
+ * as many as fit in EVAL_BUDGET doubles of activations (fewer, larger
+ * matrix products), at least EVAL_ROWS. */
 #define EVAL_ROWS 64
-#define EVAL_ROWS_NARROW 256
-#define NARROW_UNITS 4096
+#define EVAL_BUDGET ((size_t)1 << 18)
 
 /* Lay out every scratch array in one allocation (sizes overflow-checked). */
 static mlp_status trainer_alloc(trainer *t, const mlp_allocator *alloc)
@@ -423,7 +423,8 @@ mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opt
     if (t.n_val >= data->n)
         return MLP_ERR_INVALID; /* nothing left to train on */
     t.n_train = data->n - t.n_val;
-    size_t eval_rows = net->total_units <= NARROW_UNITS ? EVAL_ROWS_NARROW : EVAL_ROWS;
+    size_t eval_rows = EVAL_BUDGET / net->total_units;
+    eval_rows = eval_rows > EVAL_ROWS ? eval_rows : EVAL_ROWS;
     t.rows_cap = opts->batch_size > eval_rows ? opts->batch_size : eval_rows;
     if (t.rows_cap > data->n)
         t.rows_cap = data->n;

@@ -197,9 +197,12 @@ typedef struct tiny_run {
 
 /* The epoch, for sizes that are constants where the caller can make them
  * so (ni inputs, hv hidden vectors, no outputs). */
-ALWAYS_INLINE size_t epoch_k(tiny_state *restrict st, const tiny_run *run, size_t ni, size_t hv,
-                            size_t no, int hact, size_t *done)
+ALWAYS_INLINE size_t epoch_k(tiny_state *restrict state, const tiny_run *run, size_t ni,
+                            size_t hv, size_t no, int hact, size_t *done)
 {
+    /* A private copy whose address never escapes: with constant sizes the
+     * compiler keeps its vectors in registers from one row to the next. */
+    tiny_state copy = *state, *restrict st = &copy;
     const double eta = run->eta;
     const int oact = run->oact;
     const int pad = run->nh % 4 != 0 && hact == MLP_ACT_SIGMOID; /* sigmoid(0) != 0 */
@@ -229,6 +232,7 @@ ALWAYS_INLINE size_t epoch_k(tiny_state *restrict st, const tiny_run *run, size_
         for (size_t k = 0; k < no; k++)
             finite &= isfinite(y[k]) != 0;
         if (!finite) {
+            *state = copy;
             *done = r;
             return bad_layer(h, st->mask, hv);
         }
@@ -257,8 +261,64 @@ ALWAYS_INLINE size_t epoch_k(tiny_state *restrict st, const tiny_run *run, size_
             st->b1[q] += s;
         }
     }
+    *state = copy;
     *done = r;
     return 0;
+}
+
+/* The lecture's own shape and its kin - up to three inputs, up to four
+ * hidden units, one linear output, mse - with every weight in a named
+ * vector, so that nothing goes through memory from one row to the next
+ * but the spills around the exp call. Same operations, in the same order,
+ * as epoch_k. */
+ALWAYS_INLINE size_t epoch_reg(tiny_state *restrict state, const tiny_run *run, size_t ni,
+                              int hact, size_t *done)
+{
+    const v4d zero = splat(0.0);
+    v4d w1a = state->w1[0][0], w1b = ni > 1 ? state->w1[1][0] : zero;
+    v4d w1c = ni > 2 ? state->w1[2][0] : zero, b1 = state->b1[0], w2 = state->w2[0][0];
+    const v4d mask = state->mask[0];
+    double b2 = state->b2[0];
+    const double eta = run->eta;
+    const int pad = run->nh % 4 != 0 && hact == MLP_ACT_SIGMOID;
+    size_t r, bad = 0;
+    for (r = 0; r < run->n; r++) {
+        if (run->cancel && atomic_load_explicit(run->cancel, memory_order_relaxed) != 0)
+            break;
+        const double *x = run->x + run->order[r] * ni, d = run->y[run->order[r]];
+        v4d v = w1a * x[0];
+        if (ni > 1)
+            v += w1b * x[1];
+        if (ni > 2)
+            v += w1c * x[2];
+        v4d h = act4(hact, v + b1), p = zero + w2 * h;
+        double y = ((p[0] + p[1]) + (p[2] + p[3])) + b2;
+        if (!isfinite(y)) {
+            bad = bad_layer(&h, &mask, 1);
+            break;
+        }
+        double dout = (d - y) * 1.0; /* f'(v) = 1 for a linear output */
+        v4d dh = (w2 * dout) * fprime4(hact, h);
+        w2 += (eta * dout) * (pad ? h * mask : h);
+        b2 += eta * dout;
+        v4d s1 = eta * dh;
+        w1a += s1 * x[0];
+        if (ni > 1)
+            w1b += s1 * x[1];
+        if (ni > 2)
+            w1c += s1 * x[2];
+        b1 += s1;
+    }
+    state->w1[0][0] = w1a;
+    if (ni > 1)
+        state->w1[1][0] = w1b;
+    if (ni > 2)
+        state->w1[2][0] = w1c;
+    state->b1[0] = b1;
+    state->w2[0][0] = w2;
+    state->b2[0] = b2;
+    *done = r;
+    return bad;
 }
 
 CORE_CLONES size_t tiny_epoch(mlp_t *net, const mlp_data *data, const size_t *order, size_t n,
@@ -274,8 +334,14 @@ CORE_CLONES size_t tiny_epoch(mlp_t *net, const mlp_data *data, const size_t *or
     state_load(&st, net);
     /* The lecture's shape and its near neighbours with constant sizes: the
      * compiler then keeps the weights in registers. */
-    if (run.hact == MLP_ACT_SIGMOID && ni == 2 && hv == 1 && no == 1)
-        bad = epoch_k(&st, &run, 2, 1, 1, MLP_ACT_SIGMOID, done);
+    int reg = hv == 1 && no == 1 && ni <= 3 && run.oact == MLP_ACT_LINEAR &&
+              run.loss == MLP_LOSS_MSE;
+    if (reg && run.hact == MLP_ACT_SIGMOID && ni == 2)
+        bad = epoch_reg(&st, &run, 2, MLP_ACT_SIGMOID, done);
+    else if (reg && run.hact == MLP_ACT_SIGMOID)
+        bad = epoch_reg(&st, &run, ni, MLP_ACT_SIGMOID, done);
+    else if (reg)
+        bad = epoch_reg(&st, &run, ni, run.hact, done);
     else if (run.hact == MLP_ACT_SIGMOID && ni == 2 && hv == 2 && no == 1)
         bad = epoch_k(&st, &run, 2, 2, 1, MLP_ACT_SIGMOID, done);
     else if (run.hact == MLP_ACT_SIGMOID && ni == 1 && hv == 1 && no == 1)

@@ -5,9 +5,11 @@
  * On such a network a sample is a chain of a few dozen dependent flops,
  * so what costs is everything around them: loads of weights just stored,
  * loop set-up, one exp call per hidden unit. Here the weights live in
- * local vectors for a whole epoch, four hidden units share one vector
- * (padded with units whose weights stay exactly zero) and so one libmvec
- * exp, and the epoch's loss pass runs four samples to a vector.
+ * local vectors for a whole epoch (in registers for the lecture's shape:
+ * up to 3 inputs, 4 hidden units, one linear mse output), four hidden
+ * units share one vector (padded with units whose weights stay exactly
+ * zero) and so one libmvec exp, and the epoch's loss pass runs four
+ * samples to a vector.
  *
  * Same arithmetic as online.c (hidden deltas from the output weights of
  * step n, products and sums in the same order, core_dot's summation order

@@ -27,8 +27,10 @@ typedef struct shape {
     int hact, oact, loss;
 } shape;
 
-/* Specialised sizes (2-3-1, 2-6-1, 1-3-1 with sigmoid), the general kernel
- * with every activation and loss, and the size limits. */
+/* The register kernel (up to 3 inputs, 4 hidden units, one linear mse
+ * output: 2-3-1, 1-3-1, 3-4-1 tanh, 3-2-1 relu), the general kernel with
+ * constant sizes (2-6-1) and without (every activation and loss), and the
+ * size limits. */
 static const shape shapes[] = {
     {2, 3, 1, MLP_ACT_SIGMOID, MLP_ACT_LINEAR, MLP_LOSS_MSE},
     {2, 6, 1, MLP_ACT_SIGMOID, MLP_ACT_LINEAR, MLP_LOSS_MSE},
@@ -38,6 +40,8 @@ static const shape shapes[] = {
     {5, 16, 4, MLP_ACT_SIGMOID, MLP_ACT_TANH, MLP_LOSS_MSE},
     {16, 4, 8, MLP_ACT_LINEAR, MLP_ACT_LINEAR, MLP_LOSS_MSE},
     {2, 3, 1, MLP_ACT_SIGMOID, MLP_ACT_SIGMOID, MLP_LOSS_MSE},
+    {3, 4, 1, MLP_ACT_TANH, MLP_ACT_LINEAR, MLP_LOSS_MSE},
+    {3, 2, 1, MLP_ACT_RELU, MLP_ACT_LINEAR, MLP_LOSS_MSE},
 };
 #define N_SHAPES (sizeof shapes / sizeof shapes[0])
 

@@ -100,8 +100,8 @@ static int fused_online(const mlp_train_opts *o)
 }
 
 /* Rows of scratch: a batch, or a chunk of rows for the epoch's evaluation:
- * as many as fit in EVAL_BUDGET doubles of activations (fewer, larger
- * matrix products), at least EVAL_ROWS. */
+ * as many as fit in EVAL_BUDGET doubles of scratch per row set (fewer,
+ * larger matrix products), at least EVAL_ROWS. */
 #define EVAL_ROWS 64
 #define EVAL_BUDGET ((size_t)1 << 18)
 
@@ -423,7 +423,8 @@ mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opt
     if (t.n_val >= data->n)
         return MLP_ERR_INVALID; /* nothing left to train on */
     t.n_train = data->n - t.n_val;
-    size_t eval_rows = EVAL_BUDGET / net->total_units;
+    /* per row: every layer's outputs, and the inputs and targets copies */
+    size_t eval_rows = EVAL_BUDGET / (net->total_units + net->spec.inputs + mlp_outputs(net));
     eval_rows = eval_rows > EVAL_ROWS ? eval_rows : EVAL_ROWS;
     t.rows_cap = opts->batch_size > eval_rows ? opts->batch_size : eval_rows;
     if (t.rows_cap > data->n)

@@ -32,7 +32,8 @@ CFLAGS  := $(CSTD) $(WARN) $(DEFS) $(INC) -g $(OPT) $(HARDEN) -MMD -MP
 BLASLIB := -L$(BLASDIR) -Wl,-rpath,$(BLASDIR) -lopenblas
 CORELIBS := $(BLASLIB) -lmvec -lm
 # core/vmath.c: flags that let glibc's headers map exp/tanh to libmvec.
-VMATH_FLAGS := -fopenmp-simd -fno-math-errno -D__FAST_MATH__
+# (-Wno-psabi: tiny.c's four-double vectors never cross a call boundary.)
+VMATH_FLAGS := -fopenmp-simd -fno-math-errno -D__FAST_MATH__ -Wno-psabi
 SRVLIBS := -lmicrohttpd -lcjson -lsqlite3 -pthread
 CHECKLIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -pthread)
 
@@ -88,16 +89,19 @@ $(REL)/%.o: %.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-# The core's inner loops are worth -O3 (vectorised dot products).
+# The core's inner loops are worth -O3 (vectorised dot products); the core
+# never reads errno, so sqrt may vectorise (-fno-math-errno).
 $(REL)/core/%.o: core/%.c | $(B)/.deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -O3 -c $< -o $@
+	$(CC) $(CFLAGS) -O3 -fno-math-errno -c $< -o $@
 
-$(REL)/core/vmath.o: core/vmath.c | $(B)/.deps
+# core/tiny.c too: its four-lane loops call libmvec's exp and tanh.
+VMATH_SRC := core/vmath.c core/tiny.c
+$(call objs,$(REL),$(VMATH_SRC)): $(REL)/core/%.o: core/%.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O3 $(VMATH_FLAGS) -c $< -o $@
 
-$(SAN)/core/vmath.o: core/vmath.c | $(B)/.deps
+$(call objs,$(SAN),$(VMATH_SRC)): $(SAN)/core/%.o: core/%.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(SAN_FLAGS) $(VMATH_FLAGS) -MMD -MP -c $< -o $@
 

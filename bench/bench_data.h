@@ -41,6 +41,10 @@ int bench_teacher_set(bench_set *s, size_t n, size_t ni, size_t nh, size_t no, u
 /* Seconds from CLOCK_MONOTONIC. */
 double bench_now(void);
 
+/* CPU seconds of the calling thread: what the timed work cost, whatever
+ * else the (shared) machine runs meanwhile. */
+double bench_cpu_now(void);
+
 /* Mean over rows of 1/2 sum_j (d_j - y_j)^2: the loss both libraries are
  * scored by, from outputs each computed with its own forward pass. */
 double bench_half_mse(const double *y, const double *d, size_t n, size_t no);

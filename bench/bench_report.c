@@ -14,7 +14,7 @@ typedef struct target {
     char loss_note[40];
 } target;
 
-#define MAX_TARGETS 8
+#define MAX_TARGETS 12
 static target targets[MAX_TARGETS];
 static size_t n_targets;
 
@@ -41,19 +41,19 @@ static void print_cell(double v)
 
 void print_head(void)
 {
-    printf("  %-30s %13s %8s %7s %12s %12s %9s\n", "engine", "samples/s", "best s", "epochs",
-           "train loss", "test loss", "test acc");
+    printf("  %-30s %11s %7s %7s %6s %12s %12s %8s\n", "engine", "samples/s", "cpu s",
+           "wall s", "epochs", "train loss", "test loss", "test acc");
 }
 
 void print_score(const char *label, const score *s)
 {
-    printf("  %-30s %13.0f %8.3f %7zu", label, s->rate, s->seconds, s->epochs);
+    printf("  %-30s %11.0f %7.3f %7.3f %6zu", label, s->rate, s->seconds, s->wall, s->epochs);
     print_cell(s->loss);
     print_cell(s->test_loss);
     if (isnan(s->acc))
-        printf(" %9s\n", "-");
+        printf(" %8s\n", "-");
     else
-        printf(" %8.2f%%\n", 100.0 * s->acc);
+        printf(" %7.2f%%\n", 100.0 * s->acc);
 }
 
 /* "+0.3%" : mlpd's loss relative to FANN's. */

@@ -11,7 +11,8 @@
 
 /* One engine's measurement. */
 typedef struct score {
-    double seconds;   /* best of the timed runs */
+    double seconds;   /* best of the timed runs, thread CPU time */
+    double wall;      /* best of the timed runs, wall-clock time */
     double rate;      /* training samples per second */
     size_t epochs;    /* epochs run */
     double loss;      /* training set, bench_half_mse */

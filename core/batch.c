@@ -8,11 +8,18 @@
 
 /* Below this many weights a layer is faster in plain loops than through a
  * BLAS call. */
+#ifndef BLAS_MIN_WEIGHTS
 #define BLAS_MIN_WEIGHTS 256
+#endif
 
 static int use_blas(const mlp_t *net, size_t l)
 {
     return net->spec.layers[l].units * net->fan_in[l] >= BLAS_MIN_WEIGHTS;
+}
+
+int batch_rowmajor_input(const mlp_t *net, size_t rows)
+{
+    return use_blas(net, 0) && rows > 1;
 }
 
 void batch_transpose_in(double *dst, const double *src, size_t rows, size_t cols, size_t stride)
@@ -23,7 +30,7 @@ void batch_transpose_in(double *dst, const double *src, size_t rows, size_t cols
 }
 
 /* Softmax down each column of a units x rows block. */
-static void softmax_columns(double *v, size_t units, size_t rows)
+CORE_CLONES static void softmax_columns(double *v, size_t units, size_t rows)
 {
     for (size_t k = 0; k < rows; k++) {
         double m = v[k], s = 0.0;
@@ -38,9 +45,9 @@ static void softmax_columns(double *v, size_t units, size_t rows)
     }
 }
 
-void batch_forward(const mlp_t *net, size_t rows, const double *xT, double *acts)
+CORE_CLONES void batch_forward(const mlp_t *net, size_t rows, const double *x, double *acts)
 {
-    const double *in = xT;
+    const double *in = x;
     for (size_t l = 0; l < net->spec.n_layers; l++) {
         size_t units = net->spec.layers[l].units, fan_in = net->fan_in[l];
         const double *w = net->params + net->w_off[l], *b = net->params + net->b_off[l];
@@ -48,7 +55,11 @@ void batch_forward(const mlp_t *net, size_t rows, const double *xT, double *acts
         for (size_t j = 0; j < units; j++)
             for (size_t k = 0; k < rows; k++)
                 out[j * rows + k] = b[j];
-        if (use_blas(net, l) && rows > 1) {
+        if (l == 0 && batch_rowmajor_input(net, rows)) {
+            /* out (units x rows) += W (units x fan_in) X^T, X as rows x fan_in */
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)units, (int)rows,
+                        (int)fan_in, 1.0, w, (int)fan_in, in, (int)fan_in, 1.0, out, (int)rows);
+        } else if (use_blas(net, l) && rows > 1) {
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)units, (int)rows,
                         (int)fan_in, 1.0, w, (int)fan_in, in, (int)rows, 1.0, out, (int)rows);
         } else {
@@ -79,7 +90,7 @@ double batch_loss_sum(const mlp_t *net, size_t rows, const double *out, const do
 }
 
 /* Deltas of layer l-1 from those of layer l (weights before the update). */
-static void delta_below(const mlp_t *net, size_t l, size_t rows, const double *acts,
+CORE_CLONES static void delta_below(const mlp_t *net, size_t l, size_t rows, const double *acts,
                         double *deltas)
 {
     size_t units = net->spec.layers[l].units, fan_in = net->fan_in[l];
@@ -103,20 +114,38 @@ static void delta_below(const mlp_t *net, size_t l, size_t rows, const double *a
                     di[k] += wji * dj[k];
             }
     }
-    for (size_t i = 0; i < fan_in * rows; i++)
-        db[i] *= act_fprime(act, yb[i]);
+    /* f'(v) from y, one loop per activation so that each vectorises */
+    size_t n = fan_in * rows;
+    switch (act) {
+    case MLP_ACT_SIGMOID:
+        for (size_t i = 0; i < n; i++)
+            db[i] *= yb[i] * (1.0 - yb[i]);
+        break;
+    case MLP_ACT_TANH:
+        for (size_t i = 0; i < n; i++)
+            db[i] *= 1.0 - yb[i] * yb[i];
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            db[i] *= act_fprime(act, yb[i]);
+        break;
+    }
 }
 
 /* Mean gradient of layer l: dE/dW = -(1/rows) delta in^T. */
-static void layer_gradient(const mlp_t *net, size_t l, size_t rows, const double *xT,
+CORE_CLONES static void layer_gradient(const mlp_t *net, size_t l, size_t rows, const double *x,
                            const double *acts, const double *deltas, double *grad)
 {
     size_t units = net->spec.layers[l].units, fan_in = net->fan_in[l];
-    const double *in = l == 0 ? xT : acts + rows * net->act_off[l - 1];
+    const double *in = l == 0 ? x : acts + rows * net->act_off[l - 1];
     const double *dl = deltas + rows * net->act_off[l];
     double *gw = grad + net->w_off[l], *gb = grad + net->b_off[l];
     double scale = -1.0 / (double)rows;
-    if (use_blas(net, l) && rows > 1) {
+    if (l == 0 && batch_rowmajor_input(net, rows)) {
+        /* gW (units x fan_in) = scale dl (units x rows) X (rows x fan_in) */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)units, (int)fan_in, (int)rows,
+                    scale, dl, (int)rows, in, (int)fan_in, 0.0, gw, (int)fan_in);
+    } else if (use_blas(net, l) && rows > 1) {
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)units, (int)fan_in, (int)rows,
                     scale, dl, (int)rows, in, (int)rows, 0.0, gw, (int)fan_in);
     } else {
@@ -149,11 +178,11 @@ static size_t block_nonfinite_layer(const mlp_t *net, size_t rows, const double 
     return 0;
 }
 
-size_t batch_gradient(const mlp_t *net, size_t rows, const double *xT, const double *dT,
-                      double *acts, double *deltas, double *grad)
+CORE_CLONES size_t batch_gradient(const mlp_t *net, size_t rows, const double *x, const double *dT,
+                                  double *acts, double *deltas, double *grad)
 {
     size_t L = net->spec.n_layers, no = mlp_outputs(net);
-    batch_forward(net, rows, xT, acts);
+    batch_forward(net, rows, x, acts);
     const double *out = acts + rows * net->act_off[L - 1];
     for (size_t i = 0; i < rows * no; i++)
         if (!isfinite(out[i]))
@@ -163,6 +192,6 @@ size_t batch_gradient(const mlp_t *net, size_t rows, const double *xT, const dou
     for (size_t l = L - 1; l > 0; l--)
         delta_below(net, l, rows, acts, deltas);
     for (size_t l = 0; l < L; l++)
-        layer_gradient(net, l, rows, xT, acts, deltas, grad);
+        layer_gradient(net, l, rows, x, acts, deltas, grad);
     return 0;
 }

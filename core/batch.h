@@ -18,16 +18,23 @@
  * row r of src at src + r * stride. */
 void batch_transpose_in(double *dst, const double *src, size_t rows, size_t cols, size_t stride);
 
-/* acts = every layer's outputs for the samples xT (inputs x rows). */
-void batch_forward(const mlp_t *net, size_t rows, const double *xT, double *acts);
+/* How layer 0 takes a block of rows samples: 1 when as they are (rows x
+ * inputs, row-major: a BLAS product with the transpose, so a contiguous
+ * run of data rows needs no copy at all), 0 when transposed (inputs x rows)
+ * like every other block. */
+int batch_rowmajor_input(const mlp_t *net, size_t rows);
+
+/* acts = every layer's outputs for the samples x, laid out as
+ * batch_rowmajor_input says. */
+void batch_forward(const mlp_t *net, size_t rows, const double *x, double *acts);
 
 /* Sum over the block of the per-sample loss; out and dT are outputs x rows. */
 double batch_loss_sum(const mlp_t *net, size_t rows, const double *out, const double *dT);
 
-/* grad (zeroed by the caller) = mean over rows of dE/dparams, for samples
- * xT (inputs x rows) and targets dT (outputs x rows). Returns 0, or the
+/* grad (every entry written) = mean over rows of dE/dparams, for samples
+ * x (as batch_forward) and targets dT (outputs x rows). Returns 0, or the
  * 1-based layer where a non-finite value appeared. */
-size_t batch_gradient(const mlp_t *net, size_t rows, const double *xT, const double *dT,
+size_t batch_gradient(const mlp_t *net, size_t rows, const double *x, const double *dT,
                       double *acts, double *deltas, double *grad);
 
 #endif

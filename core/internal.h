@@ -11,6 +11,15 @@
 #include <math.h>
 #include <stdint.h>
 
+/* Hot loops are compiled twice, for AVX2 and for the baseline, and the
+ * loader picks one. With -std=c11 GCC contracts no a*b+c into an FMA, so
+ * both clones compute the same bits. (Not under ASan: it does not mix.) */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define CORE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CORE_CLONES
+#endif
+
 /* One allocation holds the struct and its parameters (genann's shape). */
 struct mlp {
     mlp_spec spec;

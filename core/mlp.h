@@ -287,7 +287,11 @@ typedef struct mlp_train_result {
  * A cancelled run keeps the weights of the moment it stopped.
  * Deterministic: the same net, data and options give the same weights bit
  * for bit on the same machine (mini-batches use CBLAS, whose kernels may
- * differ between CPU generations). */
+ * differ between CPU generations, and sigmoid/tanh over several values use
+ * glibc's vector exp/tanh, whose AVX2 and SSE2 variants may differ in the
+ * last bit). Which internal path trains (the tiny two-layer online kernel,
+ * the general online step, per-sample optimizer steps, mini-batch matrix
+ * products) depends only on the spec and options. */
 mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opts,
                      const mlp_allocator *alloc, mlp_train_result *result);
 

@@ -6,6 +6,7 @@
 void online_prepare(online_net *o, mlp_t *net, double *acts, double *deltas)
 {
     o->n_layers = net->spec.n_layers;
+    o->inputs = net->spec.inputs;
     o->loss = net->spec.loss;
     for (size_t l = 0; l < net->spec.n_layers; l++) {
         online_layer *ol = &o->layer[l];
@@ -20,7 +21,7 @@ void online_prepare(online_net *o, mlp_t *net, double *acts, double *deltas)
 }
 
 /* Few values: scalar calls beat padding them into a vector call. */
-static inline void activate(int act, double *v, size_t n)
+static inline __attribute__((always_inline)) void activate(int act, double *v, size_t n)
 {
     if (n < 4 && act == MLP_ACT_SIGMOID) {
         for (size_t i = 0; i < n; i++)
@@ -33,7 +34,7 @@ static inline void activate(int act, double *v, size_t n)
     }
 }
 
-static inline size_t forward(const online_net *o, const double *x)
+static inline __attribute__((always_inline)) size_t forward(const online_net *o, const double *x)
 {
     const double *in = x;
     for (size_t l = 0; l < o->n_layers; l++) {
@@ -73,7 +74,9 @@ static inline size_t forward(const online_net *o, const double *x)
     default: MACRO(n); break;                                                \
     }
 
-size_t online_step(const online_net *o, const double *x, const double *d, double eta)
+void online_activate(int act, double *v, size_t n) { activate(act, v, n); }
+
+static inline __attribute__((always_inline)) size_t step(const online_net *o, const double *x, const double *d, double eta)
 {
     size_t bad = forward(o, x);
     if (bad)
@@ -104,4 +107,24 @@ size_t online_step(const online_net *o, const double *x, const double *d, double
         first->b[j] += s;
     }
     return 0;
+}
+
+size_t online_step(const online_net *o, const double *x, const double *d, double eta)
+{
+    return step(o, x, d, eta);
+}
+
+/* One call per epoch: the AVX2 clone is picked once, and the rows loop
+ * runs without a call per sample. */
+CORE_CLONES size_t online_epoch(const online_net *o, const mlp_data *data, const size_t *order,
+                                  size_t n, double eta, const atomic_int *cancel, size_t *done)
+{
+    size_t ni = o->inputs, no = o->layer[o->n_layers - 1].units, r, bad = 0;
+    for (r = 0; r < n && bad == 0; r++) {
+        if (cancel && atomic_load_explicit(cancel, memory_order_relaxed) != 0)
+            break;
+        bad = step(o, data->x + order[r] * ni, data->y + order[r] * no, eta);
+    }
+    *done = bad ? r - 1 : r;
+    return bad;
 }

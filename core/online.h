@@ -18,7 +18,7 @@ typedef struct online_layer {
 } online_layer;
 
 typedef struct online_net {
-    size_t n_layers;
+    size_t n_layers, inputs;
     int loss;
     online_layer layer[MLP_MAX_LAYERS];
 } online_net;
@@ -30,5 +30,13 @@ void online_prepare(online_net *o, mlp_t *net, double *acts, double *deltas);
  * Returns 0, or the 1-based layer where a non-finite value appeared (the
  * network is then left as it was). */
 size_t online_step(const online_net *o, const double *x, const double *d, double eta);
+
+/* online_step on rows order[0, n) of data, checking *cancel (may be NULL)
+ * before each. *done gets the rows trained; returns as online_step. */
+size_t online_epoch(const online_net *o, const mlp_data *data, const size_t *order, size_t n,
+                    double eta, const atomic_int *cancel, size_t *done);
+
+/* y = f(v) in place over n outputs, as the online step does it. */
+void online_activate(int act, double *v, size_t n);
 
 #endif

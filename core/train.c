@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "batch.h"
 #include "online.h"
+#include "tiny.h"
 
 #include <string.h>
 
@@ -31,6 +32,8 @@ typedef struct trainer {
     mlp_rng rng;
     uint64_t adam_t;
     online_net online;      /* the fused online path's resolved layers */
+    int tiny;               /* online path through tiny.c */
+    int tiny_eval;          /* loss pass through tiny.c */
     void *block;
 } trainer;
 
@@ -96,8 +99,11 @@ static int fused_online(const mlp_train_opts *o)
            o->weight_decay == 0.0;
 }
 
-/* Rows of scratch: a batch, or a chunk of rows for the epoch's evaluation. */
+/* Rows of scratch: a batch, or a chunk of rows for the epoch's evaluation:
+ * as many as fit in EVAL_BUDGET doubles of scratch per row set (fewer,
+ * larger matrix products), at least EVAL_ROWS. */
 #define EVAL_ROWS 64
+#define EVAL_BUDGET ((size_t)1 << 18)
 
 /* Lay out every scratch array in one allocation (sizes overflow-checked). */
 static mlp_status trainer_alloc(trainer *t, const mlp_allocator *alloc)
@@ -170,7 +176,7 @@ static size_t sample_gradient(trainer *t, const double *x, const double *d, doub
     return 0;
 }
 
-static void add_weight_decay(trainer *t)
+CORE_CLONES static void add_weight_decay(trainer *t)
 {
     const mlp_t *net = t->net;
     double wd = t->o->weight_decay;
@@ -186,35 +192,54 @@ static void add_weight_decay(trainer *t)
 }
 
 /* One optimizer step over the flat arrays. */
-static void optimizer_step(trainer *t)
+CORE_CLONES static void optimizer_step(trainer *t)
 {
     const mlp_train_opts *o = t->o;
     size_t P = t->net->n_params;
-    double *p = t->net->params, *g = t->grad, lr = o->learning_rate, mu = o->momentum;
+    /* restrict: the four arrays never overlap, so the loops vectorise */
+    double *restrict p = t->net->params, *restrict m = t->m, *restrict v = t->v;
+    const double *restrict g = t->grad;
+    double lr = o->learning_rate, mu = o->momentum;
 
     add_weight_decay(t);
     if (o->optimizer == MLP_OPT_ADAM) {
         t->adam_t++;
-        double c1 = 1.0 - pow(o->beta1, (double)t->adam_t);
-        double c2 = 1.0 - pow(o->beta2, (double)t->adam_t);
+        double b1 = o->beta1, b2 = o->beta2, eps = o->epsilon;
+        double c1 = 1.0 - pow(b1, (double)t->adam_t);
+        double c2 = 1.0 - pow(b2, (double)t->adam_t);
         for (size_t i = 0; i < P; i++) {
-            t->m[i] = o->beta1 * t->m[i] + (1.0 - o->beta1) * g[i];
-            t->v[i] = o->beta2 * t->v[i] + (1.0 - o->beta2) * g[i] * g[i];
-            p[i] -= lr * (t->m[i] / c1) / (sqrt(t->v[i] / c2) + o->epsilon);
+            m[i] = b1 * m[i] + (1.0 - b1) * g[i];
+            v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
+            p[i] -= lr * (m[i] / c1) / (sqrt(v[i] / c2) + eps);
         }
     } else if (mu > 0.0 && o->optimizer == MLP_OPT_NESTEROV) {
         for (size_t i = 0; i < P; i++) {
-            t->m[i] = mu * t->m[i] - lr * g[i];
-            p[i] += mu * t->m[i] - lr * g[i];
+            m[i] = mu * m[i] - lr * g[i];
+            p[i] += mu * m[i] - lr * g[i];
         }
     } else if (mu > 0.0) {
         for (size_t i = 0; i < P; i++) {
-            t->m[i] = mu * t->m[i] - lr * g[i];
-            p[i] += t->m[i];
+            m[i] = mu * m[i] - lr * g[i];
+            p[i] += m[i];
         }
     } else {
         for (size_t i = 0; i < P; i++)
             p[i] -= lr * g[i];
+    }
+}
+
+/* dst = rows idx[0, count) of src (cols wide), as they are or transposed
+ * (cols x count). */
+static void gather_rows(double *restrict dst, const double *restrict src, const size_t *idx,
+                        size_t count, size_t cols, int transposed)
+{
+    for (size_t k = 0; k < count; k++) {
+        const double *row = src + idx[k] * cols;
+        if (transposed)
+            for (size_t i = 0; i < cols; i++)
+                dst[i * count + k] = row[i];
+        else
+            memcpy(dst + k * cols, row, cols * sizeof(double));
     }
 }
 
@@ -223,26 +248,24 @@ static size_t train_batch(trainer *t, size_t first, size_t count)
 {
     const mlp_data *data = t->data;
     size_t ni = t->net->spec.inputs, no = mlp_outputs(t->net);
-    if (fused_online(t->o)) {
-        size_t r = t->order[first];
-        return online_step(&t->online, data->x + r * ni, data->y + r * no, t->o->learning_rate);
-    }
-    memset(t->grad, 0, t->net->n_params * sizeof(double));
     if (count == 1) {
+        memset(t->grad, 0, t->net->n_params * sizeof(double)); /* accumulated */
         size_t r = t->order[first];
         size_t bad = sample_gradient(t, data->x + r * ni, data->y + r * no, 1.0);
         if (bad)
             return bad;
     } else {
-        /* Gather the batch's rows, transposed (see batch.h). */
-        for (size_t k = 0; k < count; k++) {
-            size_t r = t->order[first + k];
-            for (size_t i = 0; i < ni; i++)
-                t->xb[i * count + k] = data->x[r * ni + i];
-            for (size_t j = 0; j < no; j++)
-                t->yb[j * count + k] = data->y[r * no + j];
-        }
-        size_t bad = batch_gradient(t->net, count, t->xb, t->yb, t->acts, t->deltas, t->grad);
+        /* The batch's inputs as batch.h wants them: rows as they are (in
+         * place when unshuffled), or transposed; targets transposed. */
+        const double *x = t->xb;
+        if (!batch_rowmajor_input(t->net, count))
+            gather_rows(t->xb, data->x, t->order + first, count, ni, 1);
+        else if (t->o->shuffle)
+            gather_rows(t->xb, data->x, t->order + first, count, ni, 0);
+        else
+            x = data->x + t->order[first] * ni;
+        gather_rows(t->yb, data->y, t->order + first, count, no, 1);
+        size_t bad = batch_gradient(t->net, count, x, t->yb, t->acts, t->deltas, t->grad);
         if (bad)
             return bad;
     }
@@ -256,11 +279,17 @@ static double eval_loss(trainer *t, size_t first, size_t n)
     const mlp_t *net = t->net;
     size_t ni = net->spec.inputs, no = mlp_outputs(net), L = net->spec.n_layers;
     double sum = 0.0;
+    if (t->tiny_eval)
+        return tiny_loss_sum(net, t->data, first, n) / (double)n;
     for (size_t r = first; r < first + n;) {
         size_t rows = first + n - r < t->rows_cap ? first + n - r : t->rows_cap;
-        batch_transpose_in(t->xb, t->data->x + r * ni, rows, ni, ni);
+        const double *x = t->data->x + r * ni;
+        if (!batch_rowmajor_input(net, rows)) {
+            batch_transpose_in(t->xb, x, rows, ni, ni);
+            x = t->xb;
+        }
         batch_transpose_in(t->yb, t->data->y + r * no, rows, no, no);
-        batch_forward(net, rows, t->xb, t->acts);
+        batch_forward(net, rows, x, t->acts);
         sum += batch_loss_sum(net, rows, t->acts + rows * net->act_off[L - 1], t->yb);
         r += rows;
     }
@@ -302,7 +331,23 @@ static mlp_status run_epochs(trainer *t, mlp_train_result *res)
     for (size_t epoch = 1; epoch <= o->epochs; epoch++) {
         if (o->shuffle)
             shuffle(t);
-        for (size_t first = 0; first < t->n_train; first += B) {
+        if (fused_online(o)) {
+            size_t done, bad;
+            if (t->tiny)
+                bad = tiny_epoch(t->net, t->data, t->order, t->n_train, o->learning_rate,
+                                 o->cancel, &done);
+            else
+                bad = online_epoch(&t->online, t->data, t->order, t->n_train, o->learning_rate,
+                                   o->cancel, &done);
+            if (bad)
+                return diverged(res, epoch, bad);
+            if (done < t->n_train) {
+                res->stop = MLP_STOP_CANCELLED;
+                res->loss = eval_loss(t, 0, t->n_train);
+                return MLP_OK;
+            }
+        }
+        for (size_t first = 0; !fused_online(o) && first < t->n_train; first += B) {
             if (cancelled(o)) {
                 res->stop = MLP_STOP_CANCELLED;
                 res->loss = eval_loss(t, 0, t->n_train);
@@ -378,7 +423,10 @@ mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opt
     if (t.n_val >= data->n)
         return MLP_ERR_INVALID; /* nothing left to train on */
     t.n_train = data->n - t.n_val;
-    t.rows_cap = opts->batch_size > EVAL_ROWS ? opts->batch_size : EVAL_ROWS;
+    /* per row: every layer's outputs, and the inputs and targets copies */
+    size_t eval_rows = EVAL_BUDGET / (net->total_units + net->spec.inputs + mlp_outputs(net));
+    eval_rows = eval_rows > EVAL_ROWS ? eval_rows : EVAL_ROWS;
+    t.rows_cap = opts->batch_size > eval_rows ? opts->batch_size : eval_rows;
     if (t.rows_cap > data->n)
         t.rows_cap = data->n;
     s = trainer_alloc(&t, alloc);
@@ -387,6 +435,8 @@ mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opt
     for (size_t i = 0; i < t.n_train; i++)
         t.order[i] = i;
     online_prepare(&t.online, net, t.acts, t.deltas);
+    t.tiny_eval = tiny_fits(net);
+    t.tiny = fused_online(opts) && t.tiny_eval;
     mlp_rng_seed(&t.rng, opts->seed);
     s = run_epochs(&t, &res);
     if (s == MLP_OK && res.stop != MLP_STOP_CANCELLED)

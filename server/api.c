@@ -16,6 +16,7 @@
 int app_init(app *a, const mlpd_config *cfg, storage *st)
 {
     memset(a, 0, sizeof *a);
+    atomic_init(&a->streams, 0);
     a->st = st;
     a->cfg = cfg;
     a->limits.max_inputs = (size_t)cfg->max_inputs;
@@ -57,6 +58,13 @@ void app_cancel_jobs(app *a)
     for (running_job *r = a->running; r; r = r->next)
         atomic_store(&r->cancel, 1);
     pthread_mutex_unlock(&a->jobs_mu);
+}
+
+void app_wake_streams(app *a)
+{
+    void (*wake)(void *) = a->wake;
+    if (wake)
+        wake(a->wake_ctx);
 }
 
 const char *api_query(const api_request *req, const char *key)

@@ -53,6 +53,7 @@ typedef enum st_stmt_id {
     Q_JOB_LIST_ALL,
     Q_HISTORY_INSERT,
     Q_HISTORY_LIST,
+    Q_HISTORY_JOB_AFTER,
     Q_N_STMTS
 } st_stmt_id;
 

@@ -319,7 +319,7 @@ START_TEST(live_job_in_order)
     ck_assert_uint_eq(ev.n, 5);
     for (int i = 0; i < 3; i++) {
         event *e = &ev.e[2 + i];
-        char id[8];
+        char id[16];
         snprintf(id, sizeof id, "%d", i + 1);
         ck_assert_str_eq(e->name, "epoch");
         ck_assert_str_eq(e->id, id);

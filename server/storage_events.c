@@ -3,7 +3,6 @@
  * after the last one a client has seen.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "storage_internal.h"
 

@@ -159,6 +159,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
                 return MHD_CONTENT_READER_END_OF_STREAM;
             if (client_gone(s->conn))
                 return MHD_CONTENT_READER_END_WITH_ERROR;
+            sbuf_free(&s->buf); /* a parked stream keeps no buffer */
             if (park(s) != 0)
                 return MHD_CONTENT_READER_END_OF_STREAM;
             return 0; /* suspended: asked again after the next tick */

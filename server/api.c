@@ -18,6 +18,7 @@
 int app_init(app *a, const mlpd_config *cfg, storage *st)
 {
     memset(a, 0, sizeof *a);
+    atomic_init(&a->streams, 0);
     a->st = st;
     a->cfg = cfg;
     a->limits.max_inputs = (size_t)cfg->max_inputs;
@@ -63,6 +64,13 @@ void app_free(app *a)
 void app_stop_jobs(app *a)
 {
     jobs_shutdown(a->jobs);
+}
+
+void app_wake_streams(app *a)
+{
+    void (*wake)(void *) = a->wake;
+    if (wake)
+        wake(a->wake_ctx);
 }
 
 const char *api_query(const api_request *req, const char *key)

@@ -39,6 +39,21 @@ typedef struct api_request {
 
 #define API_MAX_EXTRA_HEADERS 4
 
+/* A body produced a piece at a time (server-sent events; later a train
+ * request that waits for its job): the HTTP glue calls produce() whenever
+ * the client can take more bytes. produce appends to out and returns 1
+ * while the stream goes on, 0 after appending its last bytes. Returning 1
+ * with nothing appended means "nothing yet": the glue parks the connection
+ * (no thread waits) and asks again after a tick (about 250 ms) or an
+ * app_wake_streams(). free(ctx) runs exactly once, when the request is
+ * over (client gone, stream ended, daemon stopping) or the response is
+ * freed unsent. produce is never called concurrently with itself. */
+typedef struct api_stream {
+    int (*produce)(void *ctx, sbuf *out);
+    void (*free)(void *ctx);
+    void *ctx;
+} api_stream;
+
 typedef struct api_response {
     int status;
     const char *content_type; /* static string */
@@ -49,12 +64,17 @@ typedef struct api_response {
         char value[256];
     } headers[API_MAX_EXTRA_HEADERS];
     int route; /* index into the route table, -1 when none matched */
+    api_stream stream; /* produce != NULL: streamed; owned until taken */
 } api_response;
 
 void api_response_init(api_response *r);
 void api_response_free(api_response *r);
 /* Adds a header (truncating an over-long value); ignored past the maximum. */
 void api_response_header(api_response *r, const char *name, const char *value);
+/* Answer with a stream (status, content type and headers as set); the
+ * response owns it until the glue takes it (api_response_free frees it). */
+void api_response_stream(api_response *r, int status, const char *content_type,
+                         api_stream stream);
 
 #define APP_MODEL_LOCKS 64
 
@@ -69,6 +89,11 @@ typedef struct app {
     /* Serialise writers of one model's weights (step, PUT, restore,
      * publishing a training result), striped by id hash. */
     pthread_mutex_t model_locks[APP_MODEL_LOCKS];
+    /* Open event streams (bounded by cfg->max_streams). */
+    atomic_long streams;
+    /* Set by the HTTP glue: ask every parked stream for more bytes now. */
+    void (*wake)(void *wake_ctx);
+    void *wake_ctx;
 } app;
 
 /* 0 on success; -1 if memory ran out or the job workers could not start
@@ -80,6 +105,10 @@ void app_free(app *a);
 /* Shutdown, before the HTTP server stops: running jobs checkpoint and are
  * marked interrupted, waiting requests return, workers are joined. */
 void app_stop_jobs(app *a);
+
+/* Wake parked streams now instead of at the next tick (e.g. when a job
+ * changes state); harmless without an HTTP glue. */
+void app_wake_streams(app *a);
 
 void api_handle(app *a, const api_request *req, api_response *resp);
 

@@ -46,6 +46,7 @@ static const opt_def opts[] = {
     L(conn_timeout, 1, 3600, "idle connection timeout in seconds"),
     L(max_conns, 1, 1 << 20, "most open connections"),
     L(per_ip_conns, 1, 1 << 20, "most open connections from one address"),
+    L(max_streams, 1, 1 << 20, "most open job event streams (past it: 503)"),
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
@@ -78,6 +79,7 @@ void config_defaults(mlpd_config *c)
     c->conn_timeout = 10;
     c->max_conns = 1000;
     c->per_ip_conns = 64;
+    c->max_streams = 256;
 }
 
 /* "max_body" -> "max-body" (flag) or "MLPD_MAX_BODY" (env). */

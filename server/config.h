@@ -30,6 +30,7 @@ typedef struct mlpd_config {
     long conn_timeout;      /* seconds */
     long max_conns;
     long per_ip_conns;
+    long max_streams;       /* open GET /v1/jobs/{id}/events streams */
 } mlpd_config;
 
 /* The defaults (threads and workers from the number of online cores). */

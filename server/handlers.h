@@ -27,6 +27,7 @@ H(h_samples_clear);
 H(h_train);
 H(h_job_get);
 H(h_job_cancel);
+H(h_job_events);
 H(h_jobs_list);
 H(h_history);
 H(h_versions_list);

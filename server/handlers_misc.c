@@ -47,6 +47,9 @@ void h_metrics(app *a, const api_request *req, const route_params *p, api_respon
                     "# TYPE mlpd_cache_models gauge\nmlpd_cache_models %zu\n"
                     "# HELP mlpd_cache_bytes Bytes of networks in the predict cache.\n"
                     "# TYPE mlpd_cache_bytes gauge\nmlpd_cache_bytes %zu\n", entries, bytes);
+    sbuf_printf(&b, "# HELP mlpd_event_streams Open job event streams (GET /v1/jobs/{id}/events).\n"
+                    "# TYPE mlpd_event_streams gauge\nmlpd_event_streams %ld\n",
+                atomic_load(&a->streams));
     reply_sbuf(resp, 200, &b);
     if (resp->status == 200)
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";

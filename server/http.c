@@ -12,17 +12,33 @@
  *                 "too large" and discard) and set *upload_data_size = 0;
  *   last call     answer: 413 if too large, else api_handle();
  *   completed     record metrics and free the state.
+ *
+ * Streamed responses (api_response.stream, e.g. server-sent events) go
+ * through MHD_create_response_from_callback. When the producer has
+ * nothing yet, the connection is suspended ("parked") instead of returning
+ * 0 (which busy-loops in internal polling mode) or sleeping in one of
+ * MHD's threads; one ticker thread resumes every parked connection every
+ * TICK_MS, or at once on app_wake_streams(). A resumed connection asks its
+ * producer again. Before parking, a non-blocking peek at the socket notices
+ * a client that went away (a suspended connection sees no disconnects), so
+ * its stream is freed within a tick. At stop, parking is refused and the
+ * ticker's last sweep resumes everything, because MHD_stop_daemon must not
+ * meet a suspended connection.
  */
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "errors.h"
@@ -33,11 +49,37 @@
 #define MAX_HEADERS 128
 /* libmicrohttpd clears the pool per request: keep it at its default size. */
 #define CONN_MEMORY_LIMIT (32 * 1024)
+/* How often parked streams are asked again. */
+#define TICK_MS 250
+/* Largest piece handed to MHD per call (it may ask for less). */
+#define STREAM_BLOCK 16384
+
+typedef struct stream_state stream_state;
 
 struct http_server {
     struct MHD_Daemon *d;
     app *a;
     const mlpd_config *cfg;
+    /* parked streams and the ticker that resumes them */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    pthread_t ticker;
+    int ticker_running;
+    int woken;             /* under mu */
+    stream_state *parked;  /* under mu */
+    atomic_int stopping;   /* written under mu */
+};
+
+/* One streamed response: owned by the MHD response (freed by its free
+ * callback when the connection is done with it). */
+struct stream_state {
+    http_server *h;
+    struct MHD_Connection *conn;
+    api_stream src;
+    sbuf buf;       /* produced, not yet handed to MHD from off on */
+    size_t off;
+    int ended;      /* the producer said its last word */
+    stream_state *next; /* parked list link, under h->mu */
 };
 
 typedef struct kv_list {
@@ -51,6 +93,7 @@ typedef struct req_state {
     size_t len, cap;
     int too_large;
     int answered;
+    int observed; /* metrics already recorded (streams: at the start) */
     int route, status;
     struct timespec start;
     /* header checks on the first call */
@@ -66,22 +109,178 @@ static double elapsed(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-/* Queue r on the connection (the body buffer passes to libmicrohttpd). */
-static enum MHD_Result send_response(struct MHD_Connection *conn, req_state *st,
-                                     api_response *r)
+/* ---- streams ---------------------------------------------------------- */
+
+/* Has the client closed or reset its side? A suspended connection does
+ * not notice by itself. Data waiting (a pipelined request) is not "gone". */
+static int client_gone(struct MHD_Connection *conn)
 {
-    size_t len = 0;
-    char *data = sbuf_take(&r->body, &len);
-    struct MHD_Response *resp =
-        data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
-             : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (!resp) {
-        free(data);
-        return MHD_NO;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci)
+        return 0;
+    char c;
+    ssize_t n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0)
+        return 1;
+    return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
+/* Suspend s's connection until the next tick; -1 if the daemon stops. */
+static int park(stream_state *s)
+{
+    http_server *h = s->h;
+    pthread_mutex_lock(&h->mu);
+    if (atomic_load(&h->stopping)) {
+        pthread_mutex_unlock(&h->mu);
+        return -1;
+    }
+    MHD_suspend_connection(s->conn);
+    s->next = h->parked;
+    h->parked = s;
+    pthread_mutex_unlock(&h->mu);
+    return 0;
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    (void)pos;
+    stream_state *s = cls;
+    if (s->off == s->buf.len) {
+        if (s->ended || atomic_load(&s->h->stopping))
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        sbuf_reset(&s->buf);
+        s->off = 0;
+        if (!s->src.produce(s->src.ctx, &s->buf))
+            s->ended = 1;
+        if (sbuf_failed(&s->buf))
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (s->buf.len == 0) {
+            if (s->ended)
+                return MHD_CONTENT_READER_END_OF_STREAM;
+            if (client_gone(s->conn))
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+            sbuf_free(&s->buf); /* a parked stream keeps no buffer */
+            if (park(s) != 0)
+                return MHD_CONTENT_READER_END_OF_STREAM;
+            return 0; /* suspended: asked again after the next tick */
+        }
+    }
+    size_t n = s->buf.len - s->off;
+    if (n > max)
+        n = max;
+    memcpy(out, s->buf.data + s->off, n);
+    s->off += n;
+    return (ssize_t)n;
+}
+
+/* The MHD response's free callback: the connection is done (a parked
+ * connection is never freed, so s is in no list). */
+static void stream_free(void *cls)
+{
+    stream_state *s = cls;
+    if (s->src.free)
+        s->src.free(s->src.ctx);
+    sbuf_free(&s->buf);
+    free(s);
+}
+
+static void *ticker_main(void *arg)
+{
+    http_server *h = arg;
+    for (;;) {
+        pthread_mutex_lock(&h->mu);
+        if (!atomic_load(&h->stopping) && !h->woken) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_nsec += (long)TICK_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&h->cond, &h->mu, &ts);
+        }
+        h->woken = 0;
+        stream_state *list = h->parked;
+        h->parked = NULL;
+        int stop = atomic_load(&h->stopping);
+        pthread_mutex_unlock(&h->mu);
+        /* Read next before resuming: a resumed stream may re-park (or end
+         * and be freed) at once on its MHD thread. */
+        while (list) {
+            stream_state *next = list->next;
+            MHD_resume_connection(list->conn);
+            list = next;
+        }
+        if (stop)
+            return NULL;
+    }
+}
+
+/* app->wake: resume the parked streams now. */
+static void wake_streams(void *ctx)
+{
+    http_server *h = ctx;
+    pthread_mutex_lock(&h->mu);
+    h->woken = 1;
+    pthread_cond_signal(&h->cond);
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* A response whose body comes from r->stream (taken from r). */
+static struct MHD_Response *stream_response(http_server *h, struct MHD_Connection *conn,
+                                            api_response *r)
+{
+    stream_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL; /* r still owns its stream */
+    s->h = h;
+    s->conn = conn;
+    s->src = r->stream;
+    sbuf_init(&s->buf);
+    memset(&r->stream, 0, sizeof r->stream);
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, s, stream_free);
+    if (!resp)
+        stream_free(s);
+    return resp;
+}
+
+/* ---- answering --------------------------------------------------------- */
+
+static int has_header(const api_response *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_headers; i++)
+        if (strcasecmp(r->headers[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Queue r on the connection (the body buffer or stream passes to
+ * libmicrohttpd). */
+static enum MHD_Result send_response(http_server *h, struct MHD_Connection *conn,
+                                     req_state *st, api_response *r)
+{
+    struct MHD_Response *resp;
+    int streamed = r->stream.produce != NULL;
+    if (streamed) {
+        resp = h ? stream_response(h, conn, r) : NULL;
+        if (!resp)
+            return MHD_NO;
+    } else {
+        size_t len = 0;
+        char *data = sbuf_take(&r->body, &len);
+        resp = data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
+                    : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (!resp) {
+            free(data);
+            return MHD_NO;
+        }
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (!has_header(r, MHD_HTTP_HEADER_CACHE_CONTROL))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     for (size_t i = 0; i < r->n_headers; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)r->status, resp);
@@ -89,6 +288,11 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, req_state *st,
     st->answered = 1;
     st->status = r->status;
     st->route = r->route;
+    if (streamed && ret == MHD_YES) {
+        /* A stream lasts as long as the job: its latency is the start. */
+        metrics_observe(h->a->metrics, st->route, NULL, st->status, elapsed(&st->start));
+        st->observed = 1;
+    }
     return ret;
 }
 
@@ -99,7 +303,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, req_state *st, ap
     api_response_init(&r);
     reply_error(&r, e, NULL, "%s", msg ? msg : api_error_message(e));
     api_response_header(&r, "Connection", "close");
-    enum MHD_Result ret = send_response(conn, st, &r);
+    enum MHD_Result ret = send_response(NULL, conn, st, &r);
     api_response_free(&r);
     return ret;
 }
@@ -231,7 +435,7 @@ static enum MHD_Result answer(http_server *h, struct MHD_Connection *conn, req_s
     api_response r;
     api_response_init(&r);
     api_handle(h->a, &req, &r);
-    enum MHD_Result ret = send_response(conn, st, &r);
+    enum MHD_Result ret = send_response(h, conn, st, &r);
     api_response_free(&r);
     return ret;
 }
@@ -274,11 +478,51 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     req_state *st = *req_cls;
     if (!st)
         return;
-    if (st->answered)
+    if (st->answered && !st->observed)
         metrics_observe(h->a->metrics, st->route, NULL, st->status, elapsed(&st->start));
     free(st->body);
     free(st);
     *req_cls = NULL;
+}
+
+/* The ticker's lock, condition (on the monotonic clock) and thread. */
+static int ticker_start(http_server *h, char *err, size_t errlen)
+{
+    pthread_condattr_t ca;
+    if (pthread_mutex_init(&h->mu, NULL) != 0)
+        goto fail;
+    if (pthread_condattr_init(&ca) != 0)
+        goto fail_mu;
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&h->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc != 0)
+        goto fail_mu;
+    atomic_init(&h->stopping, 0);
+    if (pthread_create(&h->ticker, NULL, ticker_main, h) != 0)
+        goto fail_cond;
+    h->ticker_running = 1;
+    return 0;
+fail_cond:
+    pthread_cond_destroy(&h->cond);
+fail_mu:
+    pthread_mutex_destroy(&h->mu);
+fail:
+    snprintf(err, errlen, "cannot start the stream ticker thread");
+    return -1;
+}
+
+/* Refuse new parking, resume every parked stream, end the ticker. */
+static void ticker_stop(http_server *h)
+{
+    if (!h->ticker_running)
+        return;
+    pthread_mutex_lock(&h->mu);
+    atomic_store(&h->stopping, 1);
+    pthread_cond_signal(&h->cond);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->ticker, NULL);
+    h->ticker_running = 0;
 }
 
 http_server *http_start(app *a, const mlpd_config *cfg, char *err, size_t errlen)
@@ -295,7 +539,8 @@ http_server *http_start(app *a, const mlpd_config *cfg, char *err, size_t errlen
     memset(&v4, 0, sizeof v4);
     memset(&v6, 0, sizeof v6);
     const struct sockaddr *addr;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                         MHD_ALLOW_SUSPEND_RESUME;
     if (inet_pton(AF_INET, cfg->bind, &v4.sin_addr) == 1) {
         v4.sin_family = AF_INET;
         v4.sin_port = htons((uint16_t)cfg->port);
@@ -310,6 +555,12 @@ http_server *http_start(app *a, const mlpd_config *cfg, char *err, size_t errlen
         free(h);
         return NULL;
     }
+    if (ticker_start(h, err, errlen) != 0) {
+        free(h);
+        return NULL;
+    }
+    a->wake_ctx = h; /* before any request thread can read it */
+    a->wake = wake_streams;
     h->d = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
         MHD_OPTION_SOCK_ADDR, addr,
@@ -323,6 +574,11 @@ http_server *http_start(app *a, const mlpd_config *cfg, char *err, size_t errlen
     if (!h->d) {
         snprintf(err, errlen, "cannot listen on %s port %ld (in use, or not allowed)",
                  cfg->bind, cfg->port);
+        a->wake = NULL;
+        a->wake_ctx = NULL;
+        ticker_stop(h);
+        pthread_cond_destroy(&h->cond);
+        pthread_mutex_destroy(&h->mu);
         free(h);
         return NULL;
     }
@@ -342,6 +598,12 @@ void http_stop(http_server *h)
 {
     if (!h)
         return;
+    /* Streams end (no more parking) before MHD closes the connections. */
+    ticker_stop(h);
     MHD_stop_daemon(h->d);
+    h->a->wake = NULL;
+    h->a->wake_ctx = NULL;
+    pthread_cond_destroy(&h->cond);
+    pthread_mutex_destroy(&h->mu);
     free(h);
 }

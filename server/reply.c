@@ -163,6 +163,18 @@ void api_response_init(api_response *r)
 void api_response_free(api_response *r)
 {
     sbuf_free(&r->body);
+    if (r->stream.free)
+        r->stream.free(r->stream.ctx);
+    memset(&r->stream, 0, sizeof r->stream);
+}
+
+void api_response_stream(api_response *r, int status, const char *content_type,
+                         api_stream stream)
+{
+    sbuf_free(&r->body);
+    r->status = status;
+    r->content_type = content_type;
+    r->stream = stream;
 }
 
 void api_response_header(api_response *r, const char *name, const char *value)

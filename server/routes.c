@@ -35,6 +35,8 @@ const route routes[] = {
     {"GET", "/v1/jobs/{id}", h_job_get, BODY_NONE},
     /* DELETE /v1/jobs/{id} - cancel a queued or running job (409 if finished) */
     {"DELETE", "/v1/jobs/{id}", h_job_cancel, BODY_NONE},
+    /* GET /v1/jobs/{id}/events - the job's progress as server-sent events */
+    {"GET", "/v1/jobs/{id}/events", h_job_events, BODY_NONE},
     /* GET /v1/models/{id}/jobs - the model's jobs */
     {"GET", "/v1/models/{id}/jobs", h_jobs_list, BODY_NONE},
     /* GET /v1/models/{id}/history - every epoch of every job, oldest first */

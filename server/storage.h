@@ -186,6 +186,12 @@ typedef struct st_history_row {
 st_status storage_history_list(storage *s, const char *model_id,
                                st_history_row **out, size_t *n);
 
+/* At most limit (>= 1) epochs of one job numbered above after, in epoch
+ * order (*out malloc'ed, NULL when none). One indexed range read, cheap
+ * enough to poll: event streams ask it a few times a second. */
+st_status storage_job_epochs(storage *s, const char *job_id, int64_t after, size_t limit,
+                             st_epoch **out, size_t *n);
+
 /* Fill buf with 16 random lowercase hex digits and a NUL (getrandom). */
 int storage_new_id(char buf[17]);
 

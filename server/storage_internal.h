@@ -57,6 +57,7 @@ typedef enum st_stmt_id {
     Q_JOB_CANCEL_QUEUED,
     Q_HISTORY_INSERT,
     Q_HISTORY_LIST,
+    Q_HISTORY_JOB_AFTER,
     Q_N_STMTS
 } st_stmt_id;
 

@@ -79,4 +79,7 @@ const char *const st_sql[Q_N_STMTS] = {
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_HISTORY_LIST] = "SELECT job_id, epoch, loss, val_loss, time FROM history "
                        "WHERE model_id = ?1 ORDER BY rowid",
+    /* a job's epochs after ?2, by the history_by_job index (event streams) */
+    [Q_HISTORY_JOB_AFTER] = "SELECT epoch, loss, val_loss, time FROM history "
+                            "WHERE job_id = ?1 AND epoch > ?2 ORDER BY epoch, rowid LIMIT ?3",
 };

@@ -75,7 +75,8 @@ START_TEST(help_lists_every_flag_and_env_name)
                           "--max-units", "--max-params", "--max-samples", "--max-batch",
                           "--max-epochs", "--max-train-seconds", "MLPD_MAX_TRAIN_SECONDS",
                           "--cache-mb", "--conn-timeout", "--max-conns", "--per-ip-conns",
-                          "MLPD_PER_IP_CONNS", "default 1048576"};
+                          "MLPD_PER_IP_CONNS", "--max-streams", "MLPD_MAX_STREAMS",
+                          "default 1048576"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         ck_assert_msg(strstr(out, want[i]) != NULL, "--help lacks %s", want[i]);
 }

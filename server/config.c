@@ -32,6 +32,7 @@ static const opt_def opts[] = {
     L(workers, 1, 256, "training worker threads"),
     L(threads, 1, 1024, "HTTP thread pool size"),
     L(max_body, 1024, 1L << 30, "largest request body in bytes"),
+    L(max_import_body, 1024, 1L << 30, "largest body of POST /v1/models/import in bytes"),
     L(max_inputs, 1, 1 << 20, "most inputs of a model"),
     L(max_layers, 1, 32, "most layers of a model (hidden + output)"),
     L(max_units, 1, 1 << 20, "most units in one layer"),
@@ -62,6 +63,7 @@ void config_defaults(mlpd_config *c)
     c->workers = online_cores();
     c->threads = 2 * online_cores();
     c->max_body = 1L << 20;
+    c->max_import_body = 16L << 20;
     c->max_inputs = 1024;
     c->max_layers = 8;
     c->max_units = 1024;

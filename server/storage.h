@@ -155,6 +155,42 @@ typedef struct st_history_row {
 st_status storage_history_list(storage *s, const char *model_id,
                                st_history_row **out, size_t *n);
 
+/* ---- import (storage_import.c) ---------------------------------------- */
+
+/* One weights version of an imported model, kept with its number. */
+typedef struct st_import_version {
+    int64_t version;            /* >= 1, strictly increasing in the array */
+    const char *source;         /* init, put, step, train, restore */
+    double created_at;          /* unix seconds (0 = now) */
+    double loss;                /* NaN when unknown */
+    const unsigned char *blob;  /* the core's binary form (mlp_save) */
+    size_t blob_len;
+} st_import_version;
+
+/* A whole model as POST /v1/models/import checked it. Jobs keep their
+ * fields (status must be succeeded, failed or cancelled) under the new ids
+ * given in jobs[i].id; history rows name those new ids. */
+typedef struct st_import {
+    const char *id;             /* the new model's id */
+    const char *name;
+    const char *spec_json;
+    int64_t version;            /* current version: one of versions[] */
+    double last_loss;           /* NaN when unknown */
+    const st_import_version *versions;
+    size_t n_versions;          /* >= 1 */
+    size_t n_samples, n_in, n_out;
+    const double *x, *y;        /* n_samples x n_in, n_samples x n_out */
+    const st_job *jobs;
+    size_t n_jobs;
+    const st_history_row *history;
+    size_t n_history;
+} st_import;
+
+/* Create the model with every version, sample, job and history row in one
+ * transaction: all of it or nothing. ST_CONFLICT if the id exists,
+ * ST_ERROR for an argument that breaks the rules above. */
+st_status storage_model_import(storage *s, const st_import *m);
+
 /* Fill buf with 16 random lowercase hex digits and a NUL (getrandom). */
 int storage_new_id(char buf[17]);
 

@@ -104,6 +104,11 @@ st_status st_col_copy(sqlite3_stmt *st, int i, char *buf, size_t cap);
  * ST_NOT_FOUND. Run inside a transaction when the answer must hold. */
 st_status st_model_samples(st_conn *c, const char *id, int64_t *samples);
 
+/* count doubles as little-endian bytes: the caller's own array on a
+ * little-endian host, otherwise a packed copy in *owned (free it). */
+st_status st_to_le(const double *v, size_t count, const unsigned char **bytes,
+                   unsigned char **owned);
+
 /* Wall-clock unix seconds. */
 double st_now(void);
 

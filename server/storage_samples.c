@@ -12,9 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* count doubles as little-endian bytes: the caller's own array on a
- * little-endian host, otherwise a packed copy in *owned (free it). */
-static st_status to_le(const double *v, size_t count, const unsigned char **bytes,
+st_status st_to_le(const double *v, size_t count, const unsigned char **bytes,
                        unsigned char **owned)
 {
     *owned = NULL;
@@ -118,9 +116,9 @@ st_status storage_samples_add(storage *s, const char *id, size_t n, size_t n_in,
     unsigned char *xown = NULL, *yown = NULL;
     st_status rc = ST_OK;
     if (n) {
-        rc = to_le(x, n * n_in, &xb, &xown);
+        rc = st_to_le(x, n * n_in, &xb, &xown);
         if (rc == ST_OK)
-            rc = to_le(y, n * n_out, &yb, &yown);
+            rc = st_to_le(y, n * n_out, &yb, &yown);
     }
     st_conn *c = NULL;
     if (rc == ST_OK)

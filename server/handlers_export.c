@@ -1,0 +1,853 @@
+/*
+ * handlers_export.c - a whole model as one JSON document, and a new model
+ * from such a document.
+ *
+ * Document (format "mlpd-model", format_version 1):
+ *   model        the create body: name, inputs, layers, loss, init
+ *   conventions  bias "+b", cost "1/2 e^2 per sample", activations "exact"
+ *   last_loss    number or null
+ *   weights      the current weights, exactly as GET weights shows them
+ *   versions     stored versions (version, source, created_at, loss,
+ *                layers), oldest first: every one while their weights
+ *                add up to at most EXPORT_VERSION_VALUES numbers (newest
+ *                first, the current one always); versions_omitted counts
+ *                the others
+ *   samples      {"inputs": [[..]], "targets": [[..]]} in posting order
+ *   jobs         finished jobs' summaries; history every epoch row
+ * Export reads each part in its own snapshot: history is read before the
+ * jobs so every history row names a listed job.
+ *
+ * Import checks the document as hostile input with the same readers and
+ * limits as create, PUT weights and sample posts, then writes the new
+ * model (new id, new job ids) in one transaction. Imports run one at a
+ * time: the parsed tree of a --max-import-body document is the largest
+ * memory a request can take.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "handlers.h"
+#include "jsonin.h"
+#include "reply.h"
+
+#define EXPORT_FORMAT "mlpd-model"
+#define EXPORT_FORMAT_VERSION 1
+/* Weights of old versions exported at most (numbers, about 20 bytes each). */
+#define EXPORT_VERSION_VALUES (1u << 20)
+#define JOB_ID_MAX 64
+#define JOB_ERROR_MAX 1024
+#define JOB_PARAMS_MAX 16384
+#define INT53 (INT64_C(1) << 53)
+
+/* ---- export ------------------------------------------------------------ */
+
+static void put_time(sbuf *b, double t)
+{
+    if (!(t > 0) || !isfinite(t)) {
+        sbuf_puts(b, "null");
+        return;
+    }
+    char s[32];
+    format_time(s, t);
+    sbuf_json_string(b, s);
+}
+
+/* "model": the create body, from the parsed (checked) architecture. */
+static int write_model(sbuf *b, const st_model *m, const mlp_spec *spec,
+                       const model_init *init)
+{
+    char *spec_json = model_spec_json(spec, init);
+    if (!spec_json)
+        return -1;
+    sbuf_puts(b, "\"model\":{\"name\":");
+    sbuf_json_string(b, m->name);
+    sbuf_putc(b, ',');
+    sbuf_puts(b, spec_json + 1); /* {"inputs":...} without its brace */
+    free(spec_json);
+    sbuf_puts(b, ",\"conventions\":{\"bias\":\"+b\",\"cost\":\"1/2 e^2 per sample\","
+                 "\"activations\":\"exact\"},\"last_loss\":");
+    sbuf_json_number(b, m->last_loss);
+    return 0;
+}
+
+/* Which versions carry weights: the current one, then newest first while
+ * the budget lasts. keep[i] set for those. */
+static size_t choose_versions(const st_version *vs, size_t n, int64_t current,
+                              size_t params, unsigned char *keep)
+{
+    size_t budget = params > EXPORT_VERSION_VALUES ? params : EXPORT_VERSION_VALUES;
+    size_t used = 0, kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (vs[i].version == current) {
+            keep[i] = 1;
+            used += params;
+            kept++;
+        }
+    for (size_t i = n; i-- > 0;) {
+        if (keep[i] || used + params > budget)
+            continue;
+        keep[i] = 1;
+        used += params;
+        kept++;
+    }
+    return kept;
+}
+
+/* The layers of one stored version; -1 after replying. */
+static int write_version_layers(app *a, api_response *resp, sbuf *b, const char *id,
+                                int64_t version)
+{
+    snapshot *snap = model_net_or_reply(a, resp, id, version);
+    if (!snap)
+        return -1;
+    weights_write_layers(b, snapshot_net(snap));
+    snapshot_release(snap);
+    return 0;
+}
+
+static int write_versions(app *a, api_response *resp, sbuf *b, const char *id,
+                          int64_t current, size_t params)
+{
+    st_version *vs = NULL;
+    size_t n = 0;
+    st_status s = storage_versions_list(a->st, id, &vs, &n);
+    if (s != ST_OK) {
+        reply_storage_error(resp, s);
+        return -1;
+    }
+    unsigned char *keep = calloc(n + 1, 1);
+    if (!keep) {
+        free(vs);
+        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
+        return -1;
+    }
+    size_t kept = choose_versions(vs, n, current, params, keep);
+    int rc = 0, first = 1;
+    /* the current weights first, exactly as GET weights shows them */
+    sbuf_puts(b, ",\"weights\":{\"version\":");
+    sbuf_json_int(b, current);
+    sbuf_puts(b, ",\"layers\":");
+    rc = write_version_layers(a, resp, b, id, current);
+    sbuf_puts(b, "},\"versions\":[");
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!keep[i])
+            continue;
+        sbuf_puts(b, first ? "{\"version\":" : ",{\"version\":");
+        first = 0;
+        sbuf_json_int(b, vs[i].version);
+        sbuf_puts(b, ",\"source\":");
+        sbuf_json_string(b, vs[i].source);
+        sbuf_puts(b, ",\"created_at\":");
+        put_time(b, vs[i].created_at);
+        sbuf_puts(b, ",\"loss\":");
+        sbuf_json_number(b, vs[i].loss);
+        sbuf_puts(b, ",\"layers\":");
+        rc = write_version_layers(a, resp, b, id, vs[i].version);
+        sbuf_putc(b, '}');
+    }
+    sbuf_puts(b, "],\"versions_omitted\":");
+    sbuf_json_int(b, (long long)(n - kept));
+    free(keep);
+    free(vs);
+    return rc;
+}
+
+static int write_samples(app *a, api_response *resp, sbuf *b, const char *id,
+                         size_t n_in, size_t n_out)
+{
+    double *x = NULL, *y = NULL;
+    size_t n = 0;
+    st_status s = storage_samples_read(a->st, id, 0, 0, n_in, n_out, &x, &y, &n);
+    if (s != ST_OK) {
+        reply_storage_error(resp, s);
+        return -1;
+    }
+    sbuf_puts(b, ",\"samples\":{\"inputs\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sbuf_putc(b, ',');
+        sbuf_json_array(b, x + i * n_in, n_in);
+    }
+    sbuf_puts(b, "],\"targets\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sbuf_putc(b, ',');
+        sbuf_json_array(b, y + i * n_out, n_out);
+    }
+    sbuf_puts(b, "]}");
+    free(x);
+    free(y);
+    return 0;
+}
+
+static void write_job(sbuf *b, const st_job *j)
+{
+    sbuf_puts(b, "{\"id\":");
+    sbuf_json_string(b, j->id);
+    sbuf_puts(b, ",\"status\":");
+    sbuf_json_string(b, j->status);
+    sbuf_puts(b, ",\"epoch\":");
+    sbuf_json_int(b, j->epoch);
+    sbuf_puts(b, ",\"epochs\":");
+    sbuf_json_int(b, j->epochs);
+    sbuf_puts(b, ",\"loss\":");
+    sbuf_json_number(b, j->loss);
+    sbuf_puts(b, ",\"val_loss\":");
+    sbuf_json_number(b, j->val_loss);
+    sbuf_puts(b, ",\"error\":");
+    if (j->error)
+        sbuf_json_string(b, j->error);
+    else
+        sbuf_puts(b, "null");
+    sbuf_puts(b, ",\"version\":");
+    sbuf_json_int(b, j->version);
+    sbuf_puts(b, ",\"created_at\":");
+    put_time(b, j->created_at);
+    sbuf_puts(b, ",\"started_at\":");
+    put_time(b, j->started_at);
+    sbuf_puts(b, ",\"finished_at\":");
+    put_time(b, j->finished_at);
+    /* params as stored: canonical JSON text written by the train handler */
+    cJSON *params = j->params_json ? cJSON_Parse(j->params_json) : NULL;
+    char *text = cJSON_IsObject(params) ? cJSON_PrintUnformatted(params) : NULL;
+    sbuf_puts(b, ",\"params\":");
+    sbuf_puts(b, text ? text : "{}");
+    cJSON_free(text);
+    cJSON_Delete(params);
+    sbuf_putc(b, '}');
+}
+
+static int write_jobs_history(app *a, api_response *resp, sbuf *b, const char *id)
+{
+    st_history_row *rows = NULL;
+    st_job *js = NULL;
+    size_t nr = 0, nj = 0;
+    st_status s = storage_history_list(a->st, id, &rows, &nr);
+    if (s == ST_OK)
+        s = storage_jobs_list(a->st, id, &js, &nj);
+    if (s != ST_OK) {
+        free(rows);
+        reply_storage_error(resp, s);
+        return -1;
+    }
+    sbuf_puts(b, ",\"jobs\":[");
+    for (size_t i = 0; i < nj; i++) {
+        if (i)
+            sbuf_putc(b, ',');
+        write_job(b, &js[i]);
+    }
+    sbuf_puts(b, "],\"history\":[");
+    for (size_t i = 0; i < nr; i++) {
+        sbuf_puts(b, i ? ",{\"job_id\":" : "{\"job_id\":");
+        sbuf_json_string(b, rows[i].job_id);
+        sbuf_puts(b, ",\"epoch\":");
+        sbuf_json_int(b, rows[i].e.epoch);
+        sbuf_puts(b, ",\"loss\":");
+        sbuf_json_number(b, rows[i].e.loss);
+        sbuf_puts(b, ",\"val_loss\":");
+        sbuf_json_number(b, rows[i].e.val_loss);
+        sbuf_puts(b, ",\"time\":");
+        put_time(b, rows[i].e.time);
+        sbuf_putc(b, '}');
+    }
+    sbuf_putc(b, ']');
+    st_jobs_free(js, nj);
+    free(rows);
+    return 0;
+}
+
+static size_t spec_params(const mlp_spec *spec)
+{
+    size_t n = 0, fan_in = spec->inputs;
+    for (size_t l = 0; l < spec->n_layers; l++) {
+        n += spec->layers[l].units * (fan_in + 1);
+        fan_in = spec->layers[l].units;
+    }
+    return n;
+}
+
+void h_model_export(app *a, const api_request *req, const route_params *p,
+                    api_response *resp)
+{
+    (void)req;
+    st_model m;
+    mlp_spec spec;
+    model_init init;
+    if (model_get_or_reply(a, resp, p->id, &m, &spec, &init) != 0)
+        return;
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_puts(&b, "{\"format\":\"" EXPORT_FORMAT "\",\"format_version\":");
+    sbuf_json_int(&b, EXPORT_FORMAT_VERSION);
+    sbuf_puts(&b, ",\"exported_at\":");
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    put_time(&b, (double)now.tv_sec + (double)now.tv_nsec / 1e9);
+    sbuf_puts(&b, ",\"source_id\":");
+    sbuf_json_string(&b, m.id);
+    sbuf_putc(&b, ',');
+    size_t n_in = spec.inputs, n_out = spec.layers[spec.n_layers - 1].units;
+    int rc = write_model(&b, &m, &spec, &init);
+    if (rc != 0)
+        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
+    if (rc == 0)
+        rc = write_versions(a, resp, &b, m.id, m.version, spec_params(&spec));
+    if (rc == 0)
+        rc = write_samples(a, resp, &b, m.id, n_in, n_out);
+    if (rc == 0)
+        rc = write_jobs_history(a, resp, &b, m.id);
+    st_model_clear(&m);
+    if (rc != 0) {
+        sbuf_free(&b);
+        return;
+    }
+    sbuf_putc(&b, '}');
+    reply_sbuf(resp, 200, &b);
+}
+
+/* ---- import ------------------------------------------------------------ */
+
+static const char *const doc_fields[] = {
+    "format", "format_version", "exported_at", "source_id", "model", "conventions",
+    "last_loss", "weights", "versions", "versions_omitted", "samples", "jobs", "history",
+    NULL};
+static const char *const version_fields[] = {"version", "source", "created_at", "loss",
+                                             "layers", NULL};
+static const char *const weights_fields[] = {"version", "layers", NULL};
+static const char *const samples_fields[] = {"inputs", "targets", NULL};
+static const char *const conv_fields[] = {"bias", "cost", "activations", NULL};
+static const char *const job_fields[] = {
+    "id", "status", "epoch", "epochs", "loss", "val_loss", "error", "version",
+    "created_at", "started_at", "finished_at", "params", NULL};
+static const char *const history_fields[] = {"job_id", "epoch", "loss", "val_loss", "time",
+                                             NULL};
+
+/* What the import builds before the one storage call; freed by
+ * import_free whatever happened. */
+typedef struct import_state {
+    mlp_spec spec;
+    model_init init;
+    const char *name;
+    char *spec_json;
+    char id[17];
+    double last_loss;
+    st_import_version *versions;
+    unsigned char **blobs;
+    double **params;      /* each version's parameters, to compare weights */
+    size_t n_versions, n_params;
+    double *x, *y;
+    size_t n_samples;
+    st_job *jobs;
+    const char **old_job_ids;
+    size_t n_jobs;
+    st_history_row *history;
+    size_t n_history;
+} import_state;
+
+static void import_free(import_state *s)
+{
+    for (size_t i = 0; i < s->n_versions; i++) {
+        free(s->blobs[i]);
+        free(s->params[i]);
+    }
+    free(s->blobs);
+    free(s->params);
+    free(s->versions);
+    free(s->spec_json);
+    free(s->x);
+    free(s->y);
+    st_jobs_free(s->jobs, s->n_jobs);
+    free(s->old_job_ids);
+    free(s->history);
+}
+
+static int oom(api_response *resp)
+{
+    reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
+    return -1;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS(.fff)Z" -> unix seconds, as format_time writes it. */
+static int parse_time(const char *s, double *out)
+{
+    int y, mo, d, h, mi, sec, n = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+        return -1;
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        sec > 60 || h < 0 || mi < 0 || sec < 0)
+        return -1;
+    const char *p = s + 19;
+    int ms = 0;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+            if (digits < 3)
+                ms = ms * 10 + (*p - '0');
+        if (digits == 0 || digits > 9)
+            return -1;
+        for (; digits < 3; digits++)
+            ms *= 10;
+    }
+    if (p[0] != 'Z' || p[1] != '\0')
+        return -1;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+        return -1;
+    /* half a millisecond in, so that format_time prints the same digits */
+    *out = (double)t + (ms + 0.5) / 1000.0;
+    return 0;
+}
+
+/* An optional time field: string or null (-> 0, "now" for storage). */
+static int time_or_reply(api_response *resp, const cJSON *obj, const char *key,
+                         const char *path, double *out)
+{
+    const char *text = NULL;
+    *out = 0;
+    if (json_string_or_reply(resp, obj, key, path, 0, 1, 40, &text) != 0)
+        return -1;
+    if (text && parse_time(text, out) != 0) {
+        char full[256];
+        json_path_key(full, sizeof full, path, key);
+        reply_error(resp, API_ERR_INVALID_FIELD, full,
+                    "%s must be an RFC 3339 UTC time like 2026-01-31T12:00:00.000Z.", full);
+        return -1;
+    }
+    return 0;
+}
+
+/* An optional number that may be null (-> NaN). */
+static int loss_or_reply(api_response *resp, const cJSON *obj, const char *key,
+                         const char *path, double *out)
+{
+    *out = NAN;
+    return json_number_or_reply(resp, obj, key, path, 0, out);
+}
+
+/* An array field (required or not); NULL item when absent. */
+static int array_or_reply(api_response *resp, const cJSON *obj, const char *key, int required,
+                          const cJSON **out, size_t *n)
+{
+    *out = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *n = 0;
+    if (!*out || cJSON_IsNull(*out)) {
+        *out = NULL;
+        if (required)
+            reply_error(resp, API_ERR_MISSING_FIELD, key, "The field %s is required.", key);
+        return required ? -1 : 0;
+    }
+    if (!cJSON_IsArray(*out)) {
+        reply_error(resp, API_ERR_INVALID_FIELD, key, "%s must be an array.", key);
+        return -1;
+    }
+    *n = (size_t)cJSON_GetArraySize(*out);
+    return 0;
+}
+
+static int header_or_reply(api_response *resp, const cJSON *doc)
+{
+    const char *format = NULL;
+    int64_t fv = 0;
+    if (json_string_or_reply(resp, doc, "format", "", 1, 1, 64, &format) != 0 ||
+        json_int_or_reply(resp, doc, "format_version", "", 1, 1, INT53, &fv) != 0)
+        return -1;
+    if (strcmp(format, EXPORT_FORMAT) != 0) {
+        reply_error(resp, API_ERR_INVALID_FIELD, "format",
+                    "format must be \"" EXPORT_FORMAT "\" (a document from GET export).");
+        return -1;
+    }
+    if (fv != EXPORT_FORMAT_VERSION) {
+        reply_error(resp, API_ERR_INVALID_FIELD, "format_version",
+                    "This mlpd reads format_version %d; the document has %lld.",
+                    EXPORT_FORMAT_VERSION, (long long)fv);
+        return -1;
+    }
+    const cJSON *conv = cJSON_GetObjectItemCaseSensitive(doc, "conventions");
+    if (!conv || cJSON_IsNull(conv))
+        return 0;
+    if (json_object_or_reply(resp, conv, "conventions", conv_fields) != 0)
+        return -1;
+    static const char *const want[][2] = {
+        {"bias", "+b"}, {"cost", "1/2 e^2 per sample"}, {"activations", "exact"}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const char *got = NULL;
+        if (json_string_or_reply(resp, conv, want[i][0], "conventions", 0, 0, 64, &got) != 0)
+            return -1;
+        if (got && strcmp(got, want[i][1]) != 0) {
+            char full[64];
+            json_path_key(full, sizeof full, "conventions", want[i][0]);
+            reply_error(resp, API_ERR_INVALID_FIELD, full,
+                        "mlpd models use %s \"%s\"; this document says \"%s\".", full,
+                        want[i][1], got);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int valid_source(const char *s)
+{
+    static const char *const ok[] = {"init", "put", "step", "train", "restore"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (strcmp(s, ok[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* One versions[i] entry into st->versions[i], its blob and parameters. */
+static int version_or_reply(app *a, api_response *resp, const cJSON *vo, size_t i,
+                            import_state *st, mlp_t *net)
+{
+    char path[48];
+    json_path_index(path, sizeof path, "versions", i);
+    st_import_version *v = &st->versions[i];
+    int64_t number = 0;
+    const char *source = NULL;
+    if (json_object_or_reply(resp, vo, path, version_fields) != 0 ||
+        json_int_or_reply(resp, vo, "version", path, 1, 1, INT53, &number) != 0 ||
+        json_string_or_reply(resp, vo, "source", path, 1, 1, 16, &source) != 0 ||
+        time_or_reply(resp, vo, "created_at", path, &v->created_at) != 0 ||
+        loss_or_reply(resp, vo, "loss", path, &v->loss) != 0)
+        return -1;
+    if (!valid_source(source)) {
+        reply_error(resp, API_ERR_INVALID_FIELD, path,
+                    "%s.source must be init, put, step, train or restore.", path);
+        return -1;
+    }
+    if (i > 0 && number <= st->versions[i - 1].version) {
+        reply_error(resp, API_ERR_INVALID_FIELD, path,
+                    "%s.version must be larger than the version before it.", path);
+        return -1;
+    }
+    v->version = number;
+    v->source = source;
+    if (weights_layers_or_reply(resp, vo, path, net) != 0)
+        return -1;
+    (void)a;
+    size_t cap = mlp_saved_size(net), len = 0;
+    st->blobs[i] = malloc(cap ? cap : 1);
+    st->params[i] = malloc(st->n_params * sizeof(double) + 1);
+    if (!st->blobs[i] || !st->params[i] || mlp_save(net, st->blobs[i], cap, &len) != MLP_OK)
+        return oom(resp);
+    memcpy(st->params[i], mlp_params_const(net), st->n_params * sizeof(double));
+    v->blob = st->blobs[i];
+    v->blob_len = len;
+    return 0;
+}
+
+static int versions_or_reply(app *a, api_response *resp, const cJSON *doc, import_state *st)
+{
+    const cJSON *arr;
+    size_t n;
+    if (array_or_reply(resp, doc, "versions", 1, &arr, &n) != 0)
+        return -1;
+    if (n == 0) {
+        reply_error(resp, API_ERR_INVALID_DIMENSIONS, "versions",
+                    "versions must hold at least the current version.");
+        return -1;
+    }
+    mlp_t *net = NULL;
+    if (mlp_new(&st->spec, &a->limits, NULL, &net) != MLP_OK)
+        return oom(resp);
+    st->n_params = mlp_param_count(net);
+    st->versions = calloc(n, sizeof *st->versions);
+    st->blobs = calloc(n, sizeof *st->blobs);
+    st->params = calloc(n, sizeof *st->params);
+    int rc = st->versions && st->blobs && st->params ? 0 : oom(resp);
+    size_t i = 0;
+    for (const cJSON *vo = arr->child; rc == 0 && vo; vo = vo->next, i++) {
+        st->n_versions = i + 1; /* import_free frees what version_or_reply took */
+        rc = version_or_reply(a, resp, vo, i, st, net);
+    }
+    mlp_free(net);
+    return rc;
+}
+
+/* "weights" must be one of the versions, with the same numbers bit for bit. */
+static int weights_or_reply(app *a, api_response *resp, const cJSON *doc, import_state *st)
+{
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(doc, "weights");
+    if (!w) {
+        reply_error(resp, API_ERR_MISSING_FIELD, "weights", "The field weights is required.");
+        return -1;
+    }
+    int64_t number = 0;
+    if (json_object_or_reply(resp, w, "weights", weights_fields) != 0 ||
+        json_int_or_reply(resp, w, "version", "weights", 1, 1, INT53, &number) != 0)
+        return -1;
+    size_t k = 0;
+    while (k < st->n_versions && st->versions[k].version != number)
+        k++;
+    if (k == st->n_versions) {
+        reply_error(resp, API_ERR_INVALID_FIELD, "weights.version",
+                    "weights.version %lld is not among versions.", (long long)number);
+        return -1;
+    }
+    mlp_t *net = NULL;
+    if (mlp_new(&st->spec, &a->limits, NULL, &net) != MLP_OK)
+        return oom(resp);
+    int rc = weights_layers_or_reply(resp, w, "weights", net);
+    if (rc == 0 && memcmp(mlp_params_const(net), st->params[k],
+                          st->n_params * sizeof(double)) != 0) {
+        reply_error(resp, API_ERR_INVALID_FIELD, "weights",
+                    "weights differ from versions entry %lld of the same number.",
+                    (long long)number);
+        rc = -1;
+    }
+    mlp_free(net);
+    return rc;
+}
+
+static int samples_or_reply(app *a, api_response *resp, const cJSON *doc, import_state *st)
+{
+    const cJSON *so = cJSON_GetObjectItemCaseSensitive(doc, "samples");
+    if (!so || cJSON_IsNull(so))
+        return 0;
+    if (json_object_or_reply(resp, so, "samples", samples_fields) != 0)
+        return -1;
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(so, "inputs");
+    const cJSON *tg = cJSON_GetObjectItemCaseSensitive(so, "targets");
+    if (!in || !tg) {
+        const char *missing = in ? "samples.targets" : "samples.inputs";
+        reply_error(resp, API_ERR_MISSING_FIELD, missing, "The field %s is required.", missing);
+        return -1;
+    }
+    size_t n_in = st->spec.inputs, n_out = st->spec.layers[st->spec.n_layers - 1].units;
+    if (cJSON_IsArray(in) && cJSON_IsArray(tg) && !in->child && !tg->child)
+        return 0; /* no samples */
+    size_t n = 0, nt = 0, max = (size_t)a->cfg->max_samples;
+    if (json_rows_or_reply(resp, in, "samples.inputs", max, &n) != 0 ||
+        json_rows_or_reply(resp, tg, "samples.targets", max, &nt) != 0)
+        return -1;
+    if (n != nt) {
+        reply_error(resp, API_ERR_INVALID_DIMENSIONS, "samples.targets",
+                    "samples.targets has %zu rows but samples.inputs has %zu.", nt, n);
+        return -1;
+    }
+    st->x = malloc(n * n_in * sizeof(double) + 1);
+    st->y = malloc(n * n_out * sizeof(double) + 1);
+    if (!st->x || !st->y)
+        return oom(resp);
+    if (json_matrix_or_reply(resp, in, "samples.inputs", n, n_in, st->x) != 0 ||
+        json_matrix_or_reply(resp, tg, "samples.targets", n, n_out, st->y) != 0)
+        return -1;
+    st->n_samples = n;
+    return 0;
+}
+
+/* A job's params: an object, stored as compact JSON text. */
+static int params_or_reply(api_response *resp, const cJSON *jo, const char *path,
+                           char **out)
+{
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(jo, "params");
+    char full[96];
+    json_path_key(full, sizeof full, path, "params");
+    if (params && !cJSON_IsNull(params) && !cJSON_IsObject(params)) {
+        reply_error(resp, API_ERR_INVALID_FIELD, full, "%s must be an object.", full);
+        return -1;
+    }
+    *out = params && cJSON_IsObject(params) ? cJSON_PrintUnformatted(params) : strdup("{}");
+    if (!*out)
+        return oom(resp);
+    if (strlen(*out) > JOB_PARAMS_MAX) {
+        reply_error(resp, API_ERR_LIMIT_EXCEEDED_SIZE, full, "%s is longer than %d bytes.",
+                    full, JOB_PARAMS_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+static int job_or_reply(api_response *resp, const cJSON *jo, size_t i, import_state *st)
+{
+    char path[48];
+    json_path_index(path, sizeof path, "jobs", i);
+    st_job *j = &st->jobs[i];
+    const char *old_id = NULL, *status = NULL, *error = NULL;
+    int64_t epoch = 0, epochs = 0, version = 0;
+    if (json_object_or_reply(resp, jo, path, job_fields) != 0 ||
+        json_string_or_reply(resp, jo, "id", path, 1, 1, JOB_ID_MAX, &old_id) != 0 ||
+        json_string_or_reply(resp, jo, "status", path, 1, 1, 16, &status) != 0 ||
+        json_int_or_reply(resp, jo, "epoch", path, 0, 0, INT53, &epoch) != 0 ||
+        json_int_or_reply(resp, jo, "epochs", path, 0, 0, INT53, &epochs) != 0 ||
+        json_int_or_reply(resp, jo, "version", path, 0, 0, INT53, &version) != 0 ||
+        json_string_or_reply(resp, jo, "error", path, 0, 1, JOB_ERROR_MAX, &error) != 0 ||
+        loss_or_reply(resp, jo, "loss", path, &j->loss) != 0 ||
+        loss_or_reply(resp, jo, "val_loss", path, &j->val_loss) != 0 ||
+        time_or_reply(resp, jo, "created_at", path, &j->created_at) != 0 ||
+        time_or_reply(resp, jo, "started_at", path, &j->started_at) != 0 ||
+        time_or_reply(resp, jo, "finished_at", path, &j->finished_at) != 0 ||
+        params_or_reply(resp, jo, path, &j->params_json) != 0)
+        return -1;
+    for (size_t k = 0; k < i; k++)
+        if (strcmp(st->old_job_ids[k], old_id) == 0) {
+            reply_error(resp, API_ERR_INVALID_FIELD, path, "%s.id repeats jobs[%zu].id.",
+                        path, k);
+            return -1;
+        }
+    st->old_job_ids[i] = old_id;
+    /* a job still active at export time never finishes here */
+    int active = strcmp(status, "queued") == 0 || strcmp(status, "running") == 0;
+    if (!active && strcmp(status, "succeeded") != 0 && strcmp(status, "failed") != 0 &&
+        strcmp(status, "cancelled") != 0) {
+        reply_error(resp, API_ERR_INVALID_FIELD, path,
+                    "%s.status must be queued, running, succeeded, failed or cancelled.", path);
+        return -1;
+    }
+    snprintf(j->status, sizeof j->status, "%s", active ? "failed" : status);
+    if (active)
+        error = "interrupted: the job was still active when the model was exported";
+    if (error && !(j->error = strdup(error)))
+        return oom(resp);
+    j->epoch = epoch;
+    j->epochs = epochs;
+    j->version = version;
+    if (storage_new_id(j->id) != 0)
+        return oom(resp);
+    return 0;
+}
+
+static int jobs_or_reply(api_response *resp, const cJSON *doc, import_state *st)
+{
+    const cJSON *arr;
+    size_t n;
+    if (array_or_reply(resp, doc, "jobs", 0, &arr, &n) != 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    st->jobs = calloc(n, sizeof *st->jobs);
+    st->old_job_ids = calloc(n, sizeof *st->old_job_ids);
+    if (!st->jobs || !st->old_job_ids)
+        return oom(resp);
+    st->n_jobs = n;
+    size_t i = 0;
+    for (const cJSON *jo = arr->child; jo; jo = jo->next, i++)
+        if (job_or_reply(resp, jo, i, st) != 0)
+            return -1;
+    return 0;
+}
+
+static int history_or_reply(api_response *resp, const cJSON *doc, import_state *st)
+{
+    const cJSON *arr;
+    size_t n;
+    if (array_or_reply(resp, doc, "history", 0, &arr, &n) != 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    if (!(st->history = calloc(n, sizeof *st->history)))
+        return oom(resp);
+    size_t i = 0;
+    for (const cJSON *ho = arr->child; ho; ho = ho->next, i++) {
+        char path[48];
+        json_path_index(path, sizeof path, "history", i);
+        st_history_row *h = &st->history[i];
+        const char *job = NULL;
+        int64_t epoch = 0;
+        if (json_object_or_reply(resp, ho, path, history_fields) != 0 ||
+            json_string_or_reply(resp, ho, "job_id", path, 1, 1, JOB_ID_MAX, &job) != 0 ||
+            json_int_or_reply(resp, ho, "epoch", path, 1, 0, INT53, &epoch) != 0 ||
+            loss_or_reply(resp, ho, "loss", path, &h->e.loss) != 0 ||
+            loss_or_reply(resp, ho, "val_loss", path, &h->e.val_loss) != 0 ||
+            time_or_reply(resp, ho, "time", path, &h->e.time) != 0)
+            return -1;
+        size_t k = 0;
+        while (k < st->n_jobs && strcmp(st->old_job_ids[k], job) != 0)
+            k++;
+        if (k == st->n_jobs) {
+            reply_error(resp, API_ERR_INVALID_FIELD, path,
+                        "%s.job_id names no job of jobs.", path);
+            return -1;
+        }
+        memcpy(h->job_id, st->jobs[k].id, sizeof h->job_id);
+        h->e.epoch = epoch;
+        st->n_history = i + 1;
+    }
+    return 0;
+}
+
+/* Check the whole document into st; -1 after replying. */
+static int document_or_reply(app *a, api_response *resp, const cJSON *doc, import_state *st)
+{
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(doc, "model");
+    int64_t omitted = 0;
+    st->last_loss = NAN;
+    if (json_object_or_reply(resp, doc, "", doc_fields) != 0 ||
+        header_or_reply(resp, doc) != 0 ||
+        json_int_or_reply(resp, doc, "versions_omitted", "", 0, 0, INT53, &omitted) != 0 ||
+        loss_or_reply(resp, doc, "last_loss", "", &st->last_loss) != 0)
+        return -1;
+    if (!model) {
+        reply_error(resp, API_ERR_MISSING_FIELD, "model", "The field model is required.");
+        return -1;
+    }
+    if (model_create_body_or_reply(a, resp, model, &st->name, &st->spec, &st->init) != 0)
+        return -1;
+    if (!(st->spec_json = model_spec_json(&st->spec, &st->init)))
+        return oom(resp);
+    return versions_or_reply(a, resp, doc, st) != 0 || weights_or_reply(a, resp, doc, st) != 0 ||
+                   samples_or_reply(a, resp, doc, st) != 0 || jobs_or_reply(resp, doc, st) != 0 ||
+                   history_or_reply(resp, doc, st) != 0
+               ? -1
+               : 0;
+}
+
+static pthread_mutex_t import_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void h_model_import(app *a, const api_request *req, const route_params *p,
+                    api_response *resp)
+{
+    (void)p;
+    import_state st;
+    memset(&st, 0, sizeof st);
+    cJSON *doc = NULL;
+    pthread_mutex_lock(&import_mu);
+    if (json_parse_or_reply(resp, req->body, req->body_len, &doc) != 0 ||
+        document_or_reply(a, resp, doc, &st) != 0)
+        goto out;
+    /* checked by weights_or_reply: an integer naming one of the versions */
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(doc, "weights");
+    int64_t current = (int64_t)cJSON_GetObjectItemCaseSensitive(w, "version")->valuedouble;
+    if (storage_new_id(st.id) != 0) {
+        reply_error(resp, API_ERR_INTERNAL, NULL, NULL);
+        goto out;
+    }
+    st_import im = {
+        .id = st.id, .name = st.name, .spec_json = st.spec_json, .version = current,
+        .last_loss = st.last_loss, .versions = st.versions, .n_versions = st.n_versions,
+        .n_samples = st.n_samples, .n_in = st.spec.inputs,
+        .n_out = st.spec.layers[st.spec.n_layers - 1].units, .x = st.x, .y = st.y,
+        .jobs = st.jobs, .n_jobs = st.n_jobs, .history = st.history,
+        .n_history = st.n_history};
+    st_status s = storage_model_import(a->st, &im);
+    if (s != ST_OK) {
+        reply_storage_error(resp, s);
+        goto out;
+    }
+    st_model m;
+    mlp_spec spec;
+    model_init init;
+    if (model_get_or_reply(a, resp, st.id, &m, &spec, &init) != 0)
+        goto out;
+    char location[64];
+    snprintf(location, sizeof location, "/v1/models/%s", st.id);
+    reply_json(resp, 201, model_to_json(&m, &spec, &init));
+    if (resp->status == 201)
+        api_response_header(resp, "Location", location);
+    st_model_clear(&m);
+out:
+    pthread_mutex_unlock(&import_mu);
+    import_free(&st);
+    cJSON_Delete(doc);
+}

@@ -25,6 +25,7 @@
     X(CONFLICT, 409, "conflict", "The request conflicts with the resource's state.")     \
     X(LENGTH_REQUIRED, 411, "length_required", "A Content-Length is required.")          \
     X(BODY_TOO_LARGE, 413, "body_too_large", "The body is larger than the server accepts.") \
+    X(IDEMPOTENCY_KEY_REUSED, 422, "idempotency_key_reused", "This Idempotency-Key was used with a different request.") \
     X(UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type", "The body must be application/json.") \
     X(MODEL_CORRUPT, 500, "model_corrupt", "The stored model is damaged.")               \
     X(INTERNAL, 500, "internal", "An internal error occurred.")                          \

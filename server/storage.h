@@ -105,6 +105,17 @@ st_status storage_version_restore(storage *s, const char *id, int64_t version,
 st_status storage_samples_add(storage *s, const char *id, size_t n, size_t n_in,
                               size_t n_out, const double *x, const double *y,
                               int64_t max_total, int64_t *total);
+/* The same with an Idempotency-Key: key (1..255 bytes) and hash (of the
+ * request, at most 255 bytes) are kept with the result in the same
+ * transaction. When the model already has the key: with the same hash
+ * nothing is written and *added / *total are the first call's (and
+ * *replayed = 1); with another hash ST_CONFLICT. Keys are kept a day
+ * (IDEMPOTENCY_KEEP_SECONDS). key NULL = storage_samples_add. */
+#define IDEMPOTENCY_KEEP_SECONDS 86400.0
+st_status storage_samples_add_keyed(storage *s, const char *id, const char *key,
+                                    const char *hash, size_t n, size_t n_in, size_t n_out,
+                                    const double *x, const double *y, int64_t max_total,
+                                    int64_t *added, int64_t *total, int *replayed);
 /* Rows [offset, offset+limit) in posting order; limit 0 = all. x and y are
  * malloc'ed (n x n_in, n x n_out); *n may be less than limit at the end. */
 st_status storage_samples_read(storage *s, const char *id, size_t offset, size_t limit,

@@ -53,6 +53,9 @@ typedef enum st_stmt_id {
     Q_JOB_LIST_ALL,
     Q_HISTORY_INSERT,
     Q_HISTORY_LIST,
+    Q_IDEM_GET,
+    Q_IDEM_PUT,
+    Q_IDEM_EXPIRE,
     Q_N_STMTS
 } st_stmt_id;
 

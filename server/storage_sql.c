@@ -65,4 +65,10 @@ const char *const st_sql[Q_N_STMTS] = {
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_HISTORY_LIST] = "SELECT job_id, epoch, loss, val_loss, time FROM history "
                        "WHERE model_id = ?1 ORDER BY rowid",
+
+    [Q_IDEM_GET] = "SELECT request_hash, added, total FROM idempotency "
+                   "WHERE model_id = ?1 AND key = ?2",
+    [Q_IDEM_PUT] = "INSERT INTO idempotency (model_id, key, request_hash, added, total, "
+                   "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_IDEM_EXPIRE] = "DELETE FROM idempotency WHERE model_id = ?1 AND created_at < ?2",
 };

@@ -236,8 +236,11 @@ st_status st_commit(st_conn *c)
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
         return ST_OK;
-    /* a failed flush may still have reached the disk: nobody can tell */
-    st_status s = (rc & 0xff) == SQLITE_IOERR ? ST_OUTCOME_UNKNOWN : st_map(rc);
+    /* a failed write or flush at COMMIT may still have reached the disk
+     * (measured: a sync failing with SQLITE_FULL left the transaction in
+     * the file): nobody can tell, so neither "done" nor "not done" */
+    int kind = rc & 0xff;
+    st_status s = kind == SQLITE_IOERR || kind == SQLITE_FULL ? ST_OUTCOME_UNKNOWN : st_map(rc);
     st_rollback(c);
     return s == ST_OK ? ST_ERROR : s;
 }

@@ -14,6 +14,8 @@
  *                the others
  *   samples      {"inputs": [[..]], "targets": [[..]]} in posting order
  *   jobs         finished jobs' summaries; history every epoch row
+ * A model of more than EXPORT_MAX_VALUES numbers (samples, current
+ * weights twice) is refused (413) rather than built in memory.
  * Export reads each part in its own snapshot: history is read before the
  * jobs so every history row names a listed job.
  *
@@ -38,6 +40,9 @@
 #define EXPORT_FORMAT_VERSION 1
 /* Weights of old versions exported at most (numbers, about 20 bytes each). */
 #define EXPORT_VERSION_VALUES (1u << 20)
+/* Numbers in one document at most (samples and weights): past this the
+ * text alone would take hundreds of MiB, far past any --max-import-body. */
+#define EXPORT_MAX_VALUES (UINT64_C(1) << 23)
 #define JOB_ID_MAX 64
 #define JOB_ERROR_MAX 1024
 #define JOB_PARAMS_MAX 16384
@@ -291,6 +296,15 @@ void h_model_export(app *a, const api_request *req, const route_params *p,
     sbuf_json_string(&b, m.id);
     sbuf_putc(&b, ',');
     size_t n_in = spec.inputs, n_out = spec.layers[spec.n_layers - 1].units;
+    uint64_t values = (uint64_t)m.samples * (n_in + n_out) + 2 * (uint64_t)spec_params(&spec);
+    if (values > EXPORT_MAX_VALUES) {
+        reply_error(resp, API_ERR_LIMIT_EXCEEDED_SIZE, NULL,
+                    "The model holds %llu numbers; one export document takes at most %llu.",
+                    (unsigned long long)values, (unsigned long long)EXPORT_MAX_VALUES);
+        st_model_clear(&m);
+        sbuf_free(&b);
+        return;
+    }
     int rc = write_model(&b, &m, &spec, &init);
     if (rc != 0)
         reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
@@ -497,9 +511,11 @@ static int header_or_reply(api_response *resp, const cJSON *doc)
     return 0;
 }
 
+/* The sources the versions table accepts ("checkpoint": a training job's
+ * checkpoint, schema 0002). */
 static int valid_source(const char *s)
 {
-    static const char *const ok[] = {"init", "put", "step", "train", "restore"};
+    static const char *const ok[] = {"init", "put", "step", "train", "restore", "checkpoint"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (strcmp(s, ok[i]) == 0)
             return 1;
@@ -507,8 +523,8 @@ static int valid_source(const char *s)
 }
 
 /* One versions[i] entry into st->versions[i], its blob and parameters. */
-static int version_or_reply(app *a, api_response *resp, const cJSON *vo, size_t i,
-                            import_state *st, mlp_t *net)
+static int version_or_reply(api_response *resp, const cJSON *vo, size_t i, import_state *st,
+                            mlp_t *net)
 {
     char path[48];
     json_path_index(path, sizeof path, "versions", i);
@@ -523,7 +539,7 @@ static int version_or_reply(app *a, api_response *resp, const cJSON *vo, size_t 
         return -1;
     if (!valid_source(source)) {
         reply_error(resp, API_ERR_INVALID_FIELD, path,
-                    "%s.source must be init, put, step, train or restore.", path);
+                    "%s.source must be init, put, step, train, restore or checkpoint.", path);
         return -1;
     }
     if (i > 0 && number <= st->versions[i - 1].version) {
@@ -535,7 +551,6 @@ static int version_or_reply(app *a, api_response *resp, const cJSON *vo, size_t 
     v->source = source;
     if (weights_layers_or_reply(resp, vo, path, net) != 0)
         return -1;
-    (void)a;
     size_t cap = mlp_saved_size(net), len = 0;
     st->blobs[i] = malloc(cap ? cap : 1);
     st->params[i] = malloc(st->n_params * sizeof(double) + 1);
@@ -569,7 +584,7 @@ static int versions_or_reply(app *a, api_response *resp, const cJSON *doc, impor
     size_t i = 0;
     for (const cJSON *vo = arr->child; rc == 0 && vo; vo = vo->next, i++) {
         st->n_versions = i + 1; /* import_free frees what version_or_reply took */
-        rc = version_or_reply(a, resp, vo, i, st, net);
+        rc = version_or_reply(resp, vo, i, st, net);
     }
     mlp_free(net);
     return rc;

@@ -31,6 +31,7 @@
     X(INTERNAL, 500, "internal", "An internal error occurred.")                          \
     X(BUSY, 503, "busy", "The server is busy; try again.")                               \
     X(OUTCOME_UNKNOWN, 503, "outcome_unknown", "The write may or may not have been saved; check before retrying.") \
+    X(READ_ONLY, 503, "read_only", "A write to disk failed earlier; the server takes no more writes until it is restarted.") \
     X(STORAGE_FULL, 507, "storage_full", "The disk is full.")
 
 typedef enum api_error {

@@ -28,6 +28,7 @@ typedef enum st_status {
     ST_BUSY,           /* database locked past busy_timeout */
     ST_FULL,           /* disk full */
     ST_OUTCOME_UNKNOWN,/* COMMIT failed at flush: the write may or may not be there */
+    ST_READ_ONLY,      /* a flush failed earlier: no more writes until a restart */
     ST_NOMEM,
     ST_CORRUPT,        /* the database or a stored blob is damaged */
     ST_ERROR           /* any other SQLite error */
@@ -44,6 +45,12 @@ typedef struct storage storage;
 st_status storage_open(const char *path, storage **out, char *err, size_t errlen);
 /* Accepts NULL. Closes every pooled connection. */
 void storage_close(storage *s);
+/* 1 once a COMMIT has failed to write or flush (ST_OUTCOME_UNKNOWN): from
+ * then on every write answers ST_READ_ONLY and reads go on. After a failed
+ * fsync the kernel may have dropped the unwritten pages while reporting
+ * later fsyncs as fine (PostgreSQL's rule: stop writing); reopening the
+ * database (a restart) recovers from what is really on disk. */
+int storage_read_only(storage *s);
 
 /* ---- models ---------------------------------------------------------- */
 

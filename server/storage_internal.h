@@ -63,6 +63,7 @@ typedef struct st_conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_N_STMTS];
     struct st_conn *next; /* free list link while pooled */
+    storage *owner;       /* set by st_conn_get: a failed flush marks it read-only */
 } st_conn;
 
 /* Borrow a connection (opened on demand) for the calling thread, and give
@@ -83,9 +84,11 @@ st_status st_map(int rc);
  * and reset it. */
 st_status st_exec(sqlite3_stmt *st);
 
-/* BEGIN IMMEDIATE (write) or BEGIN (read, one snapshot for every SELECT). */
+/* BEGIN IMMEDIATE (write) or BEGIN (read, one snapshot for every SELECT).
+ * A write answers ST_READ_ONLY once the owner is read-only. */
 st_status st_begin(st_conn *c, int write);
-/* COMMIT; an I/O error here is ST_OUTCOME_UNKNOWN. Rolls back on failure. */
+/* COMMIT; an I/O error or a full disk here is ST_OUTCOME_UNKNOWN and makes
+ * the owner read-only. Rolls back on failure. */
 st_status st_commit(st_conn *c);
 /* ROLLBACK if a transaction is open; never fails visibly. */
 void st_rollback(st_conn *c);

@@ -10,7 +10,9 @@
  * acknowledged writes: every count lies between "what was acknowledged"
  * and "that plus what answered outcome_unknown", the per-model sample
  * counts match their batches, and a keyed sample post retried after its
- * acknowledgement adds nothing.
+ * acknowledgement adds nothing. After an outcome_unknown the storage takes
+ * no more writes (ST_READ_ONLY), which the accounting treats as a clean
+ * refusal.
  *
  * The databases live under /dev/shm when it exists (fsync is cheap there;
  * the faults are injected above the file system anyway).
@@ -339,8 +341,9 @@ START_TEST(disk_full_from_n)
 }
 END_TEST
 
-/* A failed flush at COMMIT is "outcome unknown", and a keyed retry after
- * it adds the samples exactly once. */
+/* A failed flush at COMMIT is "outcome unknown" and makes the storage
+ * read-only; after a reopen (a restart) a keyed retry adds the samples
+ * exactly once. */
 START_TEST(failed_commit_flush_then_keyed_retry)
 {
     storage *s = NULL;
@@ -369,11 +372,24 @@ START_TEST(failed_commit_flush_then_keyed_retry)
     faultvfs_disarm();
     ck_assert_msg(r == ST_OUTCOME_UNKNOWN, "a failed flush at COMMIT answers %s",
                   st_status_name(r));
+    /* then no more writes (PostgreSQL's rule), but reads go on */
+    ck_assert_int_eq(storage_read_only(s), 1);
+    ck_assert_int_eq(storage_samples_add_keyed(s, A, "k", "h", 1, 2, 1, x, y, 0, &added,
+                                               &total, &replayed), ST_READ_ONLY);
+    ck_assert_int_eq(storage_weights_put(s, A, "put", (const unsigned char *)"x", 1, NAN, NULL),
+                     ST_READ_ONLY);
+    st_model m;
+    ck_assert_int_eq(storage_model_get(s, A, &m), ST_OK);
+    st_model_clear(&m);
+    /* a restart reopens from what is on disk; the keyed retry adds once */
+    storage_close(s);
+    s = NULL;
+    ck_assert_int_eq(storage_open(db_path, &s, err, sizeof err), ST_OK);
+    ck_assert_int_eq(storage_read_only(s), 0);
     r = storage_samples_add_keyed(s, A, "k", "h", 1, 2, 1, x, y, 0, &added, &total, &replayed);
     ck_assert_int_eq(r, ST_OK);
     ck_assert_int_eq(added, 1);
     ck_assert_int_eq(total, 2); /* probe + this one, exactly once */
-    st_model m;
     ck_assert_int_eq(storage_model_get(s, A, &m), ST_OK);
     ck_assert_int_eq(m.samples, 2);
     st_model_clear(&m);

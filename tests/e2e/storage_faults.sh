@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Storage faults seen from outside: Idempotency-Key on sample posts (a retry
-# adds exactly once; the key with another body is 422), a damaged or
+# adds exactly once; the key with another body is 422), a failed fsync at
+# COMMIT injected with libfiu (503 outcome_unknown, then 503 read_only until
+# a restart, after which the keyed retry adds once), a damaged or
 # truncated database file at start (a clear refusal and exit code 1, never
 # a crash), and a stored weights blob damaged on disk (a JSON model_corrupt
 # error on weights and predict, never NaN or null outputs).
@@ -48,6 +50,40 @@ check "model A holds exactly its 5 samples" "j['total'] == 5 and [r['x'] for r i
 restart_daemon
 kreq batch-1 POST "/v1/models/$A/samples" "$S1"
 check "a retry after a restart still replays" "s == 201 and j == {'added': 2, 'total': 2} and h.get('idempotent-replayed') == 'true'"
+
+echo "== a failed fsync at COMMIT (libfiu): outcome_unknown, then read-only until a restart"
+stop_daemon
+if ! command -v fiu-run >/dev/null || ! command -v fiu-ctrl >/dev/null; then
+    note_fail "fiu-run and fiu-ctrl are needed (Debian fiu-utils; make deps installs it)"
+else
+    REAL_BIN=$MLPD_BIN
+    printf '#!/bin/sh\nexec fiu-run -x "%s" "$@"\n' "$(realpath "$REAL_BIN")" >"$E2E_TMP/mlpd-fiu"
+    chmod +x "$E2E_TMP/mlpd-fiu"
+    MLPD_BIN="$E2E_TMP/mlpd-fiu" start_daemon
+    MLPD_BIN=$REAL_BIN
+    C=$(create_model '{"name":"fsync","inputs":1,"layers":[{"units":1,"activation":"linear"}]}') || exit 1
+    kreq before POST "/v1/models/$C/samples" '{"samples":[{"x":[1],"y":[1]}]}'
+    check "a keyed post before the fault" "s == 201 and j['total'] == 1"
+    fiu-ctrl -c "enable name=posix/io/sync/fdatasync" "$MLPD_PID"
+    fiu-ctrl -c "enable name=posix/io/sync/fsync" "$MLPD_PID"
+    kreq during POST "/v1/models/$C/samples" '{"samples":[{"x":[2],"y":[2]}]}'
+    check_error "the post whose fsync fails" 503 outcome_unknown
+    fiu-ctrl -c "disable name=posix/io/sync/fdatasync" "$MLPD_PID"
+    fiu-ctrl -c "disable name=posix/io/sync/fsync" "$MLPD_PID"
+    req POST "/v1/models/$C/samples" '{"samples":[{"x":[3],"y":[3]}]}'
+    check_error "then every write, even with fsync working again" 503 read_only
+    req PUT "/v1/models/$C/weights" '{"layers":[{"weights":[[1]],"biases":[0]}]}'
+    check_error "PUT weights too" 503 read_only
+    req POST "/v1/models/$C/predict" '{"inputs":[[1]]}'
+    check_status "reads go on (predict)" 200
+    restart_daemon
+    kreq during POST "/v1/models/$C/samples" '{"samples":[{"x":[2],"y":[2]}]}'
+    check "after a restart the keyed retry is answered 201" "s == 201 and j == {'added': 1, 'total': 2}"
+    kreq during POST "/v1/models/$C/samples" '{"samples":[{"x":[2],"y":[2]}]}'
+    check "and adds exactly once" "s == 201 and h.get('idempotent-replayed') == 'true' and j['total'] == 2"
+    req GET "/v1/models/$C/samples"
+    check "the model holds the samples 1 and 2, once each" "[r['x'] for r in j['samples']] == [[1], [2]]"
+fi
 
 echo "== a damaged weights blob"
 req PUT "/v1/models/$A/weights" "$LECTURE_WEIGHTS"

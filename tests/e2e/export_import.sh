@@ -137,4 +137,5 @@ req GET "/v1/models/$C/jobs"
 check "that job is failed with reason interrupted" "j['jobs'][1]['status'] == 'failed' and j['jobs'][1]['error'].startswith('interrupted')"
 req GET /v1/models/nonexistent0000/export
 check_error "export of a missing model" 404 not_found
+stop_daemon # exit 0: under an ASan build (MLPD_BIN=build/asan/mlpd), no leak either
 finish

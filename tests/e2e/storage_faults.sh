@@ -52,10 +52,13 @@ kreq batch-1 POST "/v1/models/$A/samples" "$S1"
 check "a retry after a restart still replays" "s == 201 and j == {'added': 2, 'total': 2} and h.get('idempotent-replayed') == 'true'"
 
 echo "== a failed fsync at COMMIT (libfiu): outcome_unknown, then read-only until a restart"
-stop_daemon
-if ! command -v fiu-run >/dev/null || ! command -v fiu-ctrl >/dev/null; then
+if ldd "$MLPD_BIN" 2>/dev/null | grep -q libasan; then
+    # libfiu's preloaded wrappers and the ASan runtime crash each other
+    echo "  (skipped with an ASan build: libfiu cannot preload into it)"
+elif ! command -v fiu-run >/dev/null || ! command -v fiu-ctrl >/dev/null; then
     note_fail "fiu-run and fiu-ctrl are needed (Debian fiu-utils; make deps installs it)"
 else
+    stop_daemon
     REAL_BIN=$MLPD_BIN
     printf '#!/bin/sh\nexec fiu-run -x "%s" "$@"\n' "$(realpath "$REAL_BIN")" >"$E2E_TMP/mlpd-fiu"
     chmod +x "$E2E_TMP/mlpd-fiu"
@@ -163,4 +166,5 @@ cp "$E2E_TMP/good.db" "$MLPD_DB"
 start_daemon
 req GET "/v1/models/$A"
 check_status "the good copy starts and serves" 200
+stop_daemon # exit 0: under an ASan build (MLPD_BIN=build/asan/mlpd), no leak either
 finish

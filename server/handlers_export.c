@@ -340,6 +340,18 @@ static const char *const job_fields[] = {
 static const char *const history_fields[] = {"job_id", "epoch", "loss", "val_loss", "time",
                                              NULL};
 
+/* A job id of the document and the job's index (sorted by id, so that
+ * duplicates and history lookups cost log n, not n, per row). */
+typedef struct job_ref {
+    const char *id;
+    size_t index;
+} job_ref;
+
+static int job_ref_cmp(const void *a, const void *b)
+{
+    return strcmp(((const job_ref *)a)->id, ((const job_ref *)b)->id);
+}
+
 /* What the import builds before the one storage call; freed by
  * import_free whatever happened. */
 typedef struct import_state {
@@ -356,7 +368,7 @@ typedef struct import_state {
     double *x, *y;
     size_t n_samples;
     st_job *jobs;
-    const char **old_job_ids;
+    job_ref *old_job_ids; /* the document's job ids, sorted once parsed */
     size_t n_jobs;
     st_history_row *history;
     size_t n_history;
@@ -705,13 +717,7 @@ static int job_or_reply(api_response *resp, const cJSON *jo, size_t i, import_st
         time_or_reply(resp, jo, "finished_at", path, &j->finished_at) != 0 ||
         params_or_reply(resp, jo, path, &j->params_json) != 0)
         return -1;
-    for (size_t k = 0; k < i; k++)
-        if (strcmp(st->old_job_ids[k], old_id) == 0) {
-            reply_error(resp, API_ERR_INVALID_FIELD, path, "%s.id repeats jobs[%zu].id.",
-                        path, k);
-            return -1;
-        }
-    st->old_job_ids[i] = old_id;
+    st->old_job_ids[i] = (job_ref){old_id, i};
     /* a job still active at export time never finishes here */
     int active = strcmp(status, "queued") == 0 || strcmp(status, "running") == 0;
     if (!active && strcmp(status, "succeeded") != 0 && strcmp(status, "failed") != 0 &&
@@ -750,6 +756,16 @@ static int jobs_or_reply(api_response *resp, const cJSON *doc, import_state *st)
     for (const cJSON *jo = arr->child; jo; jo = jo->next, i++)
         if (job_or_reply(resp, jo, i, st) != 0)
             return -1;
+    qsort(st->old_job_ids, n, sizeof *st->old_job_ids, job_ref_cmp);
+    for (i = 1; i < n; i++)
+        if (strcmp(st->old_job_ids[i - 1].id, st->old_job_ids[i].id) == 0) {
+            size_t a = st->old_job_ids[i - 1].index, b = st->old_job_ids[i].index;
+            char path[48];
+            json_path_index(path, sizeof path, "jobs", a > b ? a : b);
+            reply_error(resp, API_ERR_INVALID_FIELD, path, "%s.id repeats jobs[%zu].id.", path,
+                        a < b ? a : b);
+            return -1;
+        }
     return 0;
 }
 
@@ -777,15 +793,16 @@ static int history_or_reply(api_response *resp, const cJSON *doc, import_state *
             loss_or_reply(resp, ho, "val_loss", path, &h->e.val_loss) != 0 ||
             time_or_reply(resp, ho, "time", path, &h->e.time) != 0)
             return -1;
-        size_t k = 0;
-        while (k < st->n_jobs && strcmp(st->old_job_ids[k], job) != 0)
-            k++;
-        if (k == st->n_jobs) {
+        job_ref key = {job, 0};
+        const job_ref *found = st->n_jobs ? bsearch(&key, st->old_job_ids, st->n_jobs,
+                                                    sizeof key, job_ref_cmp)
+                                          : NULL;
+        if (!found) {
             reply_error(resp, API_ERR_INVALID_FIELD, path,
                         "%s.job_id names no job of jobs.", path);
             return -1;
         }
-        memcpy(h->job_id, st->jobs[k].id, sizeof h->job_id);
+        memcpy(h->job_id, st->jobs[found->index].id, sizeof h->job_id);
         h->e.epoch = epoch;
         st->n_history = i + 1;
     }

@@ -73,6 +73,11 @@ snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t
 int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
                          const char *source, double loss, int64_t *version);
 
+/* The export document's format marker (handlers_export.c writes it,
+ * handlers_import.c reads it). */
+#define EXPORT_FORMAT "mlpd-model"
+#define EXPORT_FORMAT_VERSION 1
+
 /* Check a create body ({"name", "inputs", "layers", "loss", "init"}) into
  * name (points into body), spec and init; -1 after replying
  * (handlers_models.c; import reuses it). */

@@ -19,7 +19,7 @@ BLASINC := /usr/include/$(MULTIARCH)/openblas-serial
 
 # Debian packages: to build and test, and (extra) to benchmark.
 PKGS       := pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev check \
-              libopenblas-serial-dev curl python3
+              libopenblas-serial-dev curl python3 fiu-utils
 BENCH_PKGS := libfann-dev wrk
 
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wvla

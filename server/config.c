@@ -34,6 +34,7 @@ static const opt_def opts[] = {
     L(checkpoint_seconds, 0, 1L << 30, "... and every S seconds (0: off)"),
     L(threads, 1, 1024, "HTTP thread pool size"),
     L(max_body, 1024, 1L << 30, "largest request body in bytes"),
+    L(max_import_body, 1024, 1L << 30, "largest body of POST /v1/models/import in bytes"),
     L(max_inputs, 1, 1 << 20, "most inputs of a model"),
     L(max_layers, 1, 32, "most layers of a model (hidden + output)"),
     L(max_units, 1, 1 << 20, "most units in one layer"),
@@ -67,6 +68,7 @@ void config_defaults(mlpd_config *c)
     c->checkpoint_seconds = 10;
     c->threads = 2 * online_cores();
     c->max_body = 1L << 20;
+    c->max_import_body = 16L << 20;
     c->max_inputs = 1024;
     c->max_layers = 8;
     c->max_units = 1024;

@@ -18,6 +18,7 @@ typedef struct mlpd_config {
     long checkpoint_seconds;/* ... or every S seconds, whichever comes first */
     long threads;           /* HTTP thread pool; default 2 x cores */
     long max_body;          /* bytes */
+    long max_import_body;   /* bytes, POST /v1/models/import only */
     long max_inputs;
     long max_layers;
     long max_units;

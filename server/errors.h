@@ -25,11 +25,13 @@
     X(CONFLICT, 409, "conflict", "The request conflicts with the resource's state.")     \
     X(LENGTH_REQUIRED, 411, "length_required", "A Content-Length is required.")          \
     X(BODY_TOO_LARGE, 413, "body_too_large", "The body is larger than the server accepts.") \
+    X(IDEMPOTENCY_KEY_REUSED, 422, "idempotency_key_reused", "This Idempotency-Key was used with a different request.") \
     X(UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type", "The body must be application/json.") \
     X(MODEL_CORRUPT, 500, "model_corrupt", "The stored model is damaged.")               \
     X(INTERNAL, 500, "internal", "An internal error occurred.")                          \
     X(BUSY, 503, "busy", "The server is busy; try again.")                               \
     X(OUTCOME_UNKNOWN, 503, "outcome_unknown", "The write may or may not have been saved; check before retrying.") \
+    X(READ_ONLY, 503, "read_only", "A write to disk failed earlier; the server takes no more writes until it is restarted.") \
     X(STORAGE_FULL, 507, "storage_full", "The disk is full.")
 
 typedef enum api_error {

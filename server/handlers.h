@@ -35,6 +35,8 @@ H(h_version_restore);
 H(h_predict);
 H(h_predict_v1);
 H(h_step);
+H(h_model_export);
+H(h_model_import);
 H(h_health);
 H(h_metrics);
 H(h_openapi);
@@ -71,6 +73,25 @@ snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t
  * caller's. 0, or -1 after replying. */
 int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
                          const char *source, double loss, int64_t *version);
+
+/* The export document's format marker (handlers_export.c writes it,
+ * handlers_import.c reads it). */
+#define EXPORT_FORMAT "mlpd-model"
+#define EXPORT_FORMAT_VERSION 1
+
+/* Check a create body ({"name", "inputs", "layers", "loss", "init"}) into
+ * name (points into body), spec and init; -1 after replying
+ * (handlers_models.c; import reuses it). */
+int model_create_body_or_reply(app *a, api_response *resp, const cJSON *body,
+                               const char **name, mlp_spec *spec, model_init *init);
+
+/* [{"weights": [[..]], "biases": [..]}, ...] of net, as GET weights shows
+ * it (handlers_weights.c). */
+void weights_write_layers(sbuf *b, const mlp_t *net);
+/* Copy body's "layers" (that shape, checked: sizes, finite numbers) into
+ * net; prefix names body in messages ("" at top level). -1 after replying. */
+int weights_layers_or_reply(api_response *resp, const cJSON *body, const char *prefix,
+                            mlp_t *net);
 
 /* The model's JSON object (for create, get, list). NULL if out of memory. */
 cJSON *model_to_json(const st_model *m, const mlp_spec *spec, const model_init *init);

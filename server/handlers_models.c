@@ -97,8 +97,7 @@ static int init_or_reply(api_response *resp, const cJSON *body, model_init *init
     return 0;
 }
 
-/* Parse and check the create body into spec and init; -1 after replying. */
-static int create_body_or_reply(app *a, api_response *resp, const cJSON *body,
+int model_create_body_or_reply(app *a, api_response *resp, const cJSON *body,
                                 const char **name, mlp_spec *spec, model_init *init)
 {
     memset(spec, 0, sizeof *spec);
@@ -168,7 +167,7 @@ void h_model_create(app *a, const api_request *req, const route_params *p, api_r
     mlp_spec spec;
     model_init init;
     if (json_parse_or_reply(resp, req->body, req->body_len, &body) != 0 ||
-        create_body_or_reply(a, resp, body, &name, &spec, &init) != 0 ||
+        model_create_body_or_reply(a, resp, body, &name, &spec, &init) != 0 ||
         initial_blob_or_reply(a, resp, &spec, &init, &net, &blob, &len) != 0)
         goto out;
     char id[17];

@@ -146,8 +146,43 @@ static int is_csv(const api_request *req)
            (ct[8] == '\0' || ct[8] == ';' || ct[8] == ' ');
 }
 
+/* Idempotency-Key: 1 to 255 visible ASCII characters. NULL when absent;
+ * -1 after replying when malformed. */
+static int idempotency_key_or_reply(const api_request *req, api_response *resp,
+                                    const char **key)
+{
+    *key = api_header(req, "Idempotency-Key");
+    if (!*key)
+        return 0;
+    size_t len = strlen(*key);
+    int ok = len >= 1 && len <= 255;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (*key)[i] > 0x20 && (*key)[i] < 0x7f;
+    if (!ok) {
+        reply_error(resp, API_ERR_BAD_REQUEST, "Idempotency-Key",
+                    "Idempotency-Key must be 1 to 255 visible ASCII characters.");
+        return -1;
+    }
+    return 0;
+}
+
+/* What makes two posts "the same request": the body bytes and whether they
+ * are CSV, as FNV-1a 64, CRC-32 and length together. */
+static void request_hash(const api_request *req, int csv, char out[64])
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < req->body_len; i++)
+        h = (h ^ (unsigned char)req->body[i]) * 1099511628211ULL;
+    uint32_t crc = req->body_len ? mlp_crc32((const unsigned char *)req->body, req->body_len) : 0;
+    snprintf(out, 64, "%s:%016llx:%08x:%zu", csv ? "csv" : "json", (unsigned long long)h,
+             (unsigned)crc, req->body_len);
+}
+
 void h_samples_add(app *a, const api_request *req, const route_params *p, api_response *resp)
 {
+    const char *key = NULL;
+    if (idempotency_key_or_reply(req, resp, &key) != 0)
+        return;
     st_model m;
     mlp_spec spec;
     model_init init;
@@ -161,14 +196,25 @@ void h_samples_add(app *a, const api_request *req, const route_params *p, api_re
     st_model_clear(&m);
     if (rc != 0)
         goto out;
-    if (s.n > room) {
+    /* a keyed retry may find the model full with its own first samples:
+     * storage decides (it replays before checking the limit) */
+    if (!key && s.n > room) {
         reply_error(resp, API_ERR_LIMIT_EXCEEDED_SIZE, NULL,
                     "A model holds at most %zu samples; %zu more fit.", max, room);
         goto out;
     }
-    int64_t total = 0;
-    st_status st = storage_samples_add(a->st, p->id, s.n, s.n_in, s.n_out, s.x, s.y,
-                                       (int64_t)max, &total);
+    int64_t total = 0, added = 0;
+    int replayed = 0;
+    char hash[64];
+    request_hash(req, is_csv(req), hash);
+    st_status st = storage_samples_add_keyed(a->st, p->id, key, hash, s.n, s.n_in, s.n_out,
+                                             s.x, s.y, (int64_t)max, &added, &total,
+                                             &replayed);
+    if (st == ST_CONFLICT && key) {
+        reply_error(resp, API_ERR_IDEMPOTENCY_KEY_REUSED, "Idempotency-Key",
+                    "This Idempotency-Key was used with a different body on this model.");
+        goto out;
+    }
     if (st == ST_LIMIT) {
         reply_error(resp, API_ERR_LIMIT_EXCEEDED_SIZE, NULL,
                     "A model holds at most %zu samples.", max);
@@ -180,10 +226,12 @@ void h_samples_add(app *a, const api_request *req, const route_params *p, api_re
     }
     cJSON *root = cJSON_CreateObject();
     if (root) {
-        cJSON_AddNumberToObject(root, "added", (double)s.n);
+        cJSON_AddNumberToObject(root, "added", (double)added);
         cJSON_AddNumberToObject(root, "total", (double)total);
     }
     reply_json(resp, 201, root);
+    if (replayed && resp->status == 201)
+        api_response_header(resp, "Idempotent-Replayed", "true");
 out:
     sample_set_free(&s);
 }

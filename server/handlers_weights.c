@@ -10,14 +10,11 @@
 #include "jsonin.h"
 #include "reply.h"
 
-/* {"version": n, "layers": [{"weights": [[..]], "biases": [..]}]} */
-static void write_weights(sbuf *b, const mlp_t *net, int64_t version)
+void weights_write_layers(sbuf *b, const mlp_t *net)
 {
     const mlp_spec *spec = mlp_get_spec(net);
     const double *params = mlp_params_const(net);
-    sbuf_puts(b, "{\"version\":");
-    sbuf_json_int(b, version);
-    sbuf_puts(b, ",\"layers\":[");
+    sbuf_putc(b, '[');
     for (size_t l = 0; l < spec->n_layers; l++) {
         size_t fan_in, w_off, b_off, units = spec->layers[l].units;
         mlp_layer_offsets(net, l, &fan_in, &w_off, &b_off);
@@ -27,7 +24,17 @@ static void write_weights(sbuf *b, const mlp_t *net, int64_t version)
         sbuf_json_array(b, params + b_off, units);
         sbuf_putc(b, '}');
     }
-    sbuf_puts(b, "]}");
+    sbuf_putc(b, ']');
+}
+
+/* {"version": n, "layers": [{"weights": [[..]], "biases": [..]}]} */
+static void write_weights(sbuf *b, const mlp_t *net, int64_t version)
+{
+    sbuf_puts(b, "{\"version\":");
+    sbuf_json_int(b, version);
+    sbuf_puts(b, ",\"layers\":");
+    weights_write_layers(b, net);
+    sbuf_putc(b, '}');
 }
 
 void h_weights_get(app *a, const api_request *req, const route_params *p, api_response *resp)
@@ -48,29 +55,31 @@ void h_weights_get(app *a, const api_request *req, const route_params *p, api_re
 static const char *const put_fields[] = {"version", "layers", NULL};
 static const char *const layer_fields[] = {"weights", "biases", NULL};
 
-/* Copy every layer of body into net (same shape); -1 after replying. */
-static int set_layers_or_reply(api_response *resp, const cJSON *body, mlp_t *net)
+int weights_layers_or_reply(api_response *resp, const cJSON *body, const char *prefix,
+                            mlp_t *net)
 {
     const mlp_spec *spec = mlp_get_spec(net);
+    char lpath[96];
+    json_path_key(lpath, sizeof lpath, prefix, "layers");
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(body, "layers");
     if (!layers) {
-        reply_error(resp, API_ERR_MISSING_FIELD, "layers", "The field layers is required.");
+        reply_error(resp, API_ERR_MISSING_FIELD, lpath, "The field %s is required.", lpath);
         return -1;
     }
     if (!cJSON_IsArray(layers)) {
-        reply_error(resp, API_ERR_INVALID_FIELD, "layers", "layers must be an array.");
+        reply_error(resp, API_ERR_INVALID_FIELD, lpath, "%s must be an array.", lpath);
         return -1;
     }
     size_t n = (size_t)cJSON_GetArraySize(layers);
     if (n != spec->n_layers) {
-        reply_error(resp, API_ERR_INVALID_DIMENSIONS, "layers",
-                    "layers has %zu entries; the model has %zu layers.", n, spec->n_layers);
+        reply_error(resp, API_ERR_INVALID_DIMENSIONS, lpath,
+                    "%s has %zu entries; the model has %zu layers.", lpath, n, spec->n_layers);
         return -1;
     }
     size_t l = 0;
     for (const cJSON *lo = layers->child; lo; lo = lo->next, l++) {
-        char path[32], wpath[48], bpath[48];
-        snprintf(path, sizeof path, "layers[%zu]", l);
+        char path[128], wpath[160], bpath[160];
+        snprintf(path, sizeof path, "%s[%zu]", lpath, l);
         snprintf(wpath, sizeof wpath, "%s.weights", path);
         snprintf(bpath, sizeof bpath, "%s.biases", path);
         if (json_object_or_reply(resp, lo, path, layer_fields) != 0)
@@ -118,7 +127,7 @@ void h_weights_put(app *a, const api_request *req, const route_params *p, api_re
         goto unlock;
     }
     int64_t version = 0;
-    if (set_layers_or_reply(resp, body, net) != 0 ||
+    if (weights_layers_or_reply(resp, body, "", net) != 0 ||
         model_store_or_reply(a, resp, p->id, net, "put", NAN, &version) != 0)
         goto unlock;
     cJSON *root = cJSON_CreateObject();

@@ -92,6 +92,7 @@ typedef struct req_state {
     char *body;
     size_t len, cap;
     int too_large;
+    long max_body; /* --max-body, or --max-import-body for an import */
     int answered;
     int observed; /* metrics already recorded (streams: at the start) */
     int route, status;
@@ -352,10 +353,21 @@ static long long parse_length(const char *s)
     return v;
 }
 
+/* A whole exported model is larger than any other body: only the import
+ * route gets --max-import-body. */
+static long body_limit(const mlpd_config *cfg, const char *url, const char *method)
+{
+    if (strcmp(method, "POST") == 0 && strcmp(url, "/v1/models/import") == 0 &&
+        cfg->max_import_body > cfg->max_body)
+        return cfg->max_import_body;
+    return cfg->max_body;
+}
+
 /* First call: checks that must answer before the body is read. */
 static enum MHD_Result first_call(http_server *h, struct MHD_Connection *conn,
                                   req_state *st)
 {
+    (void)h; /* the body limit is st->max_body */
     MHD_get_connection_values(conn, MHD_HEADER_KIND, check_header, st);
     if (st->bad_header == 1)
         return send_error(conn, st, API_ERR_BAD_REQUEST, "A header name is malformed.");
@@ -369,9 +381,9 @@ static enum MHD_Result first_call(http_server *h, struct MHD_Connection *conn,
         if (st->has_te)
             return send_error(conn, st, API_ERR_BAD_REQUEST,
                               "A request may not have both Content-Length and Transfer-Encoding.");
-        if (len > h->cfg->max_body) {
+        if (len > st->max_body) {
             char msg[96];
-            snprintf(msg, sizeof msg, "The body may be at most %ld bytes.", h->cfg->max_body);
+            snprintf(msg, sizeof msg, "The body may be at most %ld bytes.", st->max_body);
             return send_error(conn, st, API_ERR_BODY_TOO_LARGE, msg);
         }
     } else if (st->has_te) {
@@ -384,7 +396,8 @@ static enum MHD_Result first_call(http_server *h, struct MHD_Connection *conn,
 
 static void append_body(http_server *h, req_state *st, const char *data, size_t size)
 {
-    if (st->too_large || size > (size_t)h->cfg->max_body - st->len) {
+    (void)h;
+    if (st->too_large || size > (size_t)st->max_body - st->len) {
         st->too_large = 1;
         return;
     }
@@ -392,8 +405,8 @@ static void append_body(http_server *h, req_state *st, const char *data, size_t 
         size_t cap = st->cap ? st->cap : 4096;
         while (cap < st->len + size)
             cap *= 2;
-        if (cap > (size_t)h->cfg->max_body)
-            cap = (size_t)h->cfg->max_body;
+        if (cap > (size_t)st->max_body)
+            cap = (size_t)st->max_body;
         char *p = realloc(st->body, cap);
         if (!p) {
             st->too_large = 1; /* answered as 413: we cannot hold it */
@@ -421,7 +434,7 @@ static enum MHD_Result answer(http_server *h, struct MHD_Connection *conn, req_s
 {
     if (st->too_large) {
         char msg[96];
-        snprintf(msg, sizeof msg, "The body may be at most %ld bytes.", h->cfg->max_body);
+        snprintf(msg, sizeof msg, "The body may be at most %ld bytes.", st->max_body);
         return send_error(conn, st, API_ERR_BODY_TOO_LARGE, msg);
     }
     static __thread kv_list query, headers;
@@ -455,6 +468,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         st->route = -1;
         clock_gettime(CLOCK_MONOTONIC, &st->start);
         *req_cls = st;
+        st->max_body = body_limit(h->cfg, url, method);
         return first_call(h, conn, st);
     }
     if (st->answered) { /* refused on the first call; drain */

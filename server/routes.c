@@ -49,6 +49,10 @@ const route routes[] = {
     {"POST", "/v1/models/{id}/predict", h_predict, BODY_JSON},
     /* POST /v1/models/{id}:predict - TF Serving / KServe v1: {"instances"} -> {"predictions"} */
     {"POST", "/v1/models/{id}:predict", h_predict_v1, BODY_JSON},
+    /* GET /v1/models/{id}/export - the whole model as one JSON document */
+    {"GET", "/v1/models/{id}/export", h_model_export, BODY_NONE},
+    /* POST /v1/models/import - create a new model from an export document (201 + Location) */
+    {"POST", "/v1/models/import", h_model_import, BODY_JSON},
     /* POST /v1/models/{id}/step - one explained online update with every lecture quantity */
     {"POST", "/v1/models/{id}/step", h_step, BODY_JSON},
     /* GET /healthz - liveness */

@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct storage {
     char *path;
     pthread_mutex_t mu;
     st_conn *free_list; /* idle connections */
+    atomic_int read_only; /* set by a failed flush at COMMIT, never cleared */
 };
 
 const char *st_status_name(st_status s)
@@ -48,6 +50,7 @@ const char *st_status_name(st_status s)
     case ST_BUSY: return "busy";
     case ST_FULL: return "full";
     case ST_OUTCOME_UNKNOWN: return "outcome_unknown";
+    case ST_READ_ONLY: return "read_only";
     case ST_NOMEM: return "nomem";
     case ST_CORRUPT: return "corrupt";
     case ST_ERROR: return "error";
@@ -164,7 +167,15 @@ st_status st_conn_get(storage *s, st_conn **out)
         *out = c;
         return ST_OK;
     }
-    return conn_open(s->path, out, NULL, 0);
+    st_status rc = conn_open(s->path, out, NULL, 0);
+    if (rc == ST_OK)
+        (*out)->owner = s;
+    return rc;
+}
+
+int storage_read_only(storage *s)
+{
+    return s && atomic_load(&s->read_only);
 }
 
 void st_conn_put(storage *s, st_conn *c)
@@ -214,6 +225,8 @@ st_status st_exec(sqlite3_stmt *st)
 
 st_status st_begin(st_conn *c, int write)
 {
+    if (write && c->owner && atomic_load(&c->owner->read_only))
+        return ST_READ_ONLY;
     sqlite3_stmt *st = c->stmt[write ? Q_BEGIN_WRITE : Q_BEGIN_READ];
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -236,8 +249,13 @@ st_status st_commit(st_conn *c)
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
         return ST_OK;
-    /* a failed flush may still have reached the disk: nobody can tell */
-    st_status s = (rc & 0xff) == SQLITE_IOERR ? ST_OUTCOME_UNKNOWN : st_map(rc);
+    /* a failed write or flush at COMMIT may still have reached the disk
+     * (measured: a sync failing with SQLITE_FULL left the transaction in
+     * the file): nobody can tell, so neither "done" nor "not done" */
+    int kind = rc & 0xff;
+    st_status s = kind == SQLITE_IOERR || kind == SQLITE_FULL ? ST_OUTCOME_UNKNOWN : st_map(rc);
+    if (s == ST_OUTCOME_UNKNOWN && c->owner)
+        atomic_store(&c->owner->read_only, 1);
     st_rollback(c);
     return s == ST_OK ? ST_ERROR : s;
 }
@@ -490,6 +508,7 @@ st_status storage_open(const char *path, storage **out, char *err, size_t errlen
         storage_close(s);
         return rc;
     }
+    c->owner = s;
     st_conn_put(s, c);
     *out = s;
     return ST_OK;

@@ -28,6 +28,7 @@ typedef enum st_status {
     ST_BUSY,           /* database locked past busy_timeout */
     ST_FULL,           /* disk full */
     ST_OUTCOME_UNKNOWN,/* COMMIT failed at flush: the write may or may not be there */
+    ST_READ_ONLY,      /* a flush failed earlier: no more writes until a restart */
     ST_NOMEM,
     ST_CORRUPT,        /* the database or a stored blob is damaged */
     ST_ERROR           /* any other SQLite error */
@@ -44,6 +45,12 @@ typedef struct storage storage;
 st_status storage_open(const char *path, storage **out, char *err, size_t errlen);
 /* Accepts NULL. Closes every pooled connection. */
 void storage_close(storage *s);
+/* 1 once a COMMIT has failed to write or flush (ST_OUTCOME_UNKNOWN): from
+ * then on every write answers ST_READ_ONLY and reads go on. After a failed
+ * fsync the kernel may have dropped the unwritten pages while reporting
+ * later fsyncs as fine (PostgreSQL's rule: stop writing); reopening the
+ * database (a restart) recovers from what is really on disk. */
+int storage_read_only(storage *s);
 
 /* ---- models ---------------------------------------------------------- */
 
@@ -105,6 +112,17 @@ st_status storage_version_restore(storage *s, const char *id, int64_t version,
 st_status storage_samples_add(storage *s, const char *id, size_t n, size_t n_in,
                               size_t n_out, const double *x, const double *y,
                               int64_t max_total, int64_t *total);
+/* The same with an Idempotency-Key: key (1..255 bytes) and hash (of the
+ * request, at most 255 bytes) are kept with the result in the same
+ * transaction. When the model already has the key: with the same hash
+ * nothing is written and *added / *total are the first call's (and
+ * *replayed = 1); with another hash ST_CONFLICT. Keys are kept a day
+ * (IDEMPOTENCY_KEEP_SECONDS). key NULL = storage_samples_add. */
+#define IDEMPOTENCY_KEEP_SECONDS 86400.0
+st_status storage_samples_add_keyed(storage *s, const char *id, const char *key,
+                                    const char *hash, size_t n, size_t n_in, size_t n_out,
+                                    const double *x, const double *y, int64_t max_total,
+                                    int64_t *added, int64_t *total, int *replayed);
 /* Rows [offset, offset+limit) in posting order; limit 0 = all. x and y are
  * malloc'ed (n x n_in, n x n_out); *n may be less than limit at the end. */
 st_status storage_samples_read(storage *s, const char *id, size_t offset, size_t limit,
@@ -191,6 +209,41 @@ st_status storage_history_list(storage *s, const char *model_id,
  * enough to poll: event streams ask it a few times a second. */
 st_status storage_job_epochs(storage *s, const char *job_id, int64_t after, size_t limit,
                              st_epoch **out, size_t *n);
+/* ---- import (storage_import.c) ---------------------------------------- */
+
+/* One weights version of an imported model, kept with its number. */
+typedef struct st_import_version {
+    int64_t version;            /* >= 1, strictly increasing in the array */
+    const char *source;         /* init, put, step, train, restore */
+    double created_at;          /* unix seconds (0 = now) */
+    double loss;                /* NaN when unknown */
+    const unsigned char *blob;  /* the core's binary form (mlp_save) */
+    size_t blob_len;
+} st_import_version;
+
+/* A whole model as POST /v1/models/import checked it. Jobs keep their
+ * fields (status must be succeeded, failed or cancelled) under the new ids
+ * given in jobs[i].id; history rows name those new ids. */
+typedef struct st_import {
+    const char *id;             /* the new model's id */
+    const char *name;
+    const char *spec_json;
+    int64_t version;            /* current version: one of versions[] */
+    double last_loss;           /* NaN when unknown */
+    const st_import_version *versions;
+    size_t n_versions;          /* >= 1 */
+    size_t n_samples, n_in, n_out;
+    const double *x, *y;        /* n_samples x n_in, n_samples x n_out */
+    const st_job *jobs;
+    size_t n_jobs;
+    const st_history_row *history;
+    size_t n_history;
+} st_import;
+
+/* Create the model with every version, sample, job and history row in one
+ * transaction: all of it or nothing. ST_CONFLICT if the id exists,
+ * ST_ERROR for an argument that breaks the rules above. */
+st_status storage_model_import(storage *s, const st_import *m);
 
 /* Fill buf with 16 random lowercase hex digits and a NUL (getrandom). */
 int storage_new_id(char buf[17]);

@@ -58,6 +58,9 @@ typedef enum st_stmt_id {
     Q_HISTORY_INSERT,
     Q_HISTORY_LIST,
     Q_HISTORY_JOB_AFTER,
+    Q_IDEM_GET,
+    Q_IDEM_PUT,
+    Q_IDEM_EXPIRE,
     Q_N_STMTS
 } st_stmt_id;
 
@@ -65,6 +68,7 @@ typedef struct st_conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_N_STMTS];
     struct st_conn *next; /* free list link while pooled */
+    storage *owner;       /* set by st_conn_get: a failed flush marks it read-only */
 } st_conn;
 
 /* Borrow a connection (opened on demand) for the calling thread, and give
@@ -85,9 +89,11 @@ st_status st_map(int rc);
  * and reset it. */
 st_status st_exec(sqlite3_stmt *st);
 
-/* BEGIN IMMEDIATE (write) or BEGIN (read, one snapshot for every SELECT). */
+/* BEGIN IMMEDIATE (write) or BEGIN (read, one snapshot for every SELECT).
+ * A write answers ST_READ_ONLY once the owner is read-only. */
 st_status st_begin(st_conn *c, int write);
-/* COMMIT; an I/O error here is ST_OUTCOME_UNKNOWN. Rolls back on failure. */
+/* COMMIT; an I/O error or a full disk here is ST_OUTCOME_UNKNOWN and makes
+ * the owner read-only. Rolls back on failure. */
 st_status st_commit(st_conn *c);
 /* ROLLBACK if a transaction is open; never fails visibly. */
 void st_rollback(st_conn *c);
@@ -113,6 +119,10 @@ st_status st_model_samples(st_conn *c, const char *id, int64_t *samples);
  * current, inside the caller's write transaction. */
 st_status st_publish_version(st_conn *c, const char *id, const char *source, double loss,
                              const void *blob, size_t blob_len, int64_t *version);
+/* count doubles as little-endian bytes: the caller's own array on a
+ * little-endian host, otherwise a packed copy in *owned (free it). */
+st_status st_to_le(const double *v, size_t count, const unsigned char **bytes,
+                   unsigned char **owned);
 
 /* Wall-clock unix seconds. */
 double st_now(void);

@@ -12,9 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* count doubles as little-endian bytes: the caller's own array on a
- * little-endian host, otherwise a packed copy in *owned (free it). */
-static st_status to_le(const double *v, size_t count, const unsigned char **bytes,
+st_status st_to_le(const double *v, size_t count, const unsigned char **bytes,
                        unsigned char **owned)
 {
     *owned = NULL;
@@ -105,11 +103,92 @@ static st_status set_total(st_conn *c, const char *id, int64_t total)
     return s;
 }
 
+/* The stored result of key: ST_OK with *found set (and added/total filled
+ * when the hash matches), ST_CONFLICT for another hash. */
+static st_status idem_get(st_conn *c, const char *id, const char *key, const char *hash,
+                          int *found, int64_t *added, int64_t *total)
+{
+    *found = 0;
+    sqlite3_stmt *st;
+    st_status s = st_stmt(c, Q_IDEM_GET, &st);
+    if (s != ST_OK)
+        return s;
+    int rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *h = sqlite3_column_text(st, 0);
+        if (!h) {
+            s = sqlite3_column_type(st, 0) == SQLITE_NULL ? ST_CORRUPT : ST_NOMEM;
+        } else if (strcmp((const char *)h, hash) != 0) {
+            s = ST_CONFLICT;
+        } else {
+            *found = 1;
+            *added = sqlite3_column_int64(st, 1);
+            *total = sqlite3_column_int64(st, 2);
+        }
+    } else if (rc != SQLITE_DONE) {
+        s = st_map(rc) == ST_OK ? ST_ERROR : st_map(rc);
+    }
+    st_done(st);
+    return s;
+}
+
+/* Forget the model's keys older than a day, then keep this one. */
+static st_status idem_put(st_conn *c, const char *id, const char *key, const char *hash,
+                          int64_t added, int64_t total)
+{
+    sqlite3_stmt *st;
+    double now = st_now();
+    st_status s = st_stmt(c, Q_IDEM_EXPIRE, &st);
+    if (s == ST_OK) {
+        int rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_double(st, 2, now - IDEMPOTENCY_KEEP_SECONDS);
+        s = rc == SQLITE_OK ? st_exec(st) : st_map(rc);
+        st_done(st);
+    }
+    if (s == ST_OK)
+        s = st_stmt(c, Q_IDEM_PUT, &st);
+    if (s != ST_OK)
+        return s;
+    int rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 4, added);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 5, total);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double(st, 6, now);
+    if (rc != SQLITE_OK) {
+        st_done(st);
+        return st_map(rc);
+    }
+    return st_exec(st);
+}
+
 st_status storage_samples_add(storage *s, const char *id, size_t n, size_t n_in,
                               size_t n_out, const double *x, const double *y,
                               int64_t max_total, int64_t *total)
 {
-    if (!s || !id || !n_in || !n_out || (n && (!x || !y)))
+    return storage_samples_add_keyed(s, id, NULL, NULL, n, n_in, n_out, x, y, max_total,
+                                     NULL, total, NULL);
+}
+
+st_status storage_samples_add_keyed(storage *s, const char *id, const char *key,
+                                    const char *hash, size_t n, size_t n_in, size_t n_out,
+                                    const double *x, const double *y, int64_t max_total,
+                                    int64_t *added, int64_t *total, int *replayed)
+{
+    if (replayed)
+        *replayed = 0;
+    if (!s || !id || !n_in || !n_out || (n && (!x || !y)) || (key && !hash) ||
+        (key && (!key[0] || strlen(key) > 255 || strlen(hash) > 255)))
         return ST_ERROR;
     size_t xlen = block_bytes(n, n_in), ylen = block_bytes(n, n_out);
     if (n && (!xlen || !ylen || n > INT64_MAX / 2))
@@ -118,9 +197,9 @@ st_status storage_samples_add(storage *s, const char *id, size_t n, size_t n_in,
     unsigned char *xown = NULL, *yown = NULL;
     st_status rc = ST_OK;
     if (n) {
-        rc = to_le(x, n * n_in, &xb, &xown);
+        rc = st_to_le(x, n * n_in, &xb, &xown);
         if (rc == ST_OK)
-            rc = to_le(y, n * n_out, &yb, &yown);
+            rc = st_to_le(y, n * n_out, &yb, &yown);
     }
     st_conn *c = NULL;
     if (rc == ST_OK)
@@ -130,11 +209,14 @@ st_status storage_samples_add(storage *s, const char *id, size_t n, size_t n_in,
         free(yown);
         return rc;
     }
-    int64_t have = 0;
+    int64_t have = 0, done_added = 0, done_total = 0;
+    int found = 0;
     rc = st_begin(c, 1);
     if (rc == ST_OK)
         rc = st_model_samples(c, id, &have);
-    if (rc == ST_OK && n) {
+    if (rc == ST_OK && key)
+        rc = idem_get(c, id, key, hash, &found, &done_added, &done_total);
+    if (rc == ST_OK && n && !found) {
         if ((uint64_t)have + n > (uint64_t)INT64_MAX ||
             (max_total > 0 && have + (int64_t)n > max_total))
             rc = ST_LIMIT;
@@ -143,13 +225,28 @@ st_status storage_samples_add(storage *s, const char *id, size_t n, size_t n_in,
         if (rc == ST_OK)
             rc = set_total(c, id, have + (int64_t)n);
     }
+    if (rc == ST_OK && key && !found) {
+        done_added = (int64_t)n;
+        done_total = have + (int64_t)n;
+        rc = idem_put(c, id, key, hash, done_added, done_total);
+    }
     rc = st_finish(c, rc);
     st_conn_put(s, c);
     free(xown);
     free(yown);
-    if (rc == ST_OK && total)
-        *total = have + (int64_t)n;
-    return rc;
+    if (rc != ST_OK)
+        return rc;
+    if (!found) {
+        done_added = (int64_t)n;
+        done_total = have + (int64_t)n;
+    }
+    if (added)
+        *added = done_added;
+    if (total)
+        *total = done_total;
+    if (replayed)
+        *replayed = found;
+    return ST_OK;
 }
 
 /* Copy rows [skip, skip+take) of one batch row into x and y at row `at`;

@@ -82,4 +82,10 @@ const char *const st_sql[Q_N_STMTS] = {
     /* a job's epochs after ?2, by the history_by_job index (event streams) */
     [Q_HISTORY_JOB_AFTER] = "SELECT epoch, loss, val_loss, time FROM history "
                             "WHERE job_id = ?1 AND epoch > ?2 ORDER BY epoch, rowid LIMIT ?3",
+
+    [Q_IDEM_GET] = "SELECT request_hash, added, total FROM idempotency "
+                   "WHERE model_id = ?1 AND key = ?2",
+    [Q_IDEM_PUT] = "INSERT INTO idempotency (model_id, key, request_hash, added, total, "
+                   "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_IDEM_EXPIRE] = "DELETE FROM idempotency WHERE model_id = ?1 AND created_at < ?2",
 };

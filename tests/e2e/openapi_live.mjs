@@ -132,6 +132,11 @@ await call('GET', `${m}/jobs`);
 await call('GET', `${m}/history`);
 await call('GET', `${m}/versions`);
 await call('POST', `${m}/versions/2/restore`);
+const exported = await call('GET', `${m}/export`);
+if (exported) {
+  const imported = await call('POST', '/v1/models/import', exported.body);
+  if (imported && imported.body.id) await call('DELETE', `/v1/models/${imported.body.id}`);
+}
 
 // Error answers have the documented shape too.
 await call('GET', '/v1/models/0123456789abcdef');

@@ -537,6 +537,48 @@ START_TEST(health_and_metrics)
 }
 END_TEST
 
+/* GET export refuses (413) a model whose document would be too large,
+ * before reading it: here 4.2M weights, counted twice (current weights and
+ * their version). A small model exports and imports back as a new one. */
+START_TEST(export_size_bound_and_round_trip)
+{
+    app_free(&A);
+    cfg.max_params = 5000000;
+    cfg.max_inputs = cfg.max_units = 2048;
+    ck_assert_int_eq(app_init(&A, &cfg, st), 0);
+    result r = call("POST", "/v1/models", JSON,
+                    "{\"name\":\"big\",\"inputs\":1024,\"layers\":[{\"units\":2048,"
+                    "\"activation\":\"tanh\"},{\"units\":1024,\"activation\":\"linear\"}],"
+                    "\"init\":{\"method\":\"zero\"}}");
+    ck_assert_int_eq(r.status, 201);
+    char path[96];
+    snprintf(path, sizeof path, "/v1/models/%s/export", str(r.json, "id"));
+    done(&r);
+    r = call("GET", path, NULL, NULL);
+    ck_assert_int_eq(r.status, 413);
+    ck_assert_str_eq(str(r.json, "error.code"), "limit_exceeded");
+    done(&r);
+
+    r = call("POST", "/v1/models", JSON,
+             "{\"name\":\"small\",\"inputs\":2,\"layers\":[{\"units\":1,"
+             "\"activation\":\"linear\"}]}");
+    ck_assert_int_eq(r.status, 201);
+    snprintf(path, sizeof path, "/v1/models/%s/export", str(r.json, "id"));
+    done(&r);
+    r = call("GET", path, NULL, NULL);
+    ck_assert_int_eq(r.status, 200);
+    char *doc = cJSON_PrintUnformatted(r.json);
+    done(&r);
+    ck_assert_ptr_nonnull(doc);
+    r = call("POST", "/v1/models/import", JSON, doc);
+    free(doc);
+    ck_assert_int_eq(r.status, 201);
+    ck_assert_str_eq(str(r.json, "name"), "small");
+    ck_assert_int_eq((int)num(r.json, "version"), 1);
+    done(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("server_api");
@@ -547,6 +589,7 @@ int main(void)
     tcase_add_test(tc, samples_train_history_versions);
     tcase_add_test(tc, bad_requests_answer_exactly_and_change_nothing);
     tcase_add_test(tc, health_and_metrics);
+    tcase_add_test(tc, export_size_bound_and_round_trip);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

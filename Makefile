@@ -176,6 +176,75 @@ e2e: $(B)/mlpd
 test: deps all npm-deps lint-openapi lint-docker unit unit-asan e2e
 	@echo "make test: all suites passed"
 
+# ---- fuzzing (tests/fuzz/) -------------------------------------------------
+# libFuzzer targets, built with Debian's clang over a third object tree
+# ($(B)/fuzz/obj). `make fuzz FUZZ_SECONDS=60` runs each for that long;
+# new inputs go to $(B)/fuzz/corpus/<t> (the seeds in the repo stay small),
+# crashes to $(B)/fuzz/artifacts/<t>/: keep each one as a regression in
+# tests/fuzz/regressions/<t>/ and fix the code. The replay binaries are
+# gcc + ASan/UBSan builds feeding each corpus and regression file once
+# (no clang needed).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := $(CSTD) $(WARN) $(DEFS) $(INC) -Itests/fuzz -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_common.c,$(wildcard tests/fuzz/fuzz_*.c)))
+FZ           := $(B)/fuzz/obj
+FUZZ_BIN     := $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
+REPLAY_BIN   := $(patsubst %,$(B)/asan/fuzz/replay_%,$(FUZZ_NAMES))
+FUZZ_LIB_OBJ := $(call objs,$(FZ),$(CORE_SRC) $(SERVER_SRC) tests/fuzz/fuzz_common.c) \
+                $(FZ)/gen/openapi_yaml.o $(FZ)/gen/schema_sql.o
+.SECONDARY: $(FUZZ_LIB_OBJ) $(call objs,$(FZ),$(wildcard tests/fuzz/*.c)) $(call objs,$(SAN),$(wildcard tests/fuzz/*.c))
+
+$(FZ)/%.o: %.c | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+$(FZ)/core/vmath.o: core/vmath.c | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(VMATH_FLAGS) -Wno-pass-failed -MMD -MP -c $< -o $@
+$(FZ)/gen/%.o: $(B)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+$(B)/fuzz/fuzz_%: $(FZ)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(SRVLIBS) $(CORELIBS)
+
+$(SAN)/tests/fuzz/%.o: tests/fuzz/%.c | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -Itests/fuzz -g -O1 $(SAN_FLAGS) -MMD -MP -c $< -o $@
+$(B)/asan/fuzz/replay_%: $(SAN)/tests/fuzz/fuzz_%.o $(SAN)/tests/fuzz/fuzz_common.o \
+                         $(SAN)/tests/fuzz/replay_main.o $(B)/asan/libmlpserver.a $(B)/asan/libmlpcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(SRVLIBS) $(CORELIBS)
+
+.PHONY: fuzz-build fuzz fuzz-short fuzz-replay
+fuzz-build: $(FUZZ_BIN)
+
+# Each corpus and regression input once, under ASan + UBSan.
+fuzz-replay: $(REPLAY_BIN)
+	@set -e; for t in $(FUZZ_NAMES); do \
+	  printf '== replay %-9s ' $$t; \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    $(B)/asan/fuzz/replay_$$t tests/fuzz/corpus/$$t tests/fuzz/regressions/$$t; done
+
+# Each fuzzer for FUZZ_SECONDS; prints its runs and exec/s.
+fuzz: $(FUZZ_BIN)
+	@set -e; for t in $(FUZZ_NAMES); do \
+	  mkdir -p $(B)/fuzz/corpus/$$t $(B)/fuzz/artifacts/$$t; \
+	  dict=""; [ -f tests/fuzz/$$t.dict ] && dict="-dict=tests/fuzz/$$t.dict"; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  if ! ASAN_OPTIONS=detect_leaks=1 $(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	      -max_len=65536 -timeout=5 -rss_limit_mb=1024 -print_final_stats=1 $$dict \
+	      -artifact_prefix=$(B)/fuzz/artifacts/$$t/ $(B)/fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+	      tests/fuzz/regressions/$$t >$(B)/fuzz/$$t.log 2>&1; then \
+	    tail -n 60 $(B)/fuzz/$$t.log; \
+	    echo "fuzz $$t: FAILED; the input is in $(B)/fuzz/artifacts/$$t/ (keep it in tests/fuzz/regressions/$$t/)"; exit 1; fi; \
+	  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' $(B)/fuzz/$$t.log | tr '\n' ' '; \
+	  echo "corpus now $$(ls $(B)/fuzz/corpus/$$t | wc -l) files: 0 crashes"; done
+
+# What `make test` runs: 30 s per fuzzer.
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
+
 # bench/*_bench.c are programs; every other bench/*.c is a helper linked
 # into each of them.
 BENCH_SRC     := $(wildcard bench/*_bench.c)

@@ -38,6 +38,8 @@ mlp_limits mlp_default_limits(void)
     return l;
 }
 
+/* The format attribute lets -Wformat=2 check every caller's arguments. */
+__attribute__((format(printf, 4, 5)))
 static mlp_status spec_fail(mlp_spec_error *err, mlp_status s, const char *field,
                             const char *fmt, ...)
 {

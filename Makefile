@@ -232,8 +232,8 @@ fuzz: $(FUZZ_BIN)
 	  mkdir -p $(B)/fuzz/corpus/$$t $(B)/fuzz/artifacts/$$t; \
 	  dict=""; [ -f tests/fuzz/$$t.dict ] && dict="-dict=tests/fuzz/$$t.dict"; \
 	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
-	  if ! ASAN_OPTIONS=detect_leaks=1 $(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-	      -max_len=65536 -timeout=5 -rss_limit_mb=1024 -print_final_stats=1 $$dict \
+	  if ! ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=64 $(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	      -max_len=65536 -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 $$dict \
 	      -artifact_prefix=$(B)/fuzz/artifacts/$$t/ $(B)/fuzz/corpus/$$t tests/fuzz/corpus/$$t \
 	      tests/fuzz/regressions/$$t >$(B)/fuzz/$$t.log 2>&1; then \
 	    tail -n 60 $(B)/fuzz/$$t.log; \

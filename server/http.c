@@ -64,6 +64,23 @@ typedef struct req_state {
  * per timeout for ever (slowloris on the body). */
 #define BODY_DEADLINE_TIMEOUTS 12
 
+/* What the URI log callback leaves in *req_cls when the raw request
+ * target holds "%00": libmicrohttpd 0.9.75 decodes it into the URL and the
+ * query values, where C strings end at it, so "/v1/models/ID%00/samples"
+ * would reach the handler as "/v1/models/ID". A static marker (no
+ * allocation), so that nothing leaks if the request never gets further. */
+static const char encoded_nul_marker;
+
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    for (const char *p = uri; p && (p = strchr(p, '%')) != NULL; p++)
+        if (p[1] == '0' && p[2] == '0')
+            return (void *)&encoded_nul_marker;
+    return NULL;
+}
+
 static double elapsed(const struct timespec *start)
 {
     struct timespec now;
@@ -283,13 +300,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     http_server *h = cls;
     req_state *st = *req_cls;
-    if (!st) {
+    if (!st || *req_cls == &encoded_nul_marker) {
+        int encoded_nul = st != NULL;
         st = calloc(1, sizeof *st);
         if (!st)
             return MHD_NO;
         st->route = -1;
         clock_gettime(CLOCK_MONOTONIC, &st->start);
         *req_cls = st;
+        if (encoded_nul)
+            return send_error(conn, st, API_ERR_BAD_REQUEST,
+                              "The URL contains an encoded NUL (%00).");
         return first_call(h, conn, st, version);
     }
     if (st->answered) { /* refused on the first call; drain */
@@ -313,7 +334,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     (void)toe;
     http_server *h = cls;
     req_state *st = *req_cls;
-    if (!st)
+    if (!st || *req_cls == &encoded_nul_marker)
         return;
     if (st->answered)
         metrics_observe(h->a->metrics, st->route, NULL, st->status, elapsed(&st->start));
@@ -360,6 +381,7 @@ http_server *http_start(app *a, const mlpd_config *cfg, char *err, size_t errlen
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->per_ip_conns,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
         MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, errlen, "cannot listen on %s port %ld (in use, or not allowed)",

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "config.h"
@@ -21,6 +22,13 @@ static void block_signals(sigset_t *set)
     sigaddset(set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, set, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
+
+static double unix_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)
@@ -40,6 +48,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "mlpd: cannot open database %s: %s\n", cfg.db, err);
         return 1;
     }
+    int64_t interrupted = 0;
+    if (storage_jobs_recover(st, unix_now(), &interrupted) != ST_OK) {
+        fprintf(stderr, "mlpd: cannot mark interrupted jobs\n");
+        storage_close(st);
+        return 1;
+    }
+    if (interrupted > 0)
+        fprintf(stderr, "mlpd: %lld job(s) left running by a stopped daemon marked failed "
+                "(interrupted)\n", (long long)interrupted);
     app a;
     if (app_init(&a, &cfg, st) != 0) {
         fprintf(stderr, "mlpd: out of memory\n");

@@ -136,6 +136,9 @@ st_status storage_job_create(storage *s, const st_job *job);
 st_status storage_job_update(storage *s, const st_job *job);
 st_status storage_job_get(storage *s, const char *id, st_job *out);
 st_status storage_jobs_list(storage *s, const char *model_id, st_job **out, size_t *n);
+/* At start: every job left "running" by a stopped daemon becomes
+ * "failed" with error "interrupted". *n (may be NULL) gets how many. */
+st_status storage_jobs_recover(storage *s, double now, int64_t *n);
 
 typedef struct st_epoch {
     int64_t epoch;

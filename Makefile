@@ -18,7 +18,8 @@ BLASINC := /usr/include/$(MULTIARCH)/openblas-serial
 
 # Debian packages: to build and test, and (extra) to benchmark.
 PKGS       := pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev check \
-              libopenblas-serial-dev curl python3
+              libopenblas-serial-dev curl python3 \
+              clang llvm valgrind cppcheck clang-tidy
 BENCH_PKGS := libfann-dev wrk
 
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wvla
@@ -244,6 +245,23 @@ fuzz: $(FUZZ_BIN)
 # What `make test` runs: 30 s per fuzzer.
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
+
+# ---- static analysis -------------------------------------------------------
+# cppcheck and clang-tidy (config: .clang-tidy) over core/ and server/,
+# both clean: every finding fixed or suppressed inline with the reason.
+.PHONY: lint lint-cppcheck lint-tidy
+LINT_SRC := $(CORE_SRC) $(wildcard server/*.c)
+TIDY_FLAGS := -std=c11 $(DEFS) $(INC)
+lint: lint-cppcheck lint-tidy
+lint-cppcheck: | $(B)/.deps
+	cppcheck --quiet --error-exitcode=1 --inline-suppr --std=c11 \
+	  --enable=warning,performance,portability --suppress=missingIncludeSystem \
+	  $(DEFS) -Icore -Iserver -I/usr/include/cjson core server
+	@echo "cppcheck: clean over $(words $(LINT_SRC)) files"
+lint-tidy: | $(B)/.deps
+	@printf '%s\n' $(LINT_SRC) | xargs -P 2 -I{} clang-tidy --quiet {} -- $(TIDY_FLAGS) 2>/dev/null \
+	  | tee $(B)/clang-tidy.log | grep -E 'warning|error' && { echo "clang-tidy: findings above"; exit 1; } || true
+	@echo "clang-tidy: clean over $(words $(LINT_SRC)) files"
 
 # bench/*_bench.c are programs; every other bench/*.c is a helper linked
 # into each of them.

@@ -246,6 +246,11 @@ fuzz: $(FUZZ_BIN)
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
 
+# The daemon under valgrind memcheck through an API smoke test.
+.PHONY: valgrind
+valgrind: $(B)/mlpd | $(B)/.deps
+	MLPD_BIN=$(B)/mlpd bash tests/valgrind/smoke.sh
+
 # ---- static analysis -------------------------------------------------------
 # cppcheck and clang-tidy (config: .clang-tidy) over core/ and server/,
 # both clean: every finding fixed or suppressed inline with the reason.

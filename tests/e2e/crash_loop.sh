@@ -186,7 +186,8 @@ epochs = sorted(j.get("epoch", 0) for j in jobs.get("jobs", []))
 for j in jobs.get("jobs", []):
     statuses[j["status"]] = statuses.get(j["status"], 0) + 1
 if epochs:
-    print("figures: training: epoch reached when killed: min %d, median %d, max %d (of 400)" % (
+    print("figures: training: epoch stored for the killed jobs (progress written so far; 0 where "
+          "the daemon writes it only when a job ends): min %d, median %d, max %d (of 400)" % (
           epochs[0], epochs[len(epochs) // 2], epochs[-1]))
 kill9(p)
 print("figures: training: %d kill -9 during POST /train (%d answered before the kill); jobs after "

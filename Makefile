@@ -280,6 +280,7 @@ lint-cppcheck: | $(B)/.deps
 	  $(DEFS) -Icore -Iserver -I/usr/include/cjson core server
 	@echo "cppcheck: clean over $(words $(LINT_SRC)) files"
 lint-tidy: | $(B)/.deps
+	@command -v clang-tidy >/dev/null || { echo "clang-tidy is not installed"; exit 1; }
 	@printf '%s\n' $(LINT_SRC) | xargs -P 2 -I{} clang-tidy --quiet {} -- $(TIDY_FLAGS) 2>/dev/null \
 	  | tee $(B)/clang-tidy.log | grep -E 'warning|error' && { echo "clang-tidy: findings above"; exit 1; } || true
 	@echo "clang-tidy: clean over $(words $(LINT_SRC)) files"

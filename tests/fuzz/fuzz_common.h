@@ -45,7 +45,7 @@ fuzz_env *fuzz_env_get(void);
 void fuzz_env_reset(fuzz_env *e);
 
 /* Call api_handle and check what every response must satisfy: a status
- * from 200 to 599, no 500 (a 503 is an explicit, allowed answer), and a
+ * from 200 to 499 or 503 (an explicit "try again"), and a
  * JSON body that parses for application/json responses. Aborts otherwise
  * (so the fuzzer reports it). Returns the status. */
 int fuzz_call(fuzz_env *e, const api_request *req);

@@ -90,8 +90,8 @@ static size_t json_number_len(const unsigned char *p, size_t left)
 }
 
 /* Raw-text checks cJSON does not make: valid UTF-8, no NUL byte, no
- * "\u0000" escape (which cJSON would silently cut the string at), and
- * numbers outside strings in strict JSON grammar. */
+ * "\u0000" escape (which cJSON would silently cut the string at), no raw
+ * control bytes, and numbers outside strings in strict JSON grammar. */
 static int raw_text_ok(api_response *r, const char *buf, size_t len)
 {
     const unsigned char *p = (const unsigned char *)buf;
@@ -114,6 +114,15 @@ static int raw_text_ok(api_response *r, const char *buf, size_t len)
             in_string = !in_string;
         if (p[i] == 0) {
             reply_error(r, API_ERR_INVALID_JSON, NULL, "The body contains a NUL byte.");
+            return -1;
+        }
+        /* cJSON skips every byte <= 0x20 as whitespace and keeps raw control
+         * bytes in strings; JSON allows only tab, LF and CR between tokens
+         * and none unescaped in a string (found by the hostile-client test). */
+        if (p[i] < 0x20 && (in_string || (p[i] != '\t' && p[i] != '\n' && p[i] != '\r'))) {
+            reply_error(r, API_ERR_INVALID_JSON, NULL,
+                        "The body contains a control character (byte 0x%02x) %s.", p[i],
+                        in_string ? "inside a string; escape it" : "between tokens");
             return -1;
         }
         size_t n = utf8_seq(p + i, len - i);

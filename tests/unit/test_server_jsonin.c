@@ -56,6 +56,11 @@ START_TEST(refuses_each_trap_at_parse)
                              "[.5]", "[0x10]", "[1.5.5]", "[1e5e5]", "[--1]", "{\"a\":00}"};
     for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
         expect_parse_error(numbers[i], 400, "invalid_json");
+    /* cJSON skips any byte <= 0x20 and keeps raw control bytes in strings */
+    expect_parse_error("{\"a\":\x01[1]}", 400, "invalid_json");
+    expect_parse_error("[1,\x0b2]", 400, "invalid_json");
+    expect_parse_error("{\"a\":\"x\x01y\"}", 400, "invalid_json");
+    expect_parse_error("{\"a\":\"x\ty\"}", 400, "invalid_json");
     expect_parse_error("[[[[[[[[[1]]]]]]]]]", 400, "too_deep");
     expect_parse_error("{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":{}}}}}}}}}", 400,
                        "too_deep");

@@ -149,7 +149,7 @@ mlp_status mlp_data_loss(const mlp_t *net, const mlp_data *data, const mlp_alloc
     if (work == NULL)
         return MLP_ERR_NOMEM;
     for (size_t r = 0; r < data->n && s == MLP_OK; r++) {
-        double E;
+        double E = 0.0; /* left untouched when the call fails */
         s = mlp_sample_loss(net, data->x + r * ni, data->y + r * no, work, &E);
         sum += E;
     }

@@ -38,6 +38,8 @@ mlp_limits mlp_default_limits(void)
     return l;
 }
 
+/* The format attribute lets -Wformat=2 check every caller's arguments. */
+__attribute__((format(printf, 4, 5)))
 static mlp_status spec_fail(mlp_spec_error *err, mlp_status s, const char *field,
                             const char *fmt, ...)
 {
@@ -167,7 +169,7 @@ static mlp_status alloc_net(const mlp_spec *spec, size_t n_params, const mlp_all
 mlp_status mlp_new(const mlp_spec *spec, const mlp_limits *limits, const mlp_allocator *alloc,
                    mlp_t **out)
 {
-    size_t n_params;
+    size_t n_params = 0;
     mlp_status s = mlp_spec_check(spec, limits, &n_params, NULL);
     mlp_t *net;
     if (s != MLP_OK)

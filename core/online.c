@@ -55,7 +55,9 @@ static inline __attribute__((always_inline)) size_t forward(const online_net *o,
     return 0;
 }
 
-/* row += s * in; fan-ins up to four get constant trip counts (unrolled). */
+/* row += s * in; fan-ins up to four get constant trip counts (unrolled).
+ * The macros expand to whole statements, so they cannot be parenthesised. */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define ROW_UPDATE(N)                                                        \
     for (size_t i = 0; i < (N); i++)                                         \
         row[i] += s * in[i]
@@ -65,6 +67,7 @@ static inline __attribute__((always_inline)) size_t forward(const online_net *o,
         below[i] += row[i] * dj;                                             \
         row[i] += s * in[i];                                                 \
     }
+/* NOLINTEND(bugprone-macro-parentheses) */
 #define BY_FAN_IN(MACRO, n)                                                  \
     switch (n) {                                                             \
     case 1: MACRO(1); break;                                                 \

@@ -111,7 +111,7 @@ mlp_status mlp_save(const mlp_t *net, unsigned char *buf, size_t cap, size_t *wr
     unsigned char *p = buf;
     if (cap < need)
         return MLP_ERR_SPACE;
-    memcpy(p, "MLPD", 4);
+    memcpy(p, "MLPD", 4); /* NOLINT(bugprone-not-null-terminated-result): 4 raw magic bytes */
     put_u32(p + 4, MLP_FORMAT_VERSION);
     put_u32(p + 8, MLP_CONVENTIONS);
     put_u32(p + 12, (uint32_t)net->spec.loss);
@@ -146,8 +146,8 @@ static mlp_status read_spec(const unsigned char *buf, mlp_spec *spec)
     spec->inputs = get_u32(buf + 16);
     spec->n_layers = n_layers;
     for (uint32_t l = 0; l < n_layers; l++) {
-        spec->layers[l].units = get_u32(buf + HEADER_FIXED + 8 * l);
-        spec->layers[l].activation = (int)get_u32(buf + HEADER_FIXED + 8 * l + 4);
+        spec->layers[l].units = get_u32(buf + HEADER_FIXED + 8 * (size_t)l);
+        spec->layers[l].activation = (int)get_u32(buf + HEADER_FIXED + 8 * (size_t)l + 4);
     }
     return MLP_OK;
 }

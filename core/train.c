@@ -116,7 +116,7 @@ static mlp_status trainer_alloc(trainer *t, const mlp_allocator *alloc)
                     : (t->o->momentum > 0.0 ? 1 : 0);
 
     if (!core_mul(rows, net->total_units, &n_acts) || !core_mul(rows, ni, &n_x) ||
-        !core_mul(rows, no, &n_y) || !core_mul(P, (size_t)(need_grad + n_moments + (t->o->patience > 0)), &n_state))
+        !core_mul(rows, no, &n_y) || !core_mul(P, (size_t)need_grad + (size_t)n_moments + (t->o->patience > 0), &n_state))
         return MLP_ERR_LIMIT;
     total = n_state;
     if (!core_add(total, n_acts, &total) || !core_add(total, n_acts, &total) ||
@@ -136,7 +136,10 @@ static mlp_status trainer_alloc(trainer *t, const mlp_allocator *alloc)
     t->m = n_moments >= 1 ? p : NULL, p += n_moments >= 1 ? P : 0;
     t->v = n_moments >= 2 ? p : NULL, p += n_moments >= 2 ? P : 0;
     t->best = t->o->patience > 0 ? p : NULL, p += t->o->patience > 0 ? P : 0;
-    t->order = (size_t *)p; /* size_t and double are both 8 bytes here */
+    /* Same size (asserted at the top); the block is untyped malloc memory
+     * and order is only ever accessed as size_t, so no aliasing issue. */
+    // cppcheck-suppress invalidPointerCast
+    t->order = (size_t *)p;
     return MLP_OK;
 }
 

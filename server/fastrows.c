@@ -115,12 +115,15 @@ static int rows(scan *s, size_t cols, size_t max_rows, size_t *cap, fast_rows *o
 int fast_rows_parse(const char *buf, size_t len, const char *key, size_t cols,
                     size_t max_rows, double *stack, size_t stack_n, fast_rows *out)
 {
-    scan s = {buf, buf + len};
     size_t klen = strlen(key), cap = stack_n;
-    out->x = stack;
+    out->x = NULL;
     out->rows = 0;
     out->owned = 0;
-    int ok = cols > 0 && buf && expect(&s, '{') && expect(&s, '"') &&
+    if (!buf) /* an empty body comes as NULL; NULL + 0 is undefined */
+        return 0;
+    scan s = {buf, buf + len};
+    out->x = stack;
+    int ok = cols > 0 && expect(&s, '{') && expect(&s, '"') &&
              (size_t)(s.end - s.p) > klen && memcmp(s.p, key, klen) == 0 &&
              s.p[klen] == '"';
     if (ok) {

@@ -101,7 +101,30 @@ typedef struct req_state {
     const char *content_length;
     int bad_header;
     int has_te;
+    int hosts;
 } req_state;
+
+/* A request body must have arrived this many idle timeouts after the
+ * request began: the idle timeout alone lets a sender trickle one byte
+ * per timeout for ever (slowloris on the body). */
+#define BODY_DEADLINE_TIMEOUTS 12
+
+/* What the URI log callback leaves in *req_cls when the raw request
+ * target holds "%00": libmicrohttpd 0.9.75 decodes it into the URL and the
+ * query values, where C strings end at it, so "/v1/models/ID%00/samples"
+ * would reach the handler as "/v1/models/ID". A static marker (no
+ * allocation), so that nothing leaks if the request never gets further. */
+static const char encoded_nul_marker;
+
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    for (const char *p = uri; p && (p = strchr(p, '%')) != NULL; p++)
+        if (p[1] == '0' && p[2] == '0')
+            return (void *)&encoded_nul_marker;
+    return NULL;
+}
 
 static double elapsed(const struct timespec *start)
 {
@@ -317,25 +340,48 @@ static int bad_name_char(unsigned char c)
     return strchr("\"(),/:;<=>?@[\\]{}", c) != NULL;
 }
 
+/* Bad header values: a NUL (libmicrohttpd 0.9.75 passes it, and C
+ * strings would cut the value short there) or another control byte but
+ * HTAB (RFC 9110 5.5). */
+static int bad_value(const char *v, size_t len)
+{
+    if (!v)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return 1;
+    }
+    return 0;
+}
+
+enum { HDR_OK, HDR_BAD_NAME, HDR_BAD_VALUE, HDR_TWO_LENGTHS, HDR_TWO_HOSTS };
+
 static enum MHD_Result check_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
+                                    size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
     req_state *st = cls;
-    if (!key || !*key) {
-        st->bad_header = 1;
-        return MHD_YES;
+    if (st->bad_header)
+        return MHD_NO;
+    if (!key || key_size == 0 || strlen(key) != key_size) {
+        st->bad_header = HDR_BAD_NAME;
+        return MHD_NO;
     }
     for (const unsigned char *p = (const unsigned char *)key; *p; p++)
         if (bad_name_char(*p))
-            st->bad_header = 1;
+            st->bad_header = HDR_BAD_NAME;
+    if (bad_value(value, value_size))
+        st->bad_header = HDR_BAD_VALUE;
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
         if (st->content_length && strcmp(st->content_length, value ? value : "") != 0)
-            st->bad_header = 2;
+            st->bad_header = HDR_TWO_LENGTHS;
         st->content_length = value ? value : "";
     }
     if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
         st->has_te = 1;
+    if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0 && ++st->hosts > 1)
+        st->bad_header = HDR_TWO_HOSTS;
     return MHD_YES;
 }
 
@@ -365,15 +411,27 @@ static long body_limit(const mlpd_config *cfg, const char *url, const char *meth
 
 /* First call: checks that must answer before the body is read. */
 static enum MHD_Result first_call(http_server *h, struct MHD_Connection *conn,
-                                  req_state *st)
+                                  req_state *st, const char *version)
 {
     (void)h; /* the body limit is st->max_body */
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, check_header, st);
-    if (st->bad_header == 1)
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, check_header, st);
+    switch (st->bad_header) {
+    case HDR_BAD_NAME:
         return send_error(conn, st, API_ERR_BAD_REQUEST, "A header name is malformed.");
-    if (st->bad_header == 2)
+    case HDR_BAD_VALUE:
+        return send_error(conn, st, API_ERR_BAD_REQUEST,
+                          "A header value contains a control character.");
+    case HDR_TWO_LENGTHS:
         return send_error(conn, st, API_ERR_BAD_REQUEST,
                           "The request has conflicting Content-Length headers.");
+    case HDR_TWO_HOSTS:
+        return send_error(conn, st, API_ERR_BAD_REQUEST, "The request has two Host headers.");
+    default:
+        break;
+    }
+    /* RFC 9112 3.2: an HTTP/1.1 request without Host is a 400. */
+    if (st->hosts == 0 && version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
+        return send_error(conn, st, API_ERR_BAD_REQUEST, "An HTTP/1.1 request needs a Host header.");
     if (st->content_length) {
         long long len = parse_length(st->content_length);
         if (len < 0)
@@ -458,10 +516,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *upload_data, size_t *upload_data_size,
                                   void **req_cls)
 {
-    (void)version;
     http_server *h = cls;
     req_state *st = *req_cls;
-    if (!st) {
+    if (!st || *req_cls == &encoded_nul_marker) {
+        int encoded_nul = st != NULL;
         st = calloc(1, sizeof *st);
         if (!st)
             return MHD_NO;
@@ -469,13 +527,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         clock_gettime(CLOCK_MONOTONIC, &st->start);
         *req_cls = st;
         st->max_body = body_limit(h->cfg, url, method);
-        return first_call(h, conn, st);
+        if (encoded_nul)
+            return send_error(conn, st, API_ERR_BAD_REQUEST,
+                              "The URL contains an encoded NUL (%00).");
+        return first_call(h, conn, st, version);
     }
     if (st->answered) { /* refused on the first call; drain */
         *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
+        if (elapsed(&st->start) > (double)(BODY_DEADLINE_TIMEOUTS * h->cfg->conn_timeout))
+            return MHD_NO; /* a sender this slow loses the connection */
         append_body(h, st, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
@@ -490,7 +553,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     (void)toe;
     http_server *h = cls;
     req_state *st = *req_cls;
-    if (!st)
+    if (!st || *req_cls == &encoded_nul_marker)
         return;
     if (st->answered && !st->observed)
         metrics_observe(h->a->metrics, st->route, NULL, st->status, elapsed(&st->start));
@@ -584,6 +647,7 @@ http_server *http_start(app *a, const mlpd_config *cfg, char *err, size_t errlen
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->per_ip_conns,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
         MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, errlen, "cannot listen on %s port %ld (in use, or not allowed)",

@@ -48,15 +48,81 @@ static size_t utf8_seq(const unsigned char *p, size_t left)
     return n;
 }
 
-/* Raw-text checks cJSON does not make: valid UTF-8, no NUL byte, and no
- * "\u0000" escape (which cJSON would silently cut the string at). */
+static int is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Length of the RFC 8259 number at p, or 0 if the token that starts there
+ * is not one. cJSON 1.7.15 hands any run of [0-9+-.eE] to strtod, so it
+ * takes "01", "-01", "1." and "1.e5", none of them JSON (found by the
+ * hostile-client test); the token must also end where the grammar does. */
+static size_t json_number_len(const unsigned char *p, size_t left)
+{
+    size_t i = 0;
+    if (i < left && p[i] == '-')
+        i++;
+    if (i >= left || !is_digit(p[i]))
+        return 0;
+    if (p[i] == '0')
+        i++;
+    else
+        while (i < left && is_digit(p[i]))
+            i++;
+    if (i < left && p[i] == '.') {
+        if (++i >= left || !is_digit(p[i]))
+            return 0;
+        while (i < left && is_digit(p[i]))
+            i++;
+    }
+    if (i < left && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < left && (p[i] == '+' || p[i] == '-'))
+            i++;
+        if (i >= left || !is_digit(p[i]))
+            return 0;
+        while (i < left && is_digit(p[i]))
+            i++;
+    }
+    if (i < left && (is_digit(p[i]) || (p[i] && strchr("+-.eE", p[i]))))
+        return 0;
+    return i;
+}
+
+/* Raw-text checks cJSON does not make: valid UTF-8, no NUL byte, no
+ * "\u0000" escape (which cJSON would silently cut the string at), no raw
+ * control bytes, and numbers outside strings in strict JSON grammar. */
 static int raw_text_ok(api_response *r, const char *buf, size_t len)
 {
     const unsigned char *p = (const unsigned char *)buf;
     size_t backslashes = 0;
+    int in_string = 0;
     for (size_t i = 0; i < len;) {
+        if (!in_string && (p[i] == '-' || is_digit(p[i]))) {
+            size_t n = json_number_len(p + i, len - i);
+            if (n == 0) {
+                reply_error(r, API_ERR_INVALID_JSON, NULL,
+                            "The body has a malformed number (JSON allows no leading "
+                            "zeros, bare '.', '+' or hex).");
+                return -1;
+            }
+            i += n;
+            backslashes = 0;
+            continue;
+        }
+        if (p[i] == '"' && backslashes % 2 == 0)
+            in_string = !in_string;
         if (p[i] == 0) {
             reply_error(r, API_ERR_INVALID_JSON, NULL, "The body contains a NUL byte.");
+            return -1;
+        }
+        /* cJSON skips every byte <= 0x20 as whitespace and keeps raw control
+         * bytes in strings; JSON allows only tab, LF and CR between tokens
+         * and none unescaped in a string (found by the hostile-client test). */
+        if (p[i] < 0x20 && (in_string || (p[i] != '\t' && p[i] != '\n' && p[i] != '\r'))) {
+            reply_error(r, API_ERR_INVALID_JSON, NULL,
+                        "The body contains a control character (byte 0x%02x) %s.", p[i],
+                        in_string ? "inside a string; escape it" : "between tokens");
             return -1;
         }
         size_t n = utf8_seq(p + i, len - i);

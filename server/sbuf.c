@@ -133,7 +133,7 @@ static size_t layout_g(char *out, int neg, const char *dig, int k, int x, int P)
         o += sprintf(o, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
     } else if (x >= 0) {
         for (int i = 0; i <= x; i++)
-            *o++ = i < k ? dig[i] : '0';
+            *o++ = (char)(i < k ? dig[i] : '0');
         if (k > x + 1) {
             *o++ = '.';
             memcpy(o, dig + x + 1, (size_t)(k - x - 1));
@@ -194,7 +194,7 @@ size_t fmt_double(char out[32], double v)
     ds[0] = p[0];
     memcpy(ds + 1, p + 2, ND - 1);
     ds[ND] = '\0';
-    int x = atoi(p + ND + 2);
+    int x = (int)strtol(p + ND + 2, NULL, 10); /* our own strfromd output */
     char dig[ND + 1];
     for (int prec = 15; prec <= 17; prec++) {
         int xe = round_digits(ds, x, prec, dig);

@@ -365,9 +365,10 @@ st_status storage_weights_get(storage *s, const char *id, int64_t version,
         double loss;
         rc = r == SQLITE_OK ? step_version(st, &data, &len, &got, &loss) : st_map(r);
         if (rc == ST_OK) {
-            unsigned char *copy = malloc(len);
+            unsigned char *copy = malloc(len ? len : 1); /* malloc(0) may be NULL */
             if (copy) {
-                memcpy(copy, data, len);
+                if (len) /* an empty blob comes back as NULL */
+                    memcpy(copy, data, len);
                 *blob = copy;
                 *blob_len = len;
                 if (version_out)
@@ -475,9 +476,9 @@ st_status storage_version_restore(storage *s, const char *id, int64_t version,
         int r = bind_version_get(get, id, version);
         rc = r == SQLITE_OK ? step_version(get, &blob, &len, &got, &loss) : st_map(r);
         /* a copy: the row's own buffer may live in a page the insert moves */
-        if (rc == ST_OK && !(copy = malloc(len)))
+        if (rc == ST_OK && !(copy = malloc(len ? len : 1)))
             rc = ST_NOMEM;
-        if (rc == ST_OK)
+        if (rc == ST_OK && len) /* an empty blob comes back as NULL */
             memcpy(copy, blob, len);
         st_done(get);
         if (rc == ST_OK)

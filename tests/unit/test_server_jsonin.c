@@ -51,6 +51,16 @@ START_TEST(refuses_each_trap_at_parse)
     expect_parse_error("{\"s\":\"\xc0\xaf\"}", 400, "invalid_json");
     expect_parse_error("", 400, "invalid_json");
     expect_parse_error("{", 400, "invalid_json");
+    /* cJSON 1.7.15 takes these numbers; JSON does not (hostile-client test) */
+    const char *numbers[] = {"[01]", "[-01]", "[1.]", "[1.e5]", "[-]", "[1e]", "[1e+]",
+                             "[.5]", "[0x10]", "[1.5.5]", "[1e5e5]", "[--1]", "{\"a\":00}"};
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+        expect_parse_error(numbers[i], 400, "invalid_json");
+    /* cJSON skips any byte <= 0x20 and keeps raw control bytes in strings */
+    expect_parse_error("{\"a\":\x01[1]}", 400, "invalid_json");
+    expect_parse_error("[1,\x0b2]", 400, "invalid_json");
+    expect_parse_error("{\"a\":\"x\x01y\"}", 400, "invalid_json");
+    expect_parse_error("{\"a\":\"x\ty\"}", 400, "invalid_json");
     expect_parse_error("[[[[[[[[[1]]]]]]]]]", 400, "too_deep");
     expect_parse_error("{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":{}}}}}}}}}", 400,
                        "too_deep");
@@ -63,6 +73,10 @@ START_TEST(accepts_what_is_fine)
     api_response r;
     /* 8 levels, trailing whitespace, an escaped backslash before u0000 text */
     ck_assert_int_eq(parse("[[[[[[[[1]]]]]]]] \r\n\t", &root, &r), 0);
+    cJSON_Delete(root);
+    api_response_free(&r);
+    /* number-like text inside strings and keys is not a number */
+    ck_assert_int_eq(parse("{\"01\":\"1.\",\"n\":[0,-0,0.5,-1e-5,1E+300,10,\"\\\"01\"]}", &root, &r), 0);
     cJSON_Delete(root);
     api_response_free(&r);
     ck_assert_int_eq(parse("{\"s\":\"a\\\\u0000\",\"t\":\"h\xc3\xa9\"}", &root, &r), 0);

@@ -130,6 +130,22 @@ $(SAN)/gen/openapi_yaml.o: $(GEN_OPENAPI)
 $(B)/libmlpserver.a: $(REL)/gen/openapi_yaml.o
 $(B)/asan/libmlpserver.a: $(SAN)/gen/openapi_yaml.o
 
+# The lab page (server/web/*.html, *.css, *.js) is embedded as
+# $(B)/gen/web_files.c (handlers_static.c serves it); screenshots stay out.
+WEB_SRC := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js))
+GEN_WEB := $(B)/gen/web_files.c
+$(GEN_WEB): $(WEB_SRC) scripts/embed-web.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-web.sh $@ $(WEB_SRC)
+$(REL)/gen/web_files.o: $(GEN_WEB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(SAN)/gen/web_files.o: $(GEN_WEB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(SAN_FLAGS) -c $< -o $@
+$(B)/libmlpserver.a: $(REL)/gen/web_files.o
+$(B)/asan/libmlpserver.a: $(SAN)/gen/web_files.o
+
 # schema/NNNN_*.sql are embedded as $(B)/gen/schema_sql.c (storage.c applies
 # them), so the daemon needs no schema/ folder at run time.
 GEN_SCHEMA := $(B)/gen/schema_sql.c

@@ -37,6 +37,8 @@ H(h_step);
 H(h_health);
 H(h_metrics);
 H(h_openapi);
+H(h_web_index);
+H(h_web_file);
 #undef H
 
 /* ---- model.c: shared by the handlers -------------------------------- */

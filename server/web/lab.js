@@ -211,6 +211,8 @@ async function refreshHeat() {
     const scale = scaleOf(state.samples, outs);
     drawHeat(canvas, plane, GRID, values, state.samples, scale);
     canvas.dataset.drawn = String(Number(canvas.dataset.drawn || 0) + 1);
+    canvas.dataset.plane = JSON.stringify(plane);
+    canvas.dataset.grid = String(GRID);
     $('heat-caption').textContent = `${scale.classes ? 'Output (class 1 blue, class 0 orange; grey line: 0.5)' : 'Output surface (blue high, orange low)'} over x₁ ∈ [${fmt(plane.x0)}, ${fmt(plane.x1)}], x₂ ∈ [${fmt(plane.y0)}, ${fmt(plane.y1)}].`;
   } finally {
     heatBusy = false;

@@ -20,6 +20,8 @@ BLASINC := /usr/include/$(MULTIARCH)/openblas-serial
 PKGS       := pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev check \
               libopenblas-serial-dev curl python3
 BENCH_PKGS := libfann-dev wrk
+# Debian's chromium for the lab page's browser test (tests/e2e/lab_browser.sh).
+BROWSER_PKGS := chromium
 
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wvla
 HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2
@@ -60,7 +62,7 @@ TESTUTIL_SOBJ := $(call objs,$(SAN),$(TESTUTIL_SRC))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 UNIT_SBIN := $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps bench-deps run test unit unit-asan e2e bench clean
+.PHONY: all deps bench-deps browser-deps run test unit unit-asan e2e bench clean
 .DEFAULT_GOAL := all
 
 all: deps $(B)/mlpd
@@ -75,6 +77,13 @@ $(B)/.deps: Makefile
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 	@touch $@
+
+browser-deps: deps
+	@missing=""; for p in $(BROWSER_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 bench-deps: deps
 	@missing=""; for p in $(BENCH_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -186,7 +195,7 @@ unit-asan: $(UNIT_SBIN)
 	  CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./$$t; done
 
 E2E := $(sort $(wildcard tests/e2e/*.sh))
-e2e: $(B)/mlpd
+e2e: $(B)/mlpd browser-deps
 	@set -e; for t in $(E2E); do echo "== $$t"; MLPD_BIN=$(B)/mlpd bash $$t; done
 
 test: deps all npm-deps lint-openapi lint-docker unit unit-asan e2e

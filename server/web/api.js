@@ -30,8 +30,11 @@ function headers(extra) {
 
 // One request. body: an object (sent as JSON), a string with contentType,
 // or undefined. Returns {status, body} with the parsed JSON body.
-export async function api(method, path, body, contentType = 'application/json') {
+// timeoutMs > 0 aborts a request that takes longer (the browser then
+// drops that connection, and the next request takes another one).
+export async function api(method, path, body, contentType = 'application/json', timeoutMs = 0) {
   const opts = { method, headers: headers({ Accept: 'application/json' }) };
+  if (timeoutMs > 0) opts.signal = AbortSignal.timeout(timeoutMs);
   if (body !== undefined) {
     opts.headers['Content-Type'] = contentType;
     opts.body = typeof body === 'string' ? body : JSON.stringify(body);

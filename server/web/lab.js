@@ -264,11 +264,14 @@ async function loadLastCurve() {
 
 // While the POST is pending (a server that trains inside the request),
 // find the running job in the model's job list so that Cancel works.
+// Such a server may hold other requests on the connection's thread until
+// the training ends: each look gives up after a second, so that the next
+// one goes over another connection.
 function watchForJob(stop) {
   const tick = async () => {
     if (stop.done) return;
     try {
-      const jobs = (await api('GET', `/v1/models/${mid()}/jobs`)).body.jobs || [];
+      const jobs = (await api('GET', `/v1/models/${mid()}/jobs`, undefined, undefined, 1000)).body.jobs || [];
       const running = jobs.find((j) => j.status === 'running' || j.status === 'queued');
       if (running && !stop.done) showJob(running);
     } catch { /* the POST's answer decides */ }
@@ -327,11 +330,19 @@ async function train() {
   }
 }
 
+// Retried over another connection if one is held (see watchForJob).
 async function cancel() {
   if (!state.job) return;
-  const j = (await api('DELETE', `/v1/jobs/${encodeURIComponent(state.job.id)}`)).body;
-  if (j && j.status) showJob(j);
-  setStatus('Cancel requested.');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const j = (await api('DELETE', `/v1/jobs/${encodeURIComponent(state.job.id)}`, undefined, undefined, 1500)).body;
+      if (j && j.status) showJob(j);
+      setStatus('Cancel requested.');
+      return;
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.code !== 'network' || attempt === 5) throw e;
+    }
+  }
 }
 
 // ---- versions -------------------------------------------------------------
@@ -427,7 +438,12 @@ async function predict() {
 
 function init() {
   $('token').value = getToken();
-  $('token-save').addEventListener('click', () => { setToken($('token').value.trim()); setStatus('Token saved in this browser.'); loadModelList().catch((e) => setStatus(e.message, true)); });
+  $('token-form').addEventListener('submit', (ev) => {
+    ev.preventDefault(); // the form only groups the field; nothing is submitted
+    setToken($('token').value.trim());
+    setStatus('Token saved in this browser.');
+    loadModelList().catch((e) => setStatus(e.message, true));
+  });
   $('token-clear').addEventListener('click', () => { setToken(''); $('token').value = ''; setStatus('Token forgotten.'); });
   $('preset-lecture').addEventListener('click', presetLecture);
   action('create', createModel);

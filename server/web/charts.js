@@ -5,10 +5,19 @@
 const COLORS = { train: '#0b5cad', val: '#b8327d', pos: [31, 111, 209], neg: [224, 112, 27],
   axis: '#56606c', grid: '#e4e7eb', text: '#1d232b' };
 
-function clear(ctx, w, h) {
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
+// Size the canvas's bitmap to its CSS box (times the device pixel
+// ratio, for sharp lines and text), clear it, and draw in CSS pixels.
+function prepare(canvas) {
+  const dpr = window.devicePixelRatio || 1;
+  const W = Math.max(1, Math.round(canvas.clientWidth || canvas.width));
+  const H = Math.max(1, Math.round(canvas.clientHeight || canvas.height));
+  if (canvas.width !== Math.round(W * dpr)) canvas.width = Math.round(W * dpr);
+  if (canvas.height !== Math.round(H * dpr)) canvas.height = Math.round(H * dpr);
+  const ctx = canvas.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.fillStyle = '#fff';
-  ctx.fillRect(0, 0, w, h);
+  ctx.fillRect(0, 0, W, H);
+  return { ctx, W, H };
 }
 
 function niceNumber(v) {
@@ -20,9 +29,7 @@ function niceNumber(v) {
 // The loss per epoch. series: [{epoch, loss, val_loss}], oldest first.
 // The y axis is logarithmic when every loss is positive.
 export function drawLoss(canvas, series) {
-  const ctx = canvas.getContext('2d');
-  const W = canvas.width, H = canvas.height;
-  clear(ctx, W, H);
+  const { ctx, W, H } = prepare(canvas);
   const L = 56, R = 12, T = 10, B = 30;
   const pts = series.filter((p) => Number.isFinite(p.loss));
   ctx.font = '12px system-ui, sans-serif';
@@ -90,9 +97,7 @@ export function unitNumbers(spec) {
 // and as thick as |w| (relative to the largest). Layers wider than 24
 // units show their first 24.
 export function drawNetwork(canvas, spec, weights) {
-  const ctx = canvas.getContext('2d');
-  const W = canvas.width, H = canvas.height;
-  clear(ctx, W, H);
+  const { ctx, W, H } = prepare(canvas);
   if (!spec) return;
   const MAXU = 24;
   const sizes = [spec.inputs, ...spec.layers.map((l) => l.units)].map((n) => Math.min(n, MAXU));
@@ -178,9 +183,7 @@ export function scaleOf(samples, outputs) {
 
 // values: n*n outputs on gridPoints(plane, n); samples drawn on top.
 export function drawHeat(canvas, plane, n, values, samples, scale) {
-  const ctx = canvas.getContext('2d');
-  const W = canvas.width, H = canvas.height;
-  clear(ctx, W, H);
+  const { ctx, W, H } = prepare(canvas);
   if (values) {
     const img = new ImageData(n, n);
     for (let k = 0; k < n * n; k++) {

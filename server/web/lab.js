@@ -17,6 +17,7 @@ const state = {
   job: null,        // the job on show
   training: false,
   trace: null,      // the last explained step, with its x, d, learning rate
+  heat: null,       // the last heat map: {plane, values, scale}
 };
 
 function setStatus(msg, isError = false) {
@@ -193,6 +194,7 @@ async function refreshHeat() {
   const m = state.model;
   const canvas = $('heatmap');
   if (!m || m.inputs !== 2) {
+    state.heat = null;
     canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
     $('heat-caption').textContent = 'The heat map needs a model with 2 inputs.';
     return;
@@ -209,6 +211,7 @@ async function refreshHeat() {
       for (const o of r.outputs) values.push(outs === 2 ? o[1] : o[0]);
     }
     const scale = scaleOf(state.samples, outs);
+    state.heat = { plane, values, scale };
     drawHeat(canvas, plane, GRID, values, state.samples, scale);
     canvas.dataset.drawn = String(Number(canvas.dataset.drawn || 0) + 1);
     canvas.dataset.plane = JSON.stringify(plane);
@@ -434,6 +437,13 @@ async function predict() {
   setStatus(`Predicted ${rows.length} row(s) with weights version ${r.version ?? state.model.version}.`);
 }
 
+// The drawings again from what the page holds (after a resize).
+function redrawAll() {
+  drawLoss($('loss-chart'), state.curve);
+  drawNetwork($('net-canvas'), state.model, state.weights);
+  if (state.heat) drawHeat($('heatmap'), state.heat.plane, GRID, state.heat.values, state.samples, state.heat.scale);
+}
+
 // ---- start ----------------------------------------------------------------
 
 function init() {
@@ -460,6 +470,11 @@ function init() {
   action('predict', predict);
   drawLoss($('loss-chart'), []);
   drawNetwork($('net-canvas'), null, null);
+  let resizing = 0;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(redrawAll, 150);
+  });
   updateButtons();
   loadModelList().catch((e) => setStatus(e.message, true));
 }

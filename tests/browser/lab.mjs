@@ -157,6 +157,13 @@ try {
   check('the loss curve is drawn: training and validation lines',
     curve.counts.train > 150 && curve.counts.val > 150, JSON.stringify(curve.counts));
 
+  // The README's picture: the page after the first training.
+  mkdirSync(shots, { recursive: true });
+  const picsBottom = await page.evaluate(() =>
+    document.querySelector('#pictures-panel').getBoundingClientRect().bottom + window.scrollY);
+  await page.screenshot({ path: `${shots}/lab-overview.png`, fullPage: true,
+    clip: { x: 0, y: 0, width: 1280, height: Math.ceil(picsBottom + 8) } });
+
   // ---- the heat map agrees with predict ---------------------------------------
   const heat = await pixels('#heatmap', { blue: [31, 111, 209], orange: [224, 112, 27] });
   check('the heat map is drawn with both classes', heat.inked > 0.9 * heat.total &&
@@ -260,10 +267,6 @@ try {
   await page.locator('#explanation').evaluate((e) => e.scrollIntoView());
   await page.screenshot({ path: `${shots}/lab-desktop.png`, fullPage: true });
   await page.locator('#step-panel').screenshot({ path: `${shots}/lab-step.png` });
-  const picsBottom = await page.evaluate(() =>
-    document.querySelector('#pictures-panel').getBoundingClientRect().bottom + window.scrollY);
-  await page.screenshot({ path: `${shots}/lab-overview.png`, fullPage: true,
-    clip: { x: 0, y: 0, width: 1280, height: Math.ceil(picsBottom + 8) } });
   await page.setViewportSize({ width: 390, height: 844 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check('no horizontal scrolling at phone width (390 px)', overflow <= 0, `${overflow}px too wide`);

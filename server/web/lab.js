@@ -117,8 +117,11 @@ async function loadModelList(select) {
   if (select) sel.value = select;
 }
 
+const LAST_MODEL_KEY = 'mlpd-lab-model';
+
 async function openModel(id) {
   state.model = (await api('GET', `/v1/models/${encodeURIComponent(id)}`)).body;
+  try { localStorage.setItem(LAST_MODEL_KEY, id); } catch { /* not kept */ }
   state.trace = null;
   $('explanation').replaceChildren();
   await Promise.all([loadWeights(), loadSamples(), loadVersions(), loadLastCurve()]);
@@ -248,6 +251,14 @@ function redrawCurve() {
   $('loss-chart').dataset.epochs = String(state.curve.length);
 }
 
+// At most one redraw per frame, however fast the epochs come.
+let curvePending = false;
+function scheduleCurve() {
+  if (curvePending) return;
+  curvePending = true;
+  requestAnimationFrame(() => { curvePending = false; redrawCurve(); });
+}
+
 function showJob(job) {
   state.job = job;
   const loss = Number.isFinite(job.loss) ? `, loss ${fmt(job.loss)}` : '';
@@ -304,8 +315,11 @@ async function train() {
     const { job: end, via } = await followJob(job, {
       state: showJob,
       epoch: (e) => {
+        // A reconnected stream may repeat epochs: keep each once.
+        const last = state.curve[state.curve.length - 1];
+        if (last && e.epoch <= last.epoch) return;
         state.curve.push(e);
-        redrawCurve();
+        scheduleCurve();
         scheduleHeat();
       },
       tick: async (j) => {
@@ -476,7 +490,18 @@ function init() {
     resizing = setTimeout(redrawAll, 150);
   });
   updateButtons();
-  loadModelList().catch((e) => setStatus(e.message, true));
+  reopen().catch((e) => setStatus(e.message, true));
+}
+
+// The model this browser had open last, if it still exists.
+async function reopen() {
+  let last = null;
+  try { last = localStorage.getItem(LAST_MODEL_KEY); } catch { /* none */ }
+  await loadModelList(last);
+  if (last && $('models').value === last) {
+    await openModel(last);
+    setStatus(`Reopened model ${last}.`);
+  }
 }
 
 init();

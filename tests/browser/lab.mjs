@@ -312,6 +312,12 @@ try {
   check('Forget removes it', auth.length > 0 && auth.every((a) => a === '') &&
     (await page.evaluate(() => localStorage.getItem('mlpd-lab-token'))) === null);
 
+  // ---- a reload reopens the model ---------------------------------------------------
+  await page.reload();
+  await waitAttr('#model-info', 'data-model-id', id);
+  await page.waitForFunction(() => Number(document.querySelector('#heatmap').dataset.drawn) >= 1);
+  ok('a reload reopens the last model, with its heat map');
+
   check('the page asked nothing of another origin', foreign.length === 0, foreign.join(' '));
 } catch (e) {
   fail('the browser test ran to its end', e.stack || String(e));

@@ -75,7 +75,7 @@ function updateButtons() {
 
 // ---- network ------------------------------------------------------------
 
-function presetLecture() {
+async function presetLecture() {
   $('m-name').value = 'lecture-2-3-1';
   $('m-inputs').value = 2;
   $('m-hidden').value = '3';
@@ -84,7 +84,8 @@ function presetLecture() {
   $('m-out-act').value = 'linear';
   $('m-loss').value = 'mse';
   $('m-seed').value = 42;
-  setStatus('Lecture 2-3-1 network set: 2 inputs, 3 sigmoid hidden units, 1 linear output, mse.');
+  await createModel();
+  setStatus(`Created the lecture's 2-3-1 network (2 inputs, 3 sigmoid hidden units, 1 linear output, mse) as model ${state.model.id}.`);
 }
 
 function specFromForm() {
@@ -469,7 +470,7 @@ function init() {
     loadModelList().catch((e) => setStatus(e.message, true));
   });
   $('token-clear').addEventListener('click', () => { setToken(''); $('token').value = ''; setStatus('Token forgotten.'); });
-  $('preset-lecture').addEventListener('click', presetLecture);
+  action('preset-lecture', presetLecture);
   action('create', createModel);
   action('open', async () => { if ($('models').value) await openModel($('models').value); });
   action('refresh-models', () => loadModelList());

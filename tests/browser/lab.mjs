@@ -99,12 +99,12 @@ try {
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   check('keyboard focus is visible on buttons', outline !== 'none', outline);
   await page.keyboard.press('Enter');
-  check('the 2-3-1 preset fills the form (by keyboard)',
+  await waitAttr('#model-info', 'data-model-id', null);
+  check('the 2-3-1 preset fills the form and creates the model (by keyboard)',
     (await $('#m-hidden').inputValue()) === '3' && (await $('#m-out-act').inputValue()) === 'linear' &&
     (await $('#m-hidden-act').inputValue()) === 'sigmoid' && (await $('#m-loss').inputValue()) === 'mse');
 
-  // ---- create the network -------------------------------------------------
-  await clickAndWait('#create', '#model-info', 'data-model-id', null);
+  // ---- the network it created ------------------------------------------------
   const id = await attr('#model-info', 'data-model-id');
   const model = (await call('GET', `/v1/models/${id}`)).body;
   check('the model is the lecture network',
@@ -311,6 +311,14 @@ try {
   await page.waitForFunction(() => !document.querySelector('#refresh-models').disabled);
   check('Forget removes it', auth.length > 0 && auth.every((a) => a === '') &&
     (await page.evaluate(() => localStorage.getItem('mlpd-lab-token'))) === null);
+
+  // ---- CSV upload ---------------------------------------------------------------------
+  const csv = 'x1,x2,d\n0.5,-1,0.8\n1,0,0.25\n-0.5,0.5,1\n';
+  await page.setInputFiles('#d-csv', { name: 'three.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await clickAndWait('#upload', '#data-info', 'data-total', '3');
+  const up = (await call('GET', `/v1/models/${id}/samples`)).body.samples;
+  check('a CSV file uploads as the model\'s samples', JSON.stringify(up) ===
+    JSON.stringify([{ x: [0.5, -1], y: [0.8] }, { x: [1, 0], y: [0.25] }, { x: [-0.5, 0.5], y: [1] }]), JSON.stringify(up));
 
   // ---- a reload reopens the model ---------------------------------------------------
   await page.reload();

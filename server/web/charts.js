@@ -181,6 +181,9 @@ export function scaleOf(samples, outputs) {
   return { classes: false, outputs, map: (v) => 0.5 + v / (2 * m) };
 }
 
+// A boundary cell's colour: its side of 0.5, at least half saturated.
+const a2 = (v) => (v >= 0.5 ? Math.max(v, 0.75) : Math.min(v, 0.25));
+
 // values: n*n outputs on gridPoints(plane, n); samples drawn on top.
 export function drawHeat(canvas, plane, n, values, samples, scale) {
   const { ctx, W, H } = prepare(canvas);
@@ -190,14 +193,20 @@ export function drawHeat(canvas, plane, n, values, samples, scale) {
       const c = diverge(scale.map(values[k]));
       img.data.set([c[0], c[1], c[2], 255], 4 * k);
     }
-    // The decision boundary (output 0.5) as darker cells.
+    // The decision boundary (output 0.5): its cells darkened, keeping
+    // their hue, so the line shows which side each cell is on.
     if (scale.classes) {
+      const edge = [];
       for (let j = 0; j < n; j++) {
         for (let i = 0; i < n; i++) {
           const k = j * n + i, a = values[k] >= 0.5;
           if ((i + 1 < n && a !== (values[k + 1] >= 0.5)) || (j + 1 < n && a !== (values[k + n] >= 0.5)))
-            img.data.set([70, 70, 70, 255], 4 * k);
+            edge.push(k);
         }
+      }
+      for (const k of edge) {
+        const c = diverge(a2(values[k]));
+        img.data.set([c[0] * 0.45, c[1] * 0.45, c[2] * 0.45, 255], 4 * k);
       }
     }
     const tmp = document.createElement('canvas');

@@ -220,7 +220,7 @@ async function refreshHeat() {
     canvas.dataset.drawn = String(Number(canvas.dataset.drawn || 0) + 1);
     canvas.dataset.plane = JSON.stringify(plane);
     canvas.dataset.grid = String(GRID);
-    $('heat-caption').textContent = `${scale.classes ? 'Output (class 1 blue, class 0 orange; grey line: 0.5)' : 'Output surface (blue high, orange low)'} over x₁ ∈ [${fmt(plane.x0)}, ${fmt(plane.x1)}], x₂ ∈ [${fmt(plane.y0)}, ${fmt(plane.y1)}].`;
+    $('heat-caption').textContent = `${scale.classes ? 'Output (class 1 blue, class 0 orange; dark cells: the 0.5 boundary)' : 'Output surface (blue high, orange low)'} over x₁ ∈ [${fmt(plane.x0)}, ${fmt(plane.x1)}], x₂ ∈ [${fmt(plane.y0)}, ${fmt(plane.y1)}].`;
   } finally {
     heatBusy = false;
     heatLast = Date.now();

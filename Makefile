@@ -22,6 +22,8 @@ PKGS       := pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev check \
               libopenblas-serial-dev curl python3 fiu-utils \
               clang libclang-rt-14-dev llvm valgrind cppcheck clang-tidy
 BENCH_PKGS := libfann-dev wrk
+# Debian's chromium for the lab page's browser test (tests/e2e/lab_browser.sh).
+BROWSER_PKGS := chromium
 
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wvla
 HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2
@@ -65,7 +67,7 @@ TESTUTIL_SOBJ := $(call objs,$(SAN),$(TESTUTIL_SRC))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 UNIT_SBIN := $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps bench-deps run test unit unit-asan e2e bench clean tsan
+.PHONY: all deps bench-deps browser-deps run test unit unit-asan e2e bench clean tsan
 .DEFAULT_GOAL := all
 
 all: deps $(B)/mlpd
@@ -80,6 +82,13 @@ $(B)/.deps: Makefile
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 	@touch $@
+
+browser-deps: deps
+	@missing=""; for p in $(BROWSER_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 bench-deps: deps
 	@missing=""; for p in $(BENCH_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -138,6 +147,22 @@ $(SAN)/gen/openapi_yaml.o: $(GEN_OPENAPI)
 $(B)/libmlpserver.a: $(REL)/gen/openapi_yaml.o
 $(B)/asan/libmlpserver.a: $(SAN)/gen/openapi_yaml.o
 
+# The lab page (server/web/*.html, *.css, *.js) is embedded as
+# $(B)/gen/web_files.c (handlers_static.c serves it); screenshots stay out.
+WEB_SRC := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js))
+GEN_WEB := $(B)/gen/web_files.c
+$(GEN_WEB): $(WEB_SRC) scripts/embed-web.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-web.sh $@ $(WEB_SRC)
+$(REL)/gen/web_files.o: $(GEN_WEB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(SAN)/gen/web_files.o: $(GEN_WEB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(SAN_FLAGS) -c $< -o $@
+$(B)/libmlpserver.a: $(REL)/gen/web_files.o
+$(B)/asan/libmlpserver.a: $(SAN)/gen/web_files.o
+
 # schema/NNNN_*.sql are embedded as $(B)/gen/schema_sql.c (storage.c applies
 # them), so the daemon needs no schema/ folder at run time.
 GEN_SCHEMA := $(B)/gen/schema_sql.c
@@ -178,7 +203,7 @@ unit-asan: $(UNIT_SBIN)
 	  CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./$$t; done
 
 E2E := $(sort $(wildcard tests/e2e/*.sh))
-e2e: $(B)/mlpd
+e2e: $(B)/mlpd browser-deps
 	@set -e; for t in $(E2E); do echo "== $$t"; MLPD_BIN=$(B)/mlpd bash $$t; done
 
 test: deps all npm-deps lint-openapi lint-docker lint unit unit-asan fuzz-replay e2e tsan valgrind fuzz-short

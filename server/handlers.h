@@ -40,6 +40,8 @@ H(h_model_import);
 H(h_health);
 H(h_metrics);
 H(h_openapi);
+H(h_web_index);
+H(h_web_file);
 #undef H
 
 /* ---- model.c: shared by the handlers -------------------------------- */

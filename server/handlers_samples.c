@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "csv.h"
+#include "datasets.h"
 #include "handlers.h"
 #include "jsonin.h"
 #include "reply.h"
@@ -137,6 +138,30 @@ static int parse_csv_samples(api_response *resp, const api_request *req, size_t 
     return -1;
 }
 
+/* ?generate=NAME&n=&noise=&seed=: a built-in data set (datasets.h); the
+ * body must be empty. */
+static int generate_samples(api_response *resp, const api_request *req, size_t max,
+                            sample_set *s)
+{
+    if (req->body_len > 0) {
+        reply_error(resp, API_ERR_INVALID_QUERY, "generate",
+                    "Send either a body or ?generate=, not both.");
+        return -1;
+    }
+    dataset_params dp;
+    dataset_error err;
+    if (dataset_params_parse(api_query(req, "generate"), api_query(req, "n"),
+                             api_query(req, "noise"), api_query(req, "seed"), max, s->n_in,
+                             s->n_out, &dp, &err) != 0) {
+        reply_error(resp, API_ERR_INVALID_QUERY, err.field, "%s", err.message);
+        return -1;
+    }
+    if (alloc_set_or_reply(resp, s, dp.n) != 0)
+        return -1;
+    dataset_generate(&dp, s->n_out, s->x, s->y);
+    return 0;
+}
+
 static int is_csv(const api_request *req)
 {
     const char *ct = api_header(req, "Content-Type");
@@ -191,8 +216,9 @@ void h_samples_add(app *a, const api_request *req, const route_params *p, api_re
     sample_set s = {0, spec.inputs, spec.layers[spec.n_layers - 1].units, NULL, NULL};
     size_t max = (size_t)a->cfg->max_samples;
     size_t room = m.samples < (int64_t)max ? max - (size_t)m.samples : 0;
-    int rc = is_csv(req) ? parse_csv_samples(resp, req, max, &s)
-                         : parse_json_samples(resp, req, max, &s);
+    int rc = api_query(req, "generate") ? generate_samples(resp, req, max, &s)
+             : is_csv(req)              ? parse_csv_samples(resp, req, max, &s)
+                                        : parse_json_samples(resp, req, max, &s);
     st_model_clear(&m);
     if (rc != 0)
         goto out;

@@ -272,14 +272,6 @@ static struct MHD_Response *stream_response(http_server *h, struct MHD_Connectio
 
 /* ---- answering --------------------------------------------------------- */
 
-static int has_header(const api_response *r, const char *name)
-{
-    for (size_t i = 0; i < r->n_headers; i++)
-        if (strcasecmp(r->headers[i].name, name) == 0)
-            return 1;
-    return 0;
-}
-
 /* Queue r on the connection (the body buffer or stream passes to
  * libmicrohttpd). */
 static enum MHD_Result send_response(http_server *h, struct MHD_Connection *conn,
@@ -303,10 +295,13 @@ static enum MHD_Result send_response(http_server *h, struct MHD_Connection *conn
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    if (!has_header(r, MHD_HTTP_HEADER_CACHE_CONTROL))
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    for (size_t i = 0; i < r->n_headers; i++)
+    int own_cache_control = 0; /* the lab page's files revalidate instead */
+    for (size_t i = 0; i < r->n_headers; i++) {
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+        own_cache_control |= strcasecmp(r->headers[i].name, "Cache-Control") == 0;
+    }
+    if (!own_cache_control)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)r->status, resp);
     MHD_destroy_response(resp);
     st->answered = 1;

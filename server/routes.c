@@ -65,6 +65,11 @@ const route routes[] = {
     {"GET", "/metrics", h_metrics, BODY_NONE},
     /* GET /openapi.yaml - this API's description */
     {"GET", "/openapi.yaml", h_openapi, BODY_NONE},
+    /* GET / - the lab page (server/web/, compiled in) */
+    {"GET", "/", h_web_index, BODY_NONE},
+    /* GET /web/{name}.js|.css - the lab page's scripts and styles */
+    {"GET", "/web/{id}.js", h_web_file, BODY_NONE},
+    {"GET", "/web/{id}.css", h_web_file, BODY_NONE},
 };
 const size_t n_routes = sizeof routes / sizeof routes[0];
 

@@ -75,8 +75,9 @@ async function call(method, path, body, contentType = 'application/json') {
       problems.push(`content-type ${ctype} not in ${documented}`);
   }
   if (res.headers.get('x-content-type-options') !== 'nosniff') problems.push('no nosniff');
-  // Event streams say no-cache (the usual for server-sent events).
-  const cache = ctype.startsWith('text/event-stream') ? 'no-cache' : 'no-store';
+  // Event streams and the lab page's files (ETag) say no-cache.
+  const cache = ctype.startsWith('text/event-stream') ||
+    (op.operationId.startsWith('lab') && res.status < 400) ? 'no-cache' : 'no-store';
   if (res.headers.get('cache-control') !== cache) problems.push(`no ${cache}`);
   if (problems.length) fail(label, problems.join('; '));
   else ok(label);
@@ -99,6 +100,10 @@ await call('GET', '/healthz');
 await call('GET', '/v2/health/live');
 await call('GET', '/v2/health/ready');
 await call('GET', '/metrics');
+await call('GET', '/');
+await call('GET', '/web/lab.js');
+await call('GET', '/web/lab.css');
+await call('GET', '/web/missing.js');
 const doc = await call('GET', '/openapi.yaml');
 if (doc && doc.body !== readFileSync('openapi.yaml', 'utf8')) fail('GET /openapi.yaml', 'differs from the file');
 
@@ -117,6 +122,8 @@ await call('GET', `${m}/weights?version=1`);
 await call('POST', `${m}/samples`, { samples: [{ x: [0, 0], y: [0] }, { x: [1, 0], y: [0.84] }] });
 await call('POST', `${m}/samples`, { inputs: [[0, 1]], targets: [[0]] });
 await call('POST', `${m}/samples`, 'x1,x2,y\n1,1,0.45\n', 'text/csv');
+await call('POST', `${m}/samples?generate=xor&n=4&noise=0.1&seed=3`);
+await call('POST', `${m}/samples?generate=moons`);
 await call('GET', `${m}/samples?offset=1&limit=2`);
 await call('POST', `${m}/predict`, { inputs: [[0.5, -1.0], [1, 2]] });
 await call('POST', `${m}/predict?version=2`, { inputs: [[0.5, -1.0]] });

@@ -62,6 +62,29 @@ START_TEST(colon_predict_is_its_own_route)
 }
 END_TEST
 
+START_TEST(lab_page_files)
+{
+    const char *pat;
+    route_params p;
+    char allow[128];
+    ck_assert_int_eq(match("GET", "/", &pat, &p, allow), ROUTE_FOUND);
+    ck_assert_str_eq(pat, "/");
+    ck_assert_int_eq(match("GET", "/web/lab.js", &pat, &p, allow), ROUTE_FOUND);
+    ck_assert_str_eq(pat, "/web/{id}.js");
+    ck_assert_str_eq(p.id, "lab");
+    ck_assert_int_eq(match("GET", "/web/lab-2_x.css", &pat, &p, allow), ROUTE_FOUND);
+    ck_assert_str_eq(pat, "/web/{id}.css");
+    ck_assert_int_eq(match("POST", "/", &pat, &p, allow), ROUTE_BAD_METHOD);
+    ck_assert_str_eq(allow, "GET");
+    /* only one safe name and a known extension: no dots, slashes or others */
+    static const char *const bad[] = {"/web/a.b.js", "/web/.js", "/web/lab.png", "/web/lab",
+                                      "/web/../x.js", "/web/x/y.js", "/web/", "/web",
+                                      "/index.html", "//", "/web/lab.js/"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(match("GET", bad[i], &pat, &p, allow) == ROUTE_NOT_FOUND, "%s", bad[i]);
+}
+END_TEST
+
 START_TEST(wrong_method_is_405_with_allow)
 {
     const char *pat;
@@ -83,7 +106,8 @@ START_TEST(unknown_paths_are_404)
     const char *pat;
     route_params p;
     char allow[128];
-    const char *paths[] = {"/", "", "/v1", "/v1/models/", "/v1/models//weights",
+    /* "/" is the lab page (lab_page_files) */
+    const char *paths[] = {"", "/v1", "/v1/models/", "/v1/models//weights",
                            "/v1/models/a/b", "/v1/models/a b", "/v1/models/a%2Fb",
                            "/v1/models/a/weights/", "/V1/models", "/v1/models/a.b",
                            "v1/models", "/healthz/", "/v1/jobs"};
@@ -119,6 +143,7 @@ int main(void)
     tcase_add_test(tc, finds_each_route_with_its_params);
     tcase_add_test(tc, colon_predict_is_its_own_route);
     tcase_add_test(tc, wrong_method_is_405_with_allow);
+    tcase_add_test(tc, lab_page_files);
     tcase_add_test(tc, unknown_paths_are_404);
     tcase_add_test(tc, ids_are_bounded);
     suite_add_tcase(s, tc);

@@ -8,7 +8,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       gcc libc6-dev make pkg-config check curl \
-      libmicrohttpd-dev libcjson-dev libsqlite3-dev libopenblas-serial-dev \
+      libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodium-dev libopenblas-serial-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -17,7 +17,7 @@ RUN make B=/build /build/mlpd
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libmicrohttpd12 libcjson1 libsqlite3-0 libopenblas0-serial curl \
+      libmicrohttpd12 libcjson1 libsqlite3-0 libsodium23 libopenblas0-serial curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin mlpd \
  && mkdir -p /data \

@@ -17,7 +17,7 @@ BLASDIR := /usr/lib/$(MULTIARCH)/openblas-serial
 BLASINC := /usr/include/$(MULTIARCH)/openblas-serial
 
 # Debian packages: to build and test, and (extra) to benchmark.
-PKGS       := pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev check \
+PKGS       := pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodium-dev check \
               libopenblas-serial-dev curl python3
 BENCH_PKGS := libfann-dev wrk
 
@@ -32,7 +32,7 @@ BLASLIB := -L$(BLASDIR) -Wl,-rpath,$(BLASDIR) -lopenblas
 CORELIBS := $(BLASLIB) -lmvec -lm
 # core/vmath.c: flags that let glibc's headers map exp/tanh to libmvec.
 VMATH_FLAGS := -fopenmp-simd -fno-math-errno -D__FAST_MATH__
-SRVLIBS := -lmicrohttpd -lcjson -lsqlite3 -pthread
+SRVLIBS := -lmicrohttpd -lcjson -lsqlite3 -lsodium -pthread
 CHECKLIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -pthread)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -45,6 +45,7 @@ void h_metrics(app *a, const api_request *req, const route_params *p, api_respon
         running++;
     pthread_mutex_unlock(&a->jobs_mu);
     sbuf_printf(&b, "mlpd_jobs{status=\"running\"} %ld\n", running);
+    metrics_users_write(a, &b);
     size_t entries = 0, bytes = 0;
     cache_stats(a->cache, &entries, &bytes);
     sbuf_printf(&b, "# HELP mlpd_cache_models Models held in the predict cache.\n"

@@ -9,6 +9,7 @@
 #include "csv.h"
 #include "handlers.h"
 #include "jsonin.h"
+#include "quota.h"
 #include "reply.h"
 
 #define SAMPLES_PAGE_DEFAULT 100
@@ -158,6 +159,8 @@ void h_samples_add(app *a, const api_request *req, const route_params *p, api_re
     size_t room = m.samples < (int64_t)max ? max - (size_t)m.samples : 0;
     int rc = is_csv(req) ? parse_csv_samples(resp, req, max, &s)
                          : parse_json_samples(resp, req, max, &s);
+    char owner[17];
+    memcpy(owner, m.owner, sizeof owner); /* whose quota the samples count against */
     st_model_clear(&m);
     if (rc != 0)
         goto out;
@@ -167,8 +170,13 @@ void h_samples_add(app *a, const api_request *req, const route_params *p, api_re
         goto out;
     }
     int64_t total = 0;
-    st_status st = storage_samples_add(a->st, p->id, s.n, s.n_in, s.n_out, s.x, s.y,
-                                       (int64_t)max, &total);
+    st_status st = storage_samples_add_owned(a->st, p->id, s.n, s.n_in, s.n_out, s.x, s.y,
+                                             (int64_t)max, owner, quota_samples_cap(a, req),
+                                             &total);
+    if (st == ST_QUOTA) {
+        quota_samples_reply(a, resp);
+        goto out;
+    }
     if (st == ST_LIMIT) {
         reply_error(resp, API_ERR_LIMIT_EXCEEDED_SIZE, NULL,
                     "A model holds at most %zu samples.", max);

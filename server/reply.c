@@ -116,6 +116,7 @@ void reply_storage_error(api_response *r, st_status s)
     case ST_FULL: reply_error(r, API_ERR_STORAGE_FULL, NULL, NULL); break;
     case ST_OUTCOME_UNKNOWN: reply_error(r, API_ERR_OUTCOME_UNKNOWN, NULL, NULL); break;
     case ST_CORRUPT: reply_error(r, API_ERR_MODEL_CORRUPT, NULL, NULL); break;
+    case ST_QUOTA: reply_error(r, API_ERR_QUOTA_EXCEEDED, NULL, NULL); break;
     default: reply_error(r, API_ERR_INTERNAL, NULL, NULL); break;
     }
 }

@@ -105,9 +105,39 @@ static st_status set_total(st_conn *c, const char *id, int64_t total)
     return s;
 }
 
+/* ST_QUOTA when owner's models would hold more than max samples. */
+static st_status check_owner_total(st_conn *c, const char *owner, int64_t max, size_t n)
+{
+    if (!owner || max <= 0)
+        return ST_OK;
+    sqlite3_stmt *st;
+    st_status s = st_stmt(c, Q_SAMPLES_OWNED, &st);
+    if (s != ST_OK)
+        return s;
+    int r = sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        int64_t have = sqlite3_column_int64(st, 0);
+        s = have < 0 || (uint64_t)have + n > (uint64_t)max ? ST_QUOTA : ST_OK;
+    } else {
+        s = st_map(r) == ST_OK ? ST_ERROR : st_map(r);
+    }
+    st_done(st);
+    return s;
+}
+
 st_status storage_samples_add(storage *s, const char *id, size_t n, size_t n_in,
                               size_t n_out, const double *x, const double *y,
                               int64_t max_total, int64_t *total)
+{
+    return storage_samples_add_owned(s, id, n, n_in, n_out, x, y, max_total, NULL, 0, total);
+}
+
+st_status storage_samples_add_owned(storage *s, const char *id, size_t n, size_t n_in,
+                                    size_t n_out, const double *x, const double *y,
+                                    int64_t max_total, const char *owner,
+                                    int64_t max_owner_total, int64_t *total)
 {
     if (!s || !id || !n_in || !n_out || (n && (!x || !y)))
         return ST_ERROR;
@@ -138,6 +168,8 @@ st_status storage_samples_add(storage *s, const char *id, size_t n, size_t n_in,
         if ((uint64_t)have + n > (uint64_t)INT64_MAX ||
             (max_total > 0 && have + (int64_t)n > max_total))
             rc = ST_LIMIT;
+        if (rc == ST_OK)
+            rc = check_owner_total(c, owner, max_owner_total, n);
         if (rc == ST_OK)
             rc = insert_batch(c, id, have, n, xb, xlen, yb, ylen);
         if (rc == ST_OK)

@@ -129,6 +129,8 @@ await call('GET', `${m}/jobs`);
 await call('GET', `${m}/history`);
 await call('GET', `${m}/versions`);
 await call('POST', `${m}/versions/2/restore`);
+await call('PATCH', m, { public_predict: true });
+await call('GET', '/v1/me');
 
 // Error answers have the documented shape too.
 await call('GET', '/v1/models/0123456789abcdef');

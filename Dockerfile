@@ -32,5 +32,8 @@ HEALTHCHECK --interval=30s --timeout=3s --retries=3 \
   CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
 # Inside the container the daemon must listen on every interface so that
 # the published port reaches it; outside, publish it on 127.0.0.1 only if
-# the host should not be reachable from the network.
-CMD ["mlpd", "--bind", "0.0.0.0", "--port", "8080", "--db", "/data/mlpd.db"]
+# the host should not be reachable from the network. Without tokens mlpd
+# refuses a non-loopback address unless forced (--insecure-no-auth): the
+# container's 0.0.0.0 is what the published port makes of it. For a class,
+# run with -e MLPD_AUTH=token (see the README).
+CMD ["mlpd", "--bind", "0.0.0.0", "--port", "8080", "--db", "/data/mlpd.db", "--insecure-no-auth"]

@@ -33,7 +33,7 @@ static int under(const char *s, const char *prefix)
 /* The lab page and its static files (GET only). */
 static int lab_page(const char *pat)
 {
-    return strcmp(pat, "/") == 0 || under(pat, "/lab") || under(pat, "/static") ||
+    return strcmp(pat, "/") == 0 || under(pat, "/web") || under(pat, "/lab") || under(pat, "/static") ||
            under(pat, "/ui") || under(pat, "/assets") || strcmp(pat, "/favicon.ico") == 0;
 }
 

@@ -15,6 +15,7 @@
 
 #include "handlers.h"
 #include "jsonin.h"
+#include "quota.h"
 #include "reply.h"
 
 static double now_unix(void)
@@ -324,6 +325,7 @@ void h_train(app *a, const api_request *req, const route_params *p, api_response
         goto out;
     }
     if (train_body_or_reply(a, resp, body, &t) != 0 ||
+        quota_train_or_reply(a, req, resp, &t.max_seconds) != 0 ||
         !(net = start_net_or_reply(a, resp, p->id)))
         goto out;
     if (storage_new_id(j.id) != 0 || !(j.params_json = params_json(&t))) {
@@ -351,6 +353,7 @@ void h_train(app *a, const api_request *req, const route_params *p, api_response
     const char *reason = run_job(a, &j, net, &t, &store_resp);
     api_response_free(&store_resp);
     j.finished_at = now_unix();
+    quota_charge_caller(a, req, j.finished_at - j.started_at);
     s = storage_job_update(a->st, &j);
     if (s != ST_OK) {
         reply_storage_error(resp, s);

@@ -161,3 +161,29 @@ void quota_charge_training(app *a, const char *owner, double seconds)
     quota_today(day, NULL);
     storage_usage_add(a->st, owner, day, seconds);
 }
+
+int quota_train_or_reply(app *a, const api_request *req, api_response *resp,
+                         double *max_seconds)
+{
+    if (exempt(req))
+        return 0;
+    int64_t running = 0, queued = 0;
+    st_status s = storage_jobs_active_owned(a->st, req->user->id, &running, &queued);
+    if (s != ST_OK) {
+        reply_storage_error(resp, s);
+        return -1;
+    }
+    if (quota_jobs_or_reply(a, req, resp, running, queued) != 0 ||
+        quota_train_time_or_reply(a, req, resp) != 0)
+        return -1;
+    double left = quota_train_seconds_left(a, req);
+    if (*max_seconds <= 0 || *max_seconds > left)
+        *max_seconds = left;
+    return 0;
+}
+
+void quota_charge_caller(app *a, const api_request *req, double seconds)
+{
+    if (req->user)
+        quota_charge_training(a, req->user->id, seconds);
+}

@@ -40,8 +40,15 @@ int quota_train_time_or_reply(app *a, const api_request *req, api_response *resp
 /* The longest a job of this caller may train now: min(per-job limit,
  * what is left of today's); the per-job limit when exempt. */
 double quota_train_seconds_left(app *a, const api_request *req);
+/* Everything a new training job needs, in one call for the train
+ * handler: the job quotas and today's time (both above), then *max_seconds
+ * (the job's limit) cut to what is left of today's. */
+int quota_train_or_reply(app *a, const api_request *req, api_response *resp,
+                         double *max_seconds);
 /* Count seconds of training against owner's day (UTC). */
 void quota_charge_training(app *a, const char *owner, double seconds);
+/* The same for the caller of req (nothing for an anonymous one). */
+void quota_charge_caller(app *a, const api_request *req, double seconds);
 
 /* "YYYY-MM-DD" of now in UTC, and the seconds to the next UTC midnight. */
 void quota_today(char day[11], double *to_midnight);

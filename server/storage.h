@@ -213,6 +213,9 @@ st_status storage_user_set_token(storage *s, const char *name, const char *token
 st_status storage_user_delete(storage *s, const char *name, int64_t *models);
 /* Every user with models, samples and training seconds, oldest first. */
 st_status storage_users_list(storage *s, st_user **out, size_t *n);
+/* Running and queued jobs on the models of owner. */
+st_status storage_jobs_active_owned(storage *s, const char *owner, int64_t *running,
+                                    int64_t *queued);
 /* Add seconds of training to the user's total for day ("YYYY-MM-DD"). */
 st_status storage_usage_add(storage *s, const char *user_id, const char *day, double seconds);
 /* The user's training seconds on day (0 if none). */

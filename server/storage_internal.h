@@ -69,6 +69,7 @@ typedef enum st_stmt_id {
     Q_USER_LIST,
     Q_USAGE_ADD,
     Q_USAGE_GET,
+    Q_JOBS_ACTIVE_OWNED,
     Q_N_STMTS
 } st_stmt_id;
 

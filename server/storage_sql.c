@@ -93,6 +93,11 @@ const char *const st_sql[Q_N_STMTS] = {
     [Q_USAGE_ADD] = "INSERT INTO user_usage (user_id, day, train_seconds) VALUES (?1, ?2, ?3) "
                     "ON CONFLICT (user_id, day) DO UPDATE SET "
                     "train_seconds = train_seconds + excluded.train_seconds",
+    /* through the models, so it holds whatever the jobs table keeps */
+    [Q_JOBS_ACTIVE_OWNED] = "SELECT coalesce(sum(j.status = 'running'), 0), "
+                            "coalesce(sum(j.status = 'queued'), 0) FROM jobs AS j "
+                            "JOIN models AS m ON m.id = j.model_id WHERE m.owner = ?1 "
+                            "AND j.status IN ('queued', 'running')",
     [Q_USAGE_GET] = "SELECT train_seconds FROM user_usage WHERE user_id = ?1 AND day = ?2",
     [Q_HISTORY_LIST] = "SELECT job_id, epoch, loss, val_loss, time FROM history "
                        "WHERE model_id = ?1 ORDER BY rowid",

@@ -293,3 +293,31 @@ st_status storage_usage_get(storage *s, const char *user_id, const char *day, do
     st_conn_put(s, c);
     return rc;
 }
+
+st_status storage_jobs_active_owned(storage *s, const char *owner, int64_t *running,
+                                    int64_t *queued)
+{
+    *running = *queued = 0;
+    if (!s || !owner)
+        return ST_ERROR;
+    st_conn *c;
+    st_status rc = st_conn_get(s, &c);
+    if (rc != ST_OK)
+        return rc;
+    sqlite3_stmt *st;
+    rc = st_stmt(c, Q_JOBS_ACTIVE_OWNED, &st);
+    if (rc == ST_OK) {
+        int r = sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+        if (r == SQLITE_OK)
+            r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            *running = sqlite3_column_int64(st, 0);
+            *queued = sqlite3_column_int64(st, 1);
+        } else {
+            rc = st_map(r) == ST_OK ? ST_ERROR : st_map(r);
+        }
+        st_done(st);
+    }
+    st_conn_put(s, c);
+    return rc;
+}

@@ -187,3 +187,8 @@ void quota_charge_caller(app *a, const api_request *req, double seconds)
     if (req->user)
         quota_charge_training(a, req->user->id, seconds);
 }
+
+const char *quota_owner_of(const api_request *req)
+{
+    return req->user ? req->user->id : "";
+}

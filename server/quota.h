@@ -47,6 +47,8 @@ int quota_train_or_reply(app *a, const api_request *req, api_response *resp,
                          double *max_seconds);
 /* Count seconds of training against owner's day (UTC). */
 void quota_charge_training(app *a, const char *owner, double seconds);
+/* The caller's user id, "" for an anonymous request (a job's owner). */
+const char *quota_owner_of(const api_request *req);
 /* The same for the caller of req (nothing for an anonymous one). */
 void quota_charge_caller(app *a, const api_request *req, double seconds);
 

@@ -120,11 +120,12 @@ cp "$E2E_TMP/r$last" "$BODY_FILE"; cp "$E2E_TMP/h$last" "$HDR_FILE"; STATUS=429
 check_error "the anonymous refusal" 429 rate_limited
 check "with Retry-After" "h.get('retry-after', '').isdigit()"
 codes=""
+sleep 3.2 # the address's bucket refills to its burst of 3
 for i in 1 2 3 4 5 6; do
     codes="$codes $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer mlpd_0123456789abcdef_$(printf '%064d' "$i")" "$MLPD_URL/v1/models")"
 done
 echo "$codes" >"$BODY_FILE"; STATUS=200
-check "wrong tokens count against the address too (brute-force brake):$codes" "set(t.split()) == {'401', '429'}"
+check "wrong tokens count against the address too (brute-force brake):$codes" "t.split()[0] == '401' and '429' in t.split() and set(t.split()) == {'401', '429'}"
 as carol
 req POST "/v1/models/$PUB/predict" '{"inputs":[[1,2]]}'
 check_status "carol's token still works from the same address" 200

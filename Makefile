@@ -18,7 +18,7 @@ BLASDIR := /usr/lib/$(MULTIARCH)/openblas-serial
 BLASINC := /usr/include/$(MULTIARCH)/openblas-serial
 
 # Debian packages: to build and test, and (extra) to benchmark.
-PKGS       := pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev check \
+PKGS       := pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodium-dev check \
               libopenblas-serial-dev curl python3 fiu-utils \
               clang libclang-rt-14-dev llvm valgrind cppcheck clang-tidy
 BENCH_PKGS := libfann-dev wrk
@@ -39,7 +39,7 @@ CORELIBS := $(BLASLIB) -lmvec -lm
 # core/vmath.c: flags that let glibc's headers map exp/tanh to libmvec.
 # (-Wno-psabi: tiny.c's four-double vectors never cross a call boundary.)
 VMATH_FLAGS := -fopenmp-simd -fno-math-errno -D__FAST_MATH__ -Wno-psabi
-SRVLIBS := -lmicrohttpd -lcjson -lsqlite3 -pthread
+SRVLIBS := -lmicrohttpd -lcjson -lsqlite3 -lsodium -pthread
 CHECKLIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -pthread)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

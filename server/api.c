@@ -9,11 +9,20 @@
 #include <string.h>
 #include <strings.h>
 
+#include "access.h"
+#include "auth.h"
 #include "cache.h"
+#include "cors.h"
 #include "jobs.h"
 #include "metrics.h"
+#include "ratelimit.h"
 #include "reply.h"
 #include "routes.h"
+
+/* Buckets: one per user (a class fits many times over) and one per
+ * client address (see ratelimit.h for what happens when it is full). */
+#define USER_BUCKETS 4096
+#define IP_BUCKETS 8192
 
 int app_init(app *a, const mlpd_config *cfg, storage *st)
 {
@@ -27,7 +36,10 @@ int app_init(app *a, const mlpd_config *cfg, storage *st)
     a->limits.max_params = (size_t)cfg->max_params;
     a->cache = cache_new((size_t)cfg->cache_mb << 20);
     a->metrics = metrics_new(n_routes);
-    if (!a->cache || !a->metrics)
+    a->auth_token = strcmp(cfg->auth, "token") == 0;
+    a->user_rl = ratelimit_new(USER_BUCKETS, (double)cfg->rate_limit, (double)cfg->rate_burst);
+    a->ip_rl = ratelimit_new(IP_BUCKETS, (double)cfg->anon_rate_limit, (double)cfg->anon_burst);
+    if (!a->cache || !a->metrics || !a->user_rl || !a->ip_rl || auth_init() != 0)
         goto fail;
     for (size_t i = 0; i < APP_MODEL_LOCKS; i++)
         pthread_mutex_init(&a->model_locks[i], NULL);
@@ -45,6 +57,8 @@ int app_init(app *a, const mlpd_config *cfg, storage *st)
 fail:
     cache_free(a->cache);
     metrics_free(a->metrics);
+    ratelimit_free(a->user_rl);
+    ratelimit_free(a->ip_rl);
     memset(a, 0, sizeof *a);
     return -1;
 }
@@ -56,6 +70,8 @@ void app_free(app *a)
     jobs_free(a->jobs);
     cache_free(a->cache);
     metrics_free(a->metrics);
+    ratelimit_free(a->user_rl);
+    ratelimit_free(a->ip_rl);
     for (size_t i = 0; i < APP_MODEL_LOCKS; i++)
         pthread_mutex_destroy(&a->model_locks[i]);
     memset(a, 0, sizeof *a);
@@ -132,19 +148,23 @@ static int check_media_type(const api_request *req, const route *rt, api_respons
     return -1;
 }
 
-void api_handle(app *a, const api_request *req, api_response *resp)
+/* Route, check access (access.c), the media type, then the handler;
+ * OPTIONS is a CORS preflight on any route's path. Every answer gets the
+ * CORS headers its Origin allows. */
+static void dispatch(app *a, api_request *req, auth_user *user, api_response *resp)
 {
     size_t index = 0;
     route_params params;
     char allow[128];
-    resp->route = -1;
-    if (!req->method || !req->path) {
-        reply_error(resp, API_ERR_BAD_REQUEST, NULL, "The request has no method or path.");
-        return;
-    }
-    route_result m = route_match(req->method, req->path, &index, &params, allow, sizeof allow);
+    int options = strcmp(req->method, "OPTIONS") == 0;
+    route_result m = route_match(options ? "" : req->method, req->path, &index, &params, allow,
+                                 sizeof allow);
     if (m == ROUTE_NOT_FOUND) {
         reply_error(resp, API_ERR_NOT_FOUND, NULL, "No such path.");
+        return;
+    }
+    if (options) {
+        cors_preflight(a->cfg, req, resp, allow);
         return;
     }
     if (m == ROUTE_BAD_METHOD) {
@@ -155,7 +175,24 @@ void api_handle(app *a, const api_request *req, api_response *resp)
     }
     resp->route = (int)index;
     const route *rt = &routes[index];
+    if (access_check_or_reply(a, req, rt, &params, user, resp) != 0)
+        return;
     if (check_media_type(req, rt, resp) != 0)
         return;
     rt->handler(a, req, &params, resp);
+}
+
+void api_handle(app *a, const api_request *req_in, api_response *resp)
+{
+    resp->route = -1;
+    if (!req_in->method || !req_in->path) {
+        reply_error(resp, API_ERR_BAD_REQUEST, NULL, "The request has no method or path.");
+        return;
+    }
+    api_request req = *req_in; /* gains the caller */
+    auth_user user;
+    memset(&user, 0, sizeof user);
+    dispatch(a, &req, &user, resp);
+    if (strcmp(req.method, "OPTIONS") != 0) /* a preflight has its own */
+        cors_decorate(a->cfg, &req, resp);
 }

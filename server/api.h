@@ -17,9 +17,11 @@
 #include "sbuf.h"
 #include "storage.h"
 
+struct auth_user;
 struct cache;
 struct jobs;
 struct metrics;
+struct ratelimit;
 
 typedef struct api_kv {
     const char *key;
@@ -35,9 +37,13 @@ typedef struct api_request {
     size_t n_headers;
     const char *body;      /* not NUL-terminated; may be NULL when body_len is 0 */
     size_t body_len;
+    const char *client_ip; /* text form; NULL when unknown (tests) */
+    /* Set by api_handle before the handler runs: the caller, or NULL for
+     * an anonymous request (only predict on a public_predict model). */
+    const struct auth_user *user;
 } api_request;
 
-#define API_MAX_EXTRA_HEADERS 4
+#define API_MAX_EXTRA_HEADERS 10
 
 /* A body produced a piece at a time (server-sent events; later a train
  * request that waits for its job): the HTTP glue calls produce() whenever
@@ -94,6 +100,10 @@ typedef struct app {
     /* Set by the HTTP glue: ask every parked stream for more bytes now. */
     void (*wake)(void *wake_ctx);
     void *wake_ctx;
+    int auth_token;             /* --auth token */
+    struct ratelimit *user_rl;  /* owned: a bucket per user id */
+    struct ratelimit *ip_rl;    /* owned: a bucket per address, for requests without a valid token */
+    atomic_uint_fast64_t anon_requests, anon_limited, auth_failures;
 } app;
 
 /* 0 on success; -1 if memory ran out or the job workers could not start

@@ -3,13 +3,15 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-typedef enum opt_kind { OPT_LONG, OPT_STR } opt_kind;
+typedef enum opt_kind { OPT_LONG, OPT_STR, OPT_BOOL } opt_kind;
 
 typedef struct opt_def {
     const char *name; /* flag without "--" */
@@ -22,6 +24,8 @@ typedef struct opt_def {
 
 #define L(field, lo, hi, help) \
     {#field, OPT_LONG, offsetof(mlpd_config, field), 0, lo, hi, help}
+#define B(field, help) \
+    {#field, OPT_BOOL, offsetof(mlpd_config, field), 0, 0, 1, help}
 #define S(field, help) \
     {#field, OPT_STR, offsetof(mlpd_config, field), sizeof(((mlpd_config *)0)->field), 0, 0, help}
 
@@ -48,6 +52,18 @@ static const opt_def opts[] = {
     L(max_conns, 1, 1 << 20, "most open connections"),
     L(per_ip_conns, 1, 1 << 20, "most open connections from one address"),
     L(max_streams, 1, 1 << 20, "most open job event streams (past it: 503)"),
+    S(auth, "none (one built-in user) or token (Authorization: Bearer per user)"),
+    B(insecure_no_auth, "allow --auth none on a non-loopback --bind"),
+    S(cors_origin, "origins allowed to call from a browser: a comma list, or *"),
+    L(quota_models, 0, 1L << 30, "models per user (0 = no cap)"),
+    L(quota_samples, 0, 1L << 40, "samples per user, all models together (0 = no cap)"),
+    L(rate_limit, 0, 1L << 20, "requests per second per user (0 = no limit)"),
+    L(rate_burst, 1, 1L << 20, "requests a user may send at once"),
+    L(anon_rate_limit, 0, 1L << 20, "requests per second per address without a token"),
+    L(anon_burst, 1, 1L << 20, "requests an address may send at once without a token"),
+    L(quota_running_jobs, 0, 1L << 20, "running training jobs per user (0 = no cap)"),
+    L(quota_queued_jobs, 0, 1L << 20, "queued training jobs per user, beyond the running ones"),
+    L(quota_train_seconds_day, 0, 1L << 30, "training seconds per user and UTC day (0 = no cap)"),
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
@@ -82,6 +98,16 @@ void config_defaults(mlpd_config *c)
     c->max_conns = 1000;
     c->per_ip_conns = 64;
     c->max_streams = 256;
+    strcpy(c->auth, "none");
+    c->quota_models = 20;
+    c->quota_samples = 1000000;
+    c->rate_limit = 50;
+    c->rate_burst = 100;
+    c->anon_rate_limit = 10;
+    c->anon_burst = 20;
+    c->quota_running_jobs = 1;
+    c->quota_queued_jobs = 4;
+    c->quota_train_seconds_day = 3600;
 }
 
 /* "max_body" -> "max-body" (flag) or "MLPD_MAX_BODY" (env). */
@@ -111,6 +137,19 @@ static int set_value(mlpd_config *c, const opt_def *o, const char *value,
             return -1;
         }
         memcpy(dst, value, strlen(value) + 1);
+        return 0;
+    }
+    if (o->kind == OPT_BOOL) {
+        long b;
+        if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0)
+            b = 1;
+        else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0)
+            b = 0;
+        else {
+            fprintf(err, "mlpd: %s: '%s' is not 1/true or 0/false\n", from, value);
+            return -1;
+        }
+        memcpy(dst, &b, sizeof b);
         return 0;
     }
     char *end;
@@ -147,15 +186,51 @@ void config_usage(FILE *out)
         env_name(opts[i].name, env, sizeof env);
         const char *p = (const char *)&d + opts[i].offset;
         if (opts[i].kind == OPT_STR) {
-            snprintf(def, sizeof def, "%s", p);
+            snprintf(def, sizeof def, "%s", *p ? p : "none");
         } else {
             long v;
             memcpy(&v, p, sizeof v);
             snprintf(def, sizeof def, "%ld", v);
         }
-        fprintf(out, "  --%-18s %s (default %s, env %s)\n", flag, opts[i].help, def, env);
+        if (opts[i].kind == OPT_BOOL)
+            fprintf(out, "  --%-18s %s (env %s=1)\n", flag, opts[i].help, env);
+        else
+            fprintf(out, "  --%-18s %s (default %s, env %s)\n", flag, opts[i].help, def, env);
     }
     fprintf(out, "  --%-18s print this help\n", "help");
+    fprintf(out, "\nusers (with --auth token), run beside or without the daemon:\n"
+                 "  mlpd --db PATH user add NAME [--admin]   prints the new token, last\n"
+                 "  mlpd --db PATH user list\n"
+                 "  mlpd --db PATH user remove NAME          with every model of NAME\n"
+                 "  mlpd --db PATH user token NAME           a new token; the old one stops\n");
+}
+
+int config_is_loopback(const char *addr)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET, addr, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, addr, &v6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&v6);
+    return 0;
+}
+
+/* --auth is none or token; none only on loopback unless forced. */
+static int check_auth(const mlpd_config *c, FILE *err)
+{
+    if (strcmp(c->auth, "none") != 0 && strcmp(c->auth, "token") != 0) {
+        fprintf(err, "mlpd: --auth must be none or token, not '%s'\n", c->auth);
+        return -1;
+    }
+    if (strcmp(c->auth, "none") == 0 && !c->insecure_no_auth && !config_is_loopback(c->bind)) {
+        fprintf(err, "mlpd: refusing --auth none on %s, which is not a loopback address: "
+                     "anyone who reaches it could use and delete every model. Use --auth token "
+                     "(and `mlpd --db PATH user add NAME`), or --insecure-no-auth to force it.\n",
+                c->bind);
+        return -1;
+    }
+    return 0;
 }
 
 int config_parse(mlpd_config *c, int argc, char **argv, FILE *out, FILE *err)
@@ -174,6 +249,10 @@ int config_parse(mlpd_config *c, int argc, char **argv, FILE *out, FILE *err)
             return 1;
         }
         if (strncmp(arg, "--", 2) != 0) {
+            if (strcmp(arg, "user") == 0) { /* a subcommand: the rest is its own */
+                c->command = i;
+                break;
+            }
             fprintf(err, "mlpd: unexpected argument '%s' (try --help)\n", arg);
             return -1;
         }
@@ -191,6 +270,11 @@ int config_parse(mlpd_config *c, int argc, char **argv, FILE *out, FILE *err)
             fprintf(err, "mlpd: unknown flag '--%s' (try --help)\n", name);
             return -1;
         }
+        if (o->kind == OPT_BOOL && !eq) {
+            long one = 1;
+            memcpy((char *)c + o->offset, &one, sizeof one);
+            continue;
+        }
         const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         if (!value) {
             fprintf(err, "mlpd: --%s needs a value\n", name);
@@ -201,5 +285,5 @@ int config_parse(mlpd_config *c, int argc, char **argv, FILE *out, FILE *err)
         if (set_value(c, o, value, from, err) != 0)
             return -1;
     }
-    return 0;
+    return check_auth(c, err);
 }

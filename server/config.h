@@ -32,6 +32,21 @@ typedef struct mlpd_config {
     long max_conns;
     long per_ip_conns;
     long max_streams;       /* open GET /v1/jobs/{id}/events streams */
+    /* users, CORS, quotas (see the README's "A class server") */
+    char auth[8];           /* "none" or "token" */
+    long insecure_no_auth;  /* 1: allow --auth none on a non-loopback --bind */
+    char cors_origin[1024]; /* "" (no CORS), "*", or a comma list of origins */
+    long quota_models;      /* models per user; 0 = no cap (same below) */
+    long quota_samples;     /* samples per user, all models together */
+    long rate_limit;        /* requests per second per user */
+    long rate_burst;
+    long anon_rate_limit;   /* per client address, requests without a token */
+    long anon_burst;
+    long quota_running_jobs;  /* running jobs per user */
+    long quota_queued_jobs;   /* queued jobs per user */
+    long quota_train_seconds_day; /* training seconds per user and UTC day */
+    /* set by config_parse: argv index of a subcommand ("user"), else 0 */
+    int command;
 } mlpd_config;
 
 /* The defaults (threads and workers from the number of online cores). */
@@ -42,5 +57,8 @@ void config_defaults(mlpd_config *c);
 int config_parse(mlpd_config *c, int argc, char **argv, FILE *out, FILE *err);
 
 void config_usage(FILE *out);
+
+/* 1 if addr (an IPv4/IPv6 literal) is a loopback address. */
+int config_is_loopback(const char *addr);
 
 #endif

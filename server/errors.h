@@ -20,6 +20,9 @@
     X(NO_SAMPLES, 400, "no_samples", "The model has no samples to train on.")            \
     X(LIMIT_EXCEEDED, 400, "limit_exceeded", "A configured limit would be exceeded.")    \
     X(LIMIT_EXCEEDED_SIZE, 413, "limit_exceeded", "A configured size limit would be exceeded.") \
+    X(UNAUTHORIZED, 401, "unauthorized", "A valid bearer token is required (Authorization: Bearer <token>).") \
+    X(FORBIDDEN, 403, "forbidden", "This needs an admin token.")                         \
+    X(QUOTA_EXCEEDED, 403, "quota_exceeded", "A per-user quota would be exceeded.")      \
     X(NOT_FOUND, 404, "not_found", "No such resource.")                                  \
     X(METHOD_NOT_ALLOWED, 405, "method_not_allowed", "This method is not allowed here.") \
     X(CONFLICT, 409, "conflict", "The request conflicts with the resource's state.")     \
@@ -27,6 +30,8 @@
     X(BODY_TOO_LARGE, 413, "body_too_large", "The body is larger than the server accepts.") \
     X(IDEMPOTENCY_KEY_REUSED, 422, "idempotency_key_reused", "This Idempotency-Key was used with a different request.") \
     X(UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type", "The body must be application/json.") \
+    X(RATE_LIMITED, 429, "rate_limited", "Too many requests; retry after the time in Retry-After.") \
+    X(QUOTA_EXCEEDED_LATER, 429, "quota_exceeded", "A per-user quota is used up for now; retry after the time in Retry-After.") \
     X(MODEL_CORRUPT, 500, "model_corrupt", "The stored model is damaged.")               \
     X(INTERNAL, 500, "internal", "An internal error occurred.")                          \
     X(BUSY, 503, "busy", "The server is busy; try again.")                               \

@@ -42,7 +42,12 @@ H(h_metrics);
 H(h_openapi);
 H(h_web_index);
 H(h_web_file);
+H(h_model_patch);
+H(h_me);
 #undef H
+
+/* Per-user series of /metrics (handlers_users.c). */
+void metrics_users_write(app *a, sbuf *b);
 
 /* ---- model.c: shared by the handlers -------------------------------- */
 
@@ -65,6 +70,15 @@ int model_get_or_reply(app *a, api_response *resp, const char *id, st_model *m,
 
 /* 0 if the model exists, else -1 after replying (404...). */
 int model_exists_or_reply(app *a, api_response *resp, const char *id);
+
+/* Ownership, checked for every route by access.c before its handler:
+ * 0 if req->user owns the model or is an admin, or (predict != 0) the
+ * model is public_predict; else -1 after replying 404 not_found, exactly
+ * as for a model that does not exist (401 for an anonymous caller). */
+int model_access_or_reply(app *a, const api_request *req, api_response *resp, const char *id,
+                          int predict);
+/* The same for a job, through the model it belongs to. */
+int job_access_or_reply(app *a, const api_request *req, api_response *resp, const char *job_id);
 
 /* A reference to the model's network at version (0 = current, served from
  * the cache; n > 0 read from storage, not cached). NULL after replying. */

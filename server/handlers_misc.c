@@ -41,6 +41,7 @@ void h_metrics(app *a, const api_request *req, const route_params *p, api_respon
         sbuf_puts(&b, "# HELP mlpd_jobs Training jobs by status.\n# TYPE mlpd_jobs gauge\n");
     }
     sbuf_printf(&b, "mlpd_jobs{status=\"running\"} %zu\n", jobs_running(a->jobs));
+    metrics_users_write(a, &b);
     size_t entries = 0, bytes = 0;
     cache_stats(a->cache, &entries, &bytes);
     sbuf_printf(&b, "# HELP mlpd_cache_models Models held in the predict cache.\n"

@@ -6,15 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "handlers.h"
 #include "jobs.h"
 #include "jsonin.h"
+#include "quota.h"
 #include "reply.h"
 
 #define NAME_MAX_BYTES 128
 #define DEFAULT_UNIFORM_SCALE 0.5
 
-static const char *const create_fields[] = {"name", "inputs", "layers", "loss", "init", NULL};
+static const char *const create_fields[] = {"name", "inputs", "layers", "loss", "init",
+                                            "public_predict", NULL};
 static const char *const layer_fields[] = {"units", "activation", NULL};
 static const char *const init_fields[] = {"method", "seed", "scale", NULL};
 
@@ -170,12 +173,21 @@ void h_model_create(app *a, const api_request *req, const route_params *p, api_r
         model_create_body_or_reply(a, resp, body, &name, &spec, &init) != 0 ||
         initial_blob_or_reply(a, resp, &spec, &init, &net, &blob, &len) != 0)
         goto out;
+    int public_predict = 0;
+    if (json_bool_or_reply(resp, body, "public_predict", "", 0, &public_predict) != 0)
+        goto out;
     char id[17];
     if (!(spec_json = model_spec_json(&spec, &init)) || storage_new_id(id) != 0) {
         reply_error(resp, API_ERR_INTERNAL, NULL, NULL);
         goto out;
     }
-    st_status s = storage_model_create(a->st, id, name, spec_json, blob, len);
+    st_status s = storage_model_create_owned(a->st, id, req->user ? req->user->id : ST_USER_LOCAL,
+                                             name, spec_json, blob, len, public_predict,
+                                             quota_models_cap(a, req));
+    if (s == ST_QUOTA) {
+        quota_models_reply(a, resp);
+        goto out;
+    }
     if (s != ST_OK) {
         reply_storage_error(resp, s);
         goto out;
@@ -198,13 +210,33 @@ out:
     free(spec_json);
 }
 
+/* ?all=true: an admin's view of every user's models (403 for others). */
+static int all_or_reply(const api_request *req, api_response *resp, int *all)
+{
+    const char *v = api_query(req, "all");
+    *all = v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || v[0] == '\0');
+    if (v && !*all && strcmp(v, "false") != 0 && strcmp(v, "0") != 0) {
+        reply_error(resp, API_ERR_INVALID_QUERY, "all", "all must be true or false.");
+        return -1;
+    }
+    if (*all && !(req->user && req->user->admin)) {
+        reply_error(resp, API_ERR_FORBIDDEN, "all", "Only an admin may list every user's models.");
+        return -1;
+    }
+    return 0;
+}
+
 void h_model_list(app *a, const api_request *req, const route_params *p, api_response *resp)
 {
-    (void)req;
     (void)p;
     st_model *ms = NULL;
     size_t n = 0;
-    st_status s = storage_model_list(a->st, &ms, &n);
+    int all = 0;
+    if (all_or_reply(req, resp, &all) != 0)
+        return;
+    st_status s = all ? storage_model_list(a->st, &ms, &n)
+                      : storage_model_list_owned(a->st, req->user ? req->user->id : ST_USER_LOCAL,
+                                                 &ms, &n);
     if (s != ST_OK) {
         reply_storage_error(resp, s);
         return;

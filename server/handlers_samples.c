@@ -10,6 +10,7 @@
 #include "datasets.h"
 #include "handlers.h"
 #include "jsonin.h"
+#include "quota.h"
 #include "reply.h"
 
 #define SAMPLES_PAGE_DEFAULT 100
@@ -219,6 +220,8 @@ void h_samples_add(app *a, const api_request *req, const route_params *p, api_re
     int rc = api_query(req, "generate") ? generate_samples(resp, req, max, &s)
              : is_csv(req)              ? parse_csv_samples(resp, req, max, &s)
                                         : parse_json_samples(resp, req, max, &s);
+    char owner[17];
+    memcpy(owner, m.owner, sizeof owner); /* whose quota the samples count against */
     st_model_clear(&m);
     if (rc != 0)
         goto out;
@@ -233,9 +236,13 @@ void h_samples_add(app *a, const api_request *req, const route_params *p, api_re
     int replayed = 0;
     char hash[64];
     request_hash(req, is_csv(req), hash);
-    st_status st = storage_samples_add_keyed(a->st, p->id, key, hash, s.n, s.n_in, s.n_out,
-                                             s.x, s.y, (int64_t)max, &added, &total,
-                                             &replayed);
+    st_status st = storage_samples_add_owned(a->st, p->id, owner, quota_samples_cap(a, req),
+                                             key, hash, s.n, s.n_in, s.n_out, s.x, s.y,
+                                             (int64_t)max, &added, &total, &replayed);
+    if (st == ST_QUOTA) {
+        quota_samples_reply(a, resp);
+        goto out;
+    }
     if (st == ST_CONFLICT && key) {
         reply_error(resp, API_ERR_IDEMPOTENCY_KEY_REUSED, "Idempotency-Key",
                     "This Idempotency-Key was used with a different body on this model.");

@@ -13,6 +13,7 @@
 #include "handlers.h"
 #include "jobs.h"
 #include "jsonin.h"
+#include "quota.h"
 #include "reply.h"
 
 /* Seconds a ?wait=true request waits beyond the job's max_seconds (for
@@ -163,8 +164,8 @@ static int wait_or_reply(const api_request *req, api_response *resp, int *wait)
 
 /* Insert the job row; 0, or -1 after replying (409 when the model has
  * a job queued or running). */
-static int queue_or_reply(app *a, api_response *resp, const char *model_id,
-                          const train_req *t, st_job *j)
+static int queue_or_reply(app *a, const api_request *req, api_response *resp,
+                          const char *model_id, const train_req *t, st_job *j)
 {
     if (storage_new_id(j->id) != 0 || !(j->params_json = params_json(t))) {
         reply_error(resp, API_ERR_INTERNAL, NULL, NULL);
@@ -172,7 +173,7 @@ static int queue_or_reply(app *a, api_response *resp, const char *model_id,
     }
     snprintf(j->model_id, sizeof j->model_id, "%.16s", model_id);
     strcpy(j->status, "queued");
-    j->owner[0] = '\0'; /* filled from the caller once users exist */
+    snprintf(j->owner, sizeof j->owner, "%s", quota_owner_of(req)); /* for the fair pick */
     j->epochs = (int64_t)t->opts.epochs;
     j->loss = j->val_loss = NAN;
     j->created_at = jobs_unix();
@@ -202,7 +203,8 @@ void h_train(app *a, const api_request *req, const route_params *p, api_response
         goto out;
     }
     if (train_body_or_reply(a, resp, body, &t) != 0 || samples_or_reply(a, resp, p->id) != 0 ||
-        queue_or_reply(a, resp, p->id, &t, &j) != 0)
+        quota_train_or_reply(a, req, resp, &t.max_seconds) != 0 ||
+        queue_or_reply(a, req, resp, p->id, &t, &j) != 0)
         goto out;
     jobs_wake(a->jobs);
     int ended = 0;

@@ -482,6 +482,24 @@ static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
+/* The peer's address as text ("" if unknown): the key of per-address
+ * rate limits. */
+static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
+{
+    out[0] = '\0';
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)n);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)n);
+}
+
 static enum MHD_Result answer(http_server *h, struct MHD_Connection *conn, req_state *st,
                               const char *url, const char *method)
 {
@@ -496,8 +514,10 @@ static enum MHD_Result answer(http_server *h, struct MHD_Connection *conn, req_s
     headers.cap = MAX_HEADERS;
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_kv, &query);
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_kv, &headers);
+    char ip[INET6_ADDRSTRLEN] = "";
+    client_ip(conn, ip, sizeof ip);
     api_request req = {method, url, query.items, query.n, headers.items, headers.n,
-                       st->body, st->len};
+                       st->body, st->len, ip[0] ? ip : NULL, NULL};
     api_response r;
     api_response_init(&r);
     api_handle(h->a, &req, &r);

@@ -42,6 +42,7 @@
 #include <time.h>
 
 #include "handlers.h"
+#include "quota.h"
 #include "reply.h"
 
 /* Why a run was asked to stop (run.why). */
@@ -404,6 +405,7 @@ static const mlp_t *outcome(run *r, mlp_status ms, const mlp_train_result *res,
 static void finish(run *r, const mlp_t *net, const char *source, int is_result)
 {
     r->job.finished_at = jobs_unix();
+    quota_charge_training(r->pool->a, r->job.owner, r->job.finished_at - r->job.started_at);
     if (atomic_load(&r->why) == WHY_GONE) {
         /* Normally the row went with the model; if the delete's outcome
          * was unknown and the model is still there, end the job anyway. */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "cli_user.h"
 #include "config.h"
 #include "http.h"
 #include "storage.h"
@@ -32,6 +33,8 @@ int main(int argc, char **argv)
     int rc = config_parse(&cfg, argc, argv, stdout, stderr);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
+    if (cfg.command > 0)
+        return cli_user_main(&cfg, argc - cfg.command, argv + cfg.command, stdout, stderr);
 
     sigset_t set;
     block_signals(&set);
@@ -55,7 +58,8 @@ int main(int argc, char **argv)
         storage_close(st);
         return 1;
     }
-    fprintf(stderr, "mlpd: listening on %s:%ld (db %s)\n", cfg.bind, cfg.port, cfg.db);
+    fprintf(stderr, "mlpd: listening on %s:%ld (db %s, auth %s%s%s)\n", cfg.bind, cfg.port,
+            cfg.db, cfg.auth, cfg.cors_origin[0] ? ", CORS " : "", cfg.cors_origin);
 
     int sig = 0;
     sigwait(&set, &sig);

@@ -117,6 +117,7 @@ void reply_storage_error(api_response *r, st_status s)
     case ST_OUTCOME_UNKNOWN: reply_error(r, API_ERR_OUTCOME_UNKNOWN, NULL, NULL); break;
     case ST_READ_ONLY: reply_error(r, API_ERR_READ_ONLY, NULL, NULL); break;
     case ST_CORRUPT: reply_error(r, API_ERR_MODEL_CORRUPT, NULL, NULL); break;
+    case ST_QUOTA: reply_error(r, API_ERR_QUOTA_EXCEEDED, NULL, NULL); break;
     default: reply_error(r, API_ERR_INTERNAL, NULL, NULL); break;
     }
 }

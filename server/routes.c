@@ -17,6 +17,8 @@ const route routes[] = {
     {"GET", "/v1/models", h_model_list, BODY_NONE},
     /* GET /v1/models/{id} - one model: architecture, conventions, samples, version, last loss */
     {"GET", "/v1/models/{id}", h_model_get, BODY_NONE},
+    /* PATCH /v1/models/{id} - change a setting: {"public_predict": true|false} */
+    {"PATCH", "/v1/models/{id}", h_model_patch, BODY_JSON},
     /* DELETE /v1/models/{id} - delete a model with its samples, versions, jobs and history */
     {"DELETE", "/v1/models/{id}", h_model_delete, BODY_NONE},
     /* GET /v1/models/{id}/weights - current weights (or ?version=n) */
@@ -70,6 +72,8 @@ const route routes[] = {
     /* GET /web/{name}.js|.css - the lab page's scripts and styles */
     {"GET", "/web/{id}.js", h_web_file, BODY_NONE},
     {"GET", "/web/{id}.css", h_web_file, BODY_NONE},
+    /* GET /v1/me - the caller: name, role, quotas and usage */
+    {"GET", "/v1/me", h_me, BODY_NONE},
 };
 const size_t n_routes = sizeof routes / sizeof routes[0];
 

@@ -54,6 +54,7 @@ const char *st_status_name(st_status s)
     case ST_NOMEM: return "nomem";
     case ST_CORRUPT: return "corrupt";
     case ST_ERROR: return "error";
+    case ST_QUOTA: return "quota";
     }
     return "unknown";
 }

@@ -31,7 +31,8 @@ typedef enum st_status {
     ST_READ_ONLY,      /* a flush failed earlier: no more writes until a restart */
     ST_NOMEM,
     ST_CORRUPT,        /* the database or a stored blob is damaged */
-    ST_ERROR           /* any other SQLite error */
+    ST_ERROR,          /* any other SQLite error */
+    ST_QUOTA           /* a per-user quota would be passed (models, samples in all) */
 } st_status;
 
 const char *st_status_name(st_status s);
@@ -63,6 +64,9 @@ typedef struct st_model {
     double last_loss;   /* NaN when never trained */
     double created_at;  /* unix seconds */
     double updated_at;
+    char owner[17];     /* owning user's id ("local" with --auth none) */
+    char owner_name[65];/* that user's name ("" if the user is gone) */
+    int public_predict; /* 1: predict needs no token */
 } st_model;
 
 void st_model_clear(st_model *m); /* frees name and spec_json; accepts zeroed */
@@ -72,9 +76,21 @@ void st_models_free(st_model *ms, size_t n);
 st_status storage_model_create(storage *s, const char *id, const char *name,
                                const char *spec_json, const unsigned char *blob,
                                size_t blob_len);
+/* The same, owned by owner, with public_predict (0/1); max_models > 0
+ * refuses (ST_QUOTA, nothing written) when owner already has that many. */
+st_status storage_model_create_owned(storage *s, const char *id, const char *owner,
+                                     const char *name, const char *spec_json,
+                                     const unsigned char *blob, size_t blob_len,
+                                     int public_predict, int64_t max_models);
 st_status storage_model_get(storage *s, const char *id, st_model *out);
 /* All models, oldest first. */
 st_status storage_model_list(storage *s, st_model **out, size_t *n);
+/* The models of one owner, oldest first. */
+st_status storage_model_list_owned(storage *s, const char *owner, st_model **out, size_t *n);
+/* Who may use the model: its owner's id and public_predict (0/1);
+ * ST_NOT_FOUND for no such model. One indexed lookup, no blobs. */
+st_status storage_model_access(storage *s, const char *id, char owner[17], int *public_predict);
+st_status storage_model_set_public(storage *s, const char *id, int public_predict);
 /* The model with its samples, versions, jobs and history. */
 st_status storage_model_delete(storage *s, const char *id);
 /* Number of models (for /metrics). */
@@ -120,6 +136,13 @@ st_status storage_samples_add(storage *s, const char *id, size_t n, size_t n_in,
  * (IDEMPOTENCY_KEEP_SECONDS). key NULL = storage_samples_add. */
 #define IDEMPOTENCY_KEEP_SECONDS 86400.0
 st_status storage_samples_add_keyed(storage *s, const char *id, const char *key,
+                                    const char *hash, size_t n, size_t n_in, size_t n_out,
+                                    const double *x, const double *y, int64_t max_total,
+                                    int64_t *added, int64_t *total, int *replayed);
+/* The same, also refusing (ST_QUOTA) when the models of owner would hold
+ * more than max_owner_total samples in all (owner NULL or max 0: no cap). */
+st_status storage_samples_add_owned(storage *s, const char *id, const char *owner,
+                                    int64_t max_owner_total, const char *key,
                                     const char *hash, size_t n, size_t n_in, size_t n_out,
                                     const double *x, const double *y, int64_t max_total,
                                     int64_t *added, int64_t *total, int *replayed);
@@ -244,6 +267,49 @@ typedef struct st_import {
  * transaction: all of it or nothing. ST_CONFLICT if the id exists,
  * ST_ERROR for an argument that breaks the rules above. */
 st_status storage_model_import(storage *s, const st_import *m);
+/* ---- users (storage_users.c) ----------------------------------------- */
+
+#define ST_USER_LOCAL "local" /* id and name of the built-in --auth none user */
+#define ST_SALT_BYTES 16
+#define ST_HASH_BYTES 32
+
+typedef struct st_user {
+    char id[17];
+    char name[65];
+    int admin;
+    int has_token;
+    char token_id[17];                   /* "" without a token */
+    unsigned char salt[ST_SALT_BYTES];   /* token_salt */
+    unsigned char hash[ST_HASH_BYTES];   /* token_hash */
+    double created_at, token_at;
+    /* filled by storage_users_list only */
+    int64_t models, samples;
+    double train_seconds;                /* every day's */
+} st_user;
+
+/* Insert a user with a token (u->id, name, admin, token_id, salt, hash);
+ * ST_CONFLICT when the name (or token id) is taken. */
+st_status storage_user_create(storage *s, const st_user *u);
+st_status storage_user_by_name(storage *s, const char *name, st_user *out);
+/* The user holding this token id (ST_NOT_FOUND if none). */
+st_status storage_user_by_token(storage *s, const char *token_id, st_user *out);
+/* Replace the user's token (the old one stops working at once). */
+st_status storage_user_set_token(storage *s, const char *name, const char *token_id,
+                                 const unsigned char salt[ST_SALT_BYTES],
+                                 const unsigned char hash[ST_HASH_BYTES]);
+/* Delete the user and every model they own (with samples, versions, jobs
+ * and history), in one transaction; *models gets how many. The local
+ * user cannot be removed (ST_CONFLICT). */
+st_status storage_user_delete(storage *s, const char *name, int64_t *models);
+/* Every user with models, samples and training seconds, oldest first. */
+st_status storage_users_list(storage *s, st_user **out, size_t *n);
+/* Running and queued jobs on the models of owner. */
+st_status storage_jobs_active_owned(storage *s, const char *owner, int64_t *running,
+                                    int64_t *queued);
+/* Add seconds of training to the user's total for day ("YYYY-MM-DD"). */
+st_status storage_usage_add(storage *s, const char *user_id, const char *day, double seconds);
+/* The user's training seconds on day (0 if none). */
+st_status storage_usage_get(storage *s, const char *user_id, const char *day, double *seconds);
 
 /* Fill buf with 16 random lowercase hex digits and a NUL (getrandom). */
 int storage_new_id(char buf[17]);

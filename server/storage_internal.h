@@ -61,6 +61,23 @@ typedef enum st_stmt_id {
     Q_IDEM_GET,
     Q_IDEM_PUT,
     Q_IDEM_EXPIRE,
+    /* users, ownership, quotas (storage_users.c, storage_models.c) */
+    Q_MODEL_INSERT_OWNED,
+    Q_MODEL_LIST_OWNED,
+    Q_MODEL_ACCESS,
+    Q_MODEL_SET_PUBLIC,
+    Q_MODEL_COUNT_OWNED,
+    Q_SAMPLES_OWNED,
+    Q_USER_INSERT,
+    Q_USER_BY_NAME,
+    Q_USER_BY_TOKEN,
+    Q_USER_SET_TOKEN,
+    Q_USER_DELETE,
+    Q_USER_MODELS_DELETE,
+    Q_USER_LIST,
+    Q_USAGE_ADD,
+    Q_USAGE_GET,
+    Q_JOBS_ACTIVE_OWNED,
     Q_N_STMTS
 } st_stmt_id;
 

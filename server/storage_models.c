@@ -52,6 +52,16 @@ static st_status read_model(sqlite3_stmt *st, st_model *m)
     m->last_loss = st_col_real_or_nan(st, 5);
     m->created_at = sqlite3_column_double(st, 6);
     m->updated_at = sqlite3_column_double(st, 7);
+    /* owner NULL: a row older than users (never after migration 0003) */
+    if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+        s = st_col_copy(st, 8, m->owner, sizeof m->owner);
+    if (s == ST_OK)
+        s = st_col_copy(st, 9, m->owner_name, sizeof m->owner_name);
+    if (s != ST_OK) {
+        st_model_clear(m);
+        return s;
+    }
+    m->public_predict = sqlite3_column_int(st, 10) != 0;
     return ST_OK;
 }
 
@@ -127,36 +137,78 @@ static st_status set_current(st_conn *c, const char *id, int64_t version, double
     return st_exec(st);
 }
 
-st_status storage_model_create(storage *s, const char *id, const char *name,
-                               const char *spec_json, const unsigned char *blob,
-                               size_t blob_len)
+/* ST_QUOTA when owner already has max_models models (0: no cap). */
+static st_status check_model_count(st_conn *c, const char *owner, int64_t max_models)
 {
-    if (!s || !id || !name || !spec_json || !blob || !blob_len)
+    if (max_models <= 0)
+        return ST_OK;
+    sqlite3_stmt *st;
+    st_status s = st_stmt(c, Q_MODEL_COUNT_OWNED, &st);
+    if (s != ST_OK)
+        return s;
+    int r = sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        s = sqlite3_column_int64(st, 0) >= max_models ? ST_QUOTA : ST_OK;
+    else
+        s = st_map(r) == ST_OK ? ST_ERROR : st_map(r);
+    st_done(st);
+    return s;
+}
+
+static st_status insert_model(st_conn *c, const char *id, const char *owner, const char *name,
+                              const char *spec_json, int public_predict)
+{
+    sqlite3_stmt *st;
+    st_status rc = st_stmt(c, Q_MODEL_INSERT_OWNED, &st);
+    if (rc != ST_OK)
+        return rc;
+    int r = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_text(st, 3, spec_json, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_double(st, 4, st_now());
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_text(st, 5, owner, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int(st, 6, public_predict ? 1 : 0);
+    rc = r == SQLITE_OK ? st_exec(st) : st_map(r);
+    st_done(st);
+    return rc;
+}
+
+st_status storage_model_create_owned(storage *s, const char *id, const char *owner,
+                                     const char *name, const char *spec_json,
+                                     const unsigned char *blob, size_t blob_len,
+                                     int public_predict, int64_t max_models)
+{
+    if (!s || !id || !owner || !name || !spec_json || !blob || !blob_len)
         return ST_ERROR;
     st_conn *c;
     st_status rc = st_conn_get(s, &c);
     if (rc != ST_OK)
         return rc;
-    sqlite3_stmt *st = NULL;
     rc = st_begin(c, 1);
     if (rc == ST_OK)
-        rc = st_stmt(c, Q_MODEL_INSERT, &st);
-    if (rc == ST_OK) {
-        int r = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        if (r == SQLITE_OK)
-            r = sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-        if (r == SQLITE_OK)
-            r = sqlite3_bind_text(st, 3, spec_json, -1, SQLITE_STATIC);
-        if (r == SQLITE_OK)
-            r = sqlite3_bind_double(st, 4, st_now());
-        rc = r == SQLITE_OK ? st_exec(st) : st_map(r);
-        st_done(st);
-    }
+        rc = check_model_count(c, owner, max_models);
+    if (rc == ST_OK)
+        rc = insert_model(c, id, owner, name, spec_json, public_predict);
     if (rc == ST_OK)
         rc = insert_version(c, id, 1, "init", NAN, blob, blob_len);
     rc = st_finish(c, rc);
     st_conn_put(s, c);
     return rc;
+}
+
+st_status storage_model_create(storage *s, const char *id, const char *name,
+                               const char *spec_json, const unsigned char *blob,
+                               size_t blob_len)
+{
+    return storage_model_create_owned(s, id, ST_USER_LOCAL, name, spec_json, blob, blob_len,
+                                      0, 0);
 }
 
 st_status storage_model_get(storage *s, const char *id, st_model *out)
@@ -184,7 +236,8 @@ st_status storage_model_get(storage *s, const char *id, st_model *out)
     return rc;
 }
 
-st_status storage_model_list(storage *s, st_model **out, size_t *n)
+/* Models of owner (NULL: everyone's), oldest first. */
+static st_status list_models(storage *s, const char *owner, st_model **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -197,7 +250,12 @@ st_status storage_model_list(storage *s, st_model **out, size_t *n)
     st_model *ms = NULL;
     size_t count = 0, cap = 0;
     sqlite3_stmt *st;
-    rc = st_stmt(c, Q_MODEL_LIST, &st);
+    rc = st_stmt(c, owner ? Q_MODEL_LIST_OWNED : Q_MODEL_LIST, &st);
+    if (rc == ST_OK && owner) {
+        int r = sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+        if (r != SQLITE_OK)
+            rc = st_map(r);
+    }
     while (rc == ST_OK) {
         int r = sqlite3_step(st);
         if (r != SQLITE_ROW) {
@@ -225,6 +283,78 @@ st_status storage_model_list(storage *s, st_model **out, size_t *n)
     *out = ms;
     *n = count;
     return ST_OK;
+}
+
+st_status storage_model_list(storage *s, st_model **out, size_t *n)
+{
+    return list_models(s, NULL, out, n);
+}
+
+st_status storage_model_list_owned(storage *s, const char *owner, st_model **out, size_t *n)
+{
+    if (!owner) {
+        *out = NULL;
+        *n = 0;
+        return ST_ERROR;
+    }
+    return list_models(s, owner, out, n);
+}
+
+st_status storage_model_access(storage *s, const char *id, char owner[17], int *public_predict)
+{
+    owner[0] = '\0';
+    *public_predict = 0;
+    if (!s || !id)
+        return ST_ERROR;
+    st_conn *c;
+    st_status rc = st_conn_get(s, &c);
+    if (rc != ST_OK)
+        return rc;
+    sqlite3_stmt *st;
+    rc = st_stmt(c, Q_MODEL_ACCESS, &st);
+    if (rc == ST_OK) {
+        int r = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (r == SQLITE_OK)
+            r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            /* a NULL owner (impossible after 0003) belongs to nobody */
+            if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+                rc = st_col_copy(st, 0, owner, 17);
+            *public_predict = sqlite3_column_int(st, 1) != 0;
+        } else {
+            rc = r == SQLITE_DONE ? ST_NOT_FOUND : st_map(r);
+        }
+        st_done(st);
+    }
+    st_conn_put(s, c);
+    return rc;
+}
+
+st_status storage_model_set_public(storage *s, const char *id, int public_predict)
+{
+    if (!s || !id)
+        return ST_ERROR;
+    st_conn *c;
+    st_status rc = st_conn_get(s, &c);
+    if (rc != ST_OK)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    rc = st_begin(c, 1);
+    if (rc == ST_OK)
+        rc = st_stmt(c, Q_MODEL_SET_PUBLIC, &st);
+    if (rc == ST_OK) {
+        int r = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (r == SQLITE_OK)
+            r = sqlite3_bind_int(st, 2, public_predict ? 1 : 0);
+        if (r == SQLITE_OK)
+            r = sqlite3_bind_double(st, 3, st_now());
+        rc = r == SQLITE_OK ? st_exec(st) : st_map(r);
+        if (rc == ST_OK && sqlite3_changes(c->db) == 0)
+            rc = ST_NOT_FOUND;
+    }
+    rc = st_finish(c, rc);
+    st_conn_put(s, c);
+    return rc;
 }
 
 st_status storage_model_delete(storage *s, const char *id)

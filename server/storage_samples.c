@@ -136,6 +136,28 @@ static st_status idem_get(st_conn *c, const char *id, const char *key, const cha
     return s;
 }
 
+/* ST_QUOTA when owner's models would hold more than max samples. */
+static st_status check_owner_total(st_conn *c, const char *owner, int64_t max, size_t n)
+{
+    if (!owner || max <= 0)
+        return ST_OK;
+    sqlite3_stmt *st;
+    st_status s = st_stmt(c, Q_SAMPLES_OWNED, &st);
+    if (s != ST_OK)
+        return s;
+    int r = sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        int64_t have = sqlite3_column_int64(st, 0);
+        s = have < 0 || (uint64_t)have + n > (uint64_t)max ? ST_QUOTA : ST_OK;
+    } else {
+        s = st_map(r) == ST_OK ? ST_ERROR : st_map(r);
+    }
+    st_done(st);
+    return s;
+}
+
 /* Forget the model's keys older than a day, then keep this one. */
 static st_status idem_put(st_conn *c, const char *id, const char *key, const char *hash,
                           int64_t added, int64_t total)
@@ -185,6 +207,16 @@ st_status storage_samples_add_keyed(storage *s, const char *id, const char *key,
                                     const double *x, const double *y, int64_t max_total,
                                     int64_t *added, int64_t *total, int *replayed)
 {
+    return storage_samples_add_owned(s, id, NULL, 0, key, hash, n, n_in, n_out, x, y,
+                                     max_total, added, total, replayed);
+}
+
+st_status storage_samples_add_owned(storage *s, const char *id, const char *owner,
+                                    int64_t max_owner_total, const char *key,
+                                    const char *hash, size_t n, size_t n_in, size_t n_out,
+                                    const double *x, const double *y, int64_t max_total,
+                                    int64_t *added, int64_t *total, int *replayed)
+{
     if (replayed)
         *replayed = 0;
     if (!s || !id || !n_in || !n_out || (n && (!x || !y)) || (key && !hash) ||
@@ -220,6 +252,8 @@ st_status storage_samples_add_keyed(storage *s, const char *id, const char *key,
         if ((uint64_t)have + n > (uint64_t)INT64_MAX ||
             (max_total > 0 && have + (int64_t)n > max_total))
             rc = ST_LIMIT;
+        if (rc == ST_OK)
+            rc = check_owner_total(c, owner, max_owner_total, n);
         if (rc == ST_OK)
             rc = insert_batch(c, id, have, n, xb, xlen, yb, ylen);
         if (rc == ST_OK)

@@ -8,8 +8,13 @@
 #define JOB_COLUMNS                                                            \
     "id, model_id, status, params_json, error, epoch, epochs, loss, val_loss, " \
     "version, created_at, started_at, finished_at, owner, stop_reason, base_version"
-#define MODEL_COLUMNS \
-    "id, name, spec_json, version, samples, last_loss, created_at, updated_at"
+/* models AS m LEFT JOIN users AS u: the owner's name comes along */
+#define MODEL_COLUMNS                                                                 \
+    "m.id, m.name, m.spec_json, m.version, m.samples, m.last_loss, m.created_at, "    \
+    "m.updated_at, m.owner, coalesce(u.name, ''), m.public_predict"
+#define MODEL_FROM " FROM models AS m LEFT JOIN users AS u ON u.id = m.owner "
+#define USER_COLUMNS \
+    "id, name, role, token_id, token_salt, token_hash, created_at, token_at"
 
 const char *const st_sql[Q_N_STMTS] = {
     [Q_BEGIN_WRITE] = "BEGIN IMMEDIATE",
@@ -19,8 +24,8 @@ const char *const st_sql[Q_N_STMTS] = {
 
     [Q_MODEL_INSERT] = "INSERT INTO models (id, name, spec_json, version, samples, "
                        "created_at, updated_at) VALUES (?1, ?2, ?3, 1, 0, ?4, ?4)",
-    [Q_MODEL_GET] = "SELECT " MODEL_COLUMNS " FROM models WHERE id = ?1",
-    [Q_MODEL_LIST] = "SELECT " MODEL_COLUMNS " FROM models ORDER BY created_at, rowid",
+    [Q_MODEL_GET] = "SELECT " MODEL_COLUMNS MODEL_FROM "WHERE m.id = ?1",
+    [Q_MODEL_LIST] = "SELECT " MODEL_COLUMNS MODEL_FROM "ORDER BY m.created_at, m.rowid",
     [Q_MODEL_DELETE] = "DELETE FROM models WHERE id = ?1",
     [Q_MODEL_EXISTS] = "SELECT samples FROM models WHERE id = ?1",
     /* last_loss changes only when the new weights come with a known loss */
@@ -77,6 +82,37 @@ const char *const st_sql[Q_N_STMTS] = {
 
     [Q_HISTORY_INSERT] = "INSERT INTO history (model_id, job_id, epoch, loss, val_loss, time) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_MODEL_INSERT_OWNED] = "INSERT INTO models (id, name, spec_json, version, samples, "
+                             "created_at, updated_at, owner, public_predict) "
+                             "VALUES (?1, ?2, ?3, 1, 0, ?4, ?4, ?5, ?6)",
+    [Q_MODEL_LIST_OWNED] = "SELECT " MODEL_COLUMNS MODEL_FROM "WHERE m.owner = ?1 "
+                           "ORDER BY m.created_at, m.rowid",
+    [Q_MODEL_ACCESS] = "SELECT owner, public_predict FROM models WHERE id = ?1",
+    [Q_MODEL_SET_PUBLIC] = "UPDATE models SET public_predict = ?2, updated_at = ?3 WHERE id = ?1",
+    [Q_MODEL_COUNT_OWNED] = "SELECT count(*) FROM models WHERE owner = ?1",
+    [Q_SAMPLES_OWNED] = "SELECT coalesce(sum(samples), 0) FROM models WHERE owner = ?1",
+    [Q_USER_INSERT] = "INSERT INTO users (" USER_COLUMNS ") VALUES "
+                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    [Q_USER_BY_NAME] = "SELECT " USER_COLUMNS " FROM users WHERE name = ?1",
+    [Q_USER_BY_TOKEN] = "SELECT " USER_COLUMNS " FROM users WHERE token_id = ?1",
+    [Q_USER_SET_TOKEN] = "UPDATE users SET token_id = ?2, token_salt = ?3, token_hash = ?4, "
+                         "token_at = ?5 WHERE name = ?1 AND id <> 'local'",
+    [Q_USER_DELETE] = "DELETE FROM users WHERE id = ?1 AND id <> 'local'",
+    [Q_USER_MODELS_DELETE] = "DELETE FROM models WHERE owner = ?1",
+    [Q_USER_LIST] = "SELECT " USER_COLUMNS ", "
+                    "(SELECT count(*) FROM models WHERE owner = users.id), "
+                    "(SELECT coalesce(sum(samples), 0) FROM models WHERE owner = users.id), "
+                    "(SELECT coalesce(sum(train_seconds), 0) FROM user_usage "
+                    "WHERE user_id = users.id) FROM users ORDER BY created_at, rowid",
+    [Q_USAGE_ADD] = "INSERT INTO user_usage (user_id, day, train_seconds) VALUES (?1, ?2, ?3) "
+                    "ON CONFLICT (user_id, day) DO UPDATE SET "
+                    "train_seconds = train_seconds + excluded.train_seconds",
+    /* through the models, so it holds whatever the jobs table keeps */
+    [Q_JOBS_ACTIVE_OWNED] = "SELECT coalesce(sum(j.status = 'running'), 0), "
+                            "coalesce(sum(j.status = 'queued'), 0) FROM jobs AS j "
+                            "JOIN models AS m ON m.id = j.model_id WHERE m.owner = ?1 "
+                            "AND j.status IN ('queued', 'running')",
+    [Q_USAGE_GET] = "SELECT train_seconds FROM user_usage WHERE user_id = ?1 AND day = ?2",
     [Q_HISTORY_LIST] = "SELECT job_id, epoch, loss, val_loss, time FROM history "
                        "WHERE model_id = ?1 ORDER BY rowid",
     /* a job's epochs after ?2, by the history_by_job index (event streams) */

@@ -19,6 +19,9 @@ MLPD_URL=""
 MLPD_DB="$E2E_TMP/mlpd.db"
 MLPD_ARGS=()
 
+# Extra curl arguments for every `req`, e.g. REQ_HEADERS=(-H "Authorization: Bearer $T").
+REQ_HEADERS=()
+
 # Response of the last `req`.
 STATUS=""
 BODY_FILE="$E2E_TMP/body"
@@ -108,6 +111,7 @@ restart_daemon() {
 req() {
     local method=$1 path=$2 body=${3-} ctype=${4-application/json}
     local args=(-sS -X "$method" -o "$BODY_FILE" -D "$HDR_FILE" -w '%{http_code}' --max-time 60)
+    args+=("${REQ_HEADERS[@]}")
     if [ $# -ge 3 ]; then
         if [ "${body:0:1}" = "@" ]; then
             args+=(--data-binary "$body")

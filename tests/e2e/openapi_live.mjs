@@ -144,6 +144,8 @@ if (exported) {
   const imported = await call('POST', '/v1/models/import', exported.body);
   if (imported && imported.body.id) await call('DELETE', `/v1/models/${imported.body.id}`);
 }
+await call('PATCH', m, { public_predict: true });
+await call('GET', '/v1/me');
 
 // Error answers have the documented shape too.
 await call('GET', '/v1/models/0123456789abcdef');

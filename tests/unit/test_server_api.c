@@ -79,7 +79,7 @@ static result call(const char *method, const char *path_q, const char *ctype, co
     }
     api_kv headers[1] = {{"content-type", ctype}};
     api_request req = {method, path, query, nq, headers, ctype ? 1 : 0,
-                       body, body ? strlen(body) : 0};
+                       body, body ? strlen(body) : 0, NULL, NULL};
     api_response resp;
     api_response_init(&resp);
     api_handle(&A, &req, &resp);

@@ -1,0 +1,91 @@
+/*
+ * test_server_access.c - the class of every route (public, user, model,
+ * predict, job, admin) read from the route table, so that a route added
+ * later cannot slip past the ownership check unnoticed; and the CORS
+ * origin list.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "cors.h"
+#include "routes.h"
+
+START_TEST(every_route_has_the_right_class)
+{
+    size_t n_model = 0, n_public = 0;
+    for (size_t i = 0; i < n_routes; i++) {
+        const route *rt = &routes[i];
+        access_kind k = access_of_route(rt);
+        const char *pat = rt->pattern;
+        if (strncmp(pat, "/v1/", 4) == 0 && strstr(pat, "{id}")) {
+            /* every object route checks ownership */
+            int is_job = strncmp(pat, "/v1/jobs/", 9) == 0;
+            int is_predict = strstr(pat, "predict") != NULL;
+            ck_assert_msg(k == (is_job ? ACCESS_JOB : is_predict ? ACCESS_PREDICT : ACCESS_MODEL),
+                          "%s %s has class %d", rt->method, pat, (int)k);
+            n_model++;
+        } else if (k == ACCESS_PUBLIC) {
+            ck_assert_msg(strcmp(pat, "/healthz") == 0 || strncmp(pat, "/v2/health/", 11) == 0 ||
+                              strncmp(pat, "/v1/", 4) != 0,
+                          "%s is public", pat);
+            ck_assert_msg(strcmp(rt->method, "GET") == 0, "%s %s is public", rt->method, pat);
+            n_public++;
+        } else if (strcmp(pat, "/metrics") == 0) {
+            ck_assert_int_eq(k, ACCESS_ADMIN);
+        } else {
+            ck_assert_msg(k == ACCESS_USER, "%s %s has class %d", rt->method, pat, (int)k);
+        }
+    }
+    ck_assert_uint_ge(n_model, 15);
+    ck_assert_uint_ge(n_public, 3);
+    /* patterns other branches add */
+    route r = {"GET", "/v1/jobs/{id}/events", NULL, 0};
+    ck_assert_int_eq(access_of_route(&r), ACCESS_JOB);
+    route e = {"GET", "/v1/models/{id}/export", NULL, 0};
+    ck_assert_int_eq(access_of_route(&e), ACCESS_MODEL);
+    route imp = {"POST", "/v1/models/import", NULL, 0};
+    ck_assert_int_eq(access_of_route(&imp), ACCESS_USER);
+    route lab = {"GET", "/", NULL, 0};
+    ck_assert_int_eq(access_of_route(&lab), ACCESS_PUBLIC);
+    route labpost = {"POST", "/", NULL, 0};
+    ck_assert_int_eq(access_of_route(&labpost), ACCESS_USER);
+    route web = {"GET", "/web/{id}.js", NULL, 0};
+    ck_assert_int_eq(access_of_route(&web), ACCESS_PUBLIC);
+    route jobs = {"GET", "/v1/jobs", NULL, 0};
+    ck_assert_int_eq(access_of_route(&jobs), ACCESS_USER);
+}
+END_TEST
+
+START_TEST(cors_origin_list)
+{
+    const char *list = "https://class.example.org, http://127.0.0.1:8001";
+    ck_assert(cors_allowed(list, "https://class.example.org"));
+    ck_assert(cors_allowed(list, "http://127.0.0.1:8001"));
+    ck_assert(!cors_allowed(list, "http://127.0.0.1:8002"));
+    ck_assert(!cors_allowed(list, "https://class.example.org.evil"));
+    ck_assert(!cors_allowed(list, "https://class.example"));
+    ck_assert(!cors_allowed(list, "HTTPS://CLASS.EXAMPLE.ORG"));
+    ck_assert(!cors_allowed(list, "null"));
+    ck_assert(!cors_allowed(list, ""));
+    ck_assert(!cors_allowed(list, NULL));
+    ck_assert(!cors_allowed("", "https://class.example.org"));
+    ck_assert(cors_allowed("*", "http://anything.example"));
+    ck_assert(!cors_allowed("null", "null"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("access");
+    TCase *tc = tcase_create("routes");
+    tcase_add_test(tc, every_route_has_the_right_class);
+    tcase_add_test(tc, cors_origin_list);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

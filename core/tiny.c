@@ -140,7 +140,7 @@ ALWAYS_INLINE v4d fprime4(int act, v4d y)
     case MLP_ACT_TANH:
         return 1.0 - y * y;
     case MLP_ACT_RELU: {
-        v4d r;
+        v4d r = splat(0.0); /* every lane set below; cppcheck cannot see it */
         for (int l = 0; l < 4; l++)
             r[l] = y[l] > 0.0 ? 1.0 : 0.0;
         return r;

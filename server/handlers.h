@@ -128,7 +128,8 @@ int query_uint_or_reply(const api_request *req, api_response *resp, const char *
 cJSON *job_to_json(const st_job *j, const char *stop_reason);
 
 /* handlers_jobs.c: the job's JSON with live values while it runs (epoch,
- * losses from the worker's memory) and elapsed_seconds, eta_seconds. */
+ * losses from the worker's memory) and elapsed_seconds, eta_seconds; a NULL
+ * app (event streams) gives what storage holds. */
 cJSON *job_to_json_live(app *a, st_job *j);
 
 struct train_params;

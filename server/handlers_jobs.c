@@ -20,7 +20,8 @@ static int job_finished(const st_job *j)
 cJSON *job_to_json_live(app *a, st_job *j)
 {
     job_live live;
-    int running = strcmp(j->status, "running") == 0 && jobs_live(a->jobs, j->id, &live);
+    /* a NULL app (event streams) reads what storage holds */
+    int running = a && strcmp(j->status, "running") == 0 && jobs_live(a->jobs, j->id, &live);
     if (running && live.epoch >= j->epoch) {
         j->epoch = live.epoch;
         j->loss = live.loss;

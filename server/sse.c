@@ -126,7 +126,8 @@ static int job_ended(const st_job *j)
 /* The job as an event (state or end). */
 static void job_event(sbuf *out, const char *event, const st_job *j)
 {
-    cJSON *o = job_to_json(j, NULL);
+    st_job copy = *j; /* shallow: only read, as GET /v1/jobs/{id} shows it */
+    cJSON *o = job_to_json_live(NULL, &copy);
     char *text = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     if (!text) {

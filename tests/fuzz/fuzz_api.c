@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         nq = split_query(qm + 1, query);
     }
     size_t nh = split_headers(hdrs, headers);
-    api_request req = {method, path, query, nq, headers, nh, body_len ? body : NULL, body_len};
+    api_request req = {method, path, query, nq, headers, nh, body_len ? body : NULL, body_len, NULL, NULL};
     int status = fuzz_call(e, &req);
     /* The model or its samples are gone: start from a full database again. */
     if (status >= 200 && status < 300 && strcmp(method, "DELETE") == 0)

@@ -42,7 +42,7 @@ static void delete_created(fuzz_env *e)
     api_response r;
     api_response_init(&r);
     api_kv none[1];
-    api_request list = {"GET", "/v1/models", none, 0, none, 0, NULL, 0};
+    api_request list = {"GET", "/v1/models", none, 0, none, 0, NULL, 0, NULL, NULL};
     api_handle(&e->a, &list, &r);
     cJSON *j = r.body.data ? cJSON_ParseWithLength(r.body.data, r.body.len) : NULL;
     api_response_free(&r);
@@ -54,7 +54,7 @@ static void delete_created(fuzz_env *e)
         if (cJSON_IsString(id) && strcmp(id->valuestring, e->model_id) != 0) {
             char path[64];
             snprintf(path, sizeof path, "/v1/models/%s", id->valuestring);
-            api_request del = {"DELETE", path, none, 0, none, 0, NULL, 0};
+            api_request del = {"DELETE", path, none, 0, none, 0, NULL, 0, NULL, NULL};
             api_response_init(&r);
             api_handle(&e->a, &del, &r);
             api_response_free(&r);
@@ -100,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(path, sizeof path, "/v1/models");
     api_kv headers[1] = {{"Content-Type", t->ctype}};
     api_kv query[1] = {{"wait", "true"}};
-    api_request req = {t->method, path, query, 1, headers, 1, len ? body : NULL, len};
+    api_request req = {t->method, path, query, 1, headers, 1, len ? body : NULL, len, NULL, NULL};
     int status = fuzz_call(e, &req);
     if (status == 201 && !t->suffix)
         delete_created(e);

@@ -41,7 +41,7 @@ static int raw_call(fuzz_env *e, const char *method, const char *path, const cha
     api_kv hdr[1] = {{"Content-Type", "application/json"}};
     api_kv query[1] = {{"wait", "true"}};
     int wait = strstr(path, "/train") != NULL;
-    api_request req = {method, path, query, wait ? 1 : 0, hdr, 1, body, body ? strlen(body) : 0};
+    api_request req = {method, path, query, wait ? 1 : 0, hdr, 1, body, body ? strlen(body) : 0, NULL, NULL};
     api_response_init(out);
     api_handle(&e->a, &req, out);
     return out->status;

@@ -247,7 +247,7 @@ static int call(app *a, const char *method, const char *path, const char *query_
     api_kv headers[1] = {{"content-type", "application/json"}};
     api_kv query[1] = {{"wait", query_wait}};
     api_request req = {method, path, query, query_wait ? 1 : 0, headers, body ? 1 : 0,
-                       body, body ? strlen(body) : 0};
+                       body, body ? strlen(body) : 0, NULL, NULL};
     api_response resp;
     api_response_init(&resp);
     api_handle(a, &req, &resp);

@@ -59,7 +59,7 @@ static const char *header(const api_response *r, const char *name)
 static void call(api_response *r, const char *method, const char *path, const api_kv *query,
                  size_t nq, const api_kv *headers, size_t nh, const char *body)
 {
-    api_request req = {method, path, query, nq, headers, nh, body, body ? strlen(body) : 0};
+    api_request req = {method, path, query, nq, headers, nh, body, body ? strlen(body) : 0, NULL, NULL};
     api_response_init(r);
     api_handle(&A, &req, r);
 }

@@ -54,7 +54,7 @@ static void teardown(void)
 static void get(const char *path, const char *hname, const char *hvalue, api_response *resp)
 {
     api_kv headers[1] = {{hname, hvalue}};
-    api_request req = {"GET", path, NULL, 0, headers, hname ? 1 : 0, NULL, 0};
+    api_request req = {"GET", path, NULL, 0, headers, hname ? 1 : 0, NULL, 0, NULL, NULL};
     api_response_init(resp);
     api_handle(&A, &req, resp);
 }
@@ -82,7 +82,7 @@ static void create_model(char id[17])
     const char *body = "{\"name\":\"m\",\"inputs\":2,\"layers\":[{\"units\":3,\"activation\":"
                        "\"sigmoid\"},{\"units\":1,\"activation\":\"linear\"}]}";
     api_kv headers[1] = {{"Content-Type", "application/json"}};
-    api_request req = {"POST", "/v1/models", NULL, 0, headers, 1, body, strlen(body)};
+    api_request req = {"POST", "/v1/models", NULL, 0, headers, 1, body, strlen(body), NULL, NULL};
     api_response r;
     api_response_init(&r);
     api_handle(&A, &req, &r);

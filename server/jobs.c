@@ -210,6 +210,7 @@ static int write_batch(run *r, const mlp_t *net, const char *source, double loss
         stop_run(r, s == ST_NOT_FOUND ? WHY_GONE : WHY_STORAGE);
         return -1;
     }
+    app_wake_streams(a); /* event streams send the new epochs now, not at their next tick */
     r->n_pending = 0;
     if (net) {
         pthread_mutex_lock(&r->mu);
@@ -525,6 +526,7 @@ static int work_once(jobs *j)
     st_status s = storage_job_claim(j->a->st, jobs_unix(), &job);
     if (s != ST_OK)
         return s == ST_NOT_FOUND ? 0 : -1;
+    app_wake_streams(j->a); /* its streams show "running" at once */
     run *r = run_new(j, &job);
     if (!r) {
         strcpy(job.status, "failed");

@@ -102,6 +102,8 @@ static int oom(api_response *resp)
 static int parse_time(const char *s, double *out)
 {
     int y, mo, d, h, mi, sec, n = 0;
+    /* fixed-width digit fields: n == 19 and the ranges below catch any bad one */
+    /* NOLINTNEXTLINE(cert-err34-c) */
     if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
         return -1;
     if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||

@@ -90,7 +90,7 @@ static int cancel(app *a, api_response *resp, st_job *j)
         /* a worker is between claiming it and listing it: look again */
         if (jobs_mono() >= until)
             return 202;
-        struct timespec pause = {0, 20 * 1000 * 1000};
+        struct timespec pause = {0, 20L * 1000 * 1000};
         nanosleep(&pause, NULL);
         st_job_clear(j);
         s = storage_job_get(a->st, j->id, j);

@@ -226,15 +226,15 @@ FZ           := $(B)/fuzz/obj
 FUZZ_BIN     := $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
 REPLAY_BIN   := $(patsubst %,$(B)/asan/fuzz/replay_%,$(FUZZ_NAMES))
 FUZZ_LIB_OBJ := $(call objs,$(FZ),$(CORE_SRC) $(SERVER_SRC) tests/fuzz/fuzz_common.c) \
-                $(FZ)/gen/openapi_yaml.o $(FZ)/gen/schema_sql.o
+                $(FZ)/gen/openapi_yaml.o $(FZ)/gen/schema_sql.o $(FZ)/gen/web_files.o
 .SECONDARY: $(FUZZ_LIB_OBJ) $(call objs,$(FZ),$(wildcard tests/fuzz/*.c)) $(call objs,$(SAN),$(wildcard tests/fuzz/*.c))
 
 $(FZ)/%.o: %.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
-$(FZ)/core/vmath.o: core/vmath.c | $(B)/.deps
+$(call objs,$(FZ),$(VMATH_SRC)): $(FZ)/core/%.o: core/%.c | $(B)/.deps
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(VMATH_FLAGS) -Wno-pass-failed -MMD -MP -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(VMATH_FLAGS) -Wno-pass-failed -Wno-unknown-warning-option -MMD -MP -c $< -o $@
 $(FZ)/gen/%.o: $(B)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
@@ -334,6 +334,10 @@ TSAN_ENV     = TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1
 $(TSN)/core/vmath.o: core/vmath.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O2 $(VMATH_FLAGS) -MMD -MP -c $< -o $@
+# tiny.c (no ifunc) is instrumented, with the flags its vector loops need.
+$(TSN)/core/tiny.o: core/tiny.c | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(TSAN_FLAGS) $(VMATH_FLAGS) -MMD -MP -c $< -o $@
 $(TSN)/%.o: %.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(TSAN_FLAGS) -MMD -MP -c $< -o $@
@@ -342,7 +346,7 @@ $(TSN)/gen/%.o: $(B)/gen/%.c
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(TSAN_FLAGS) -c $< -o $@
 $(B)/tsan/libmlpcore.a: $(CORE_TOBJ)
 	ar rcs $@ $^
-$(B)/tsan/libmlpserver.a: $(SERVER_TOBJ) $(TSN)/gen/openapi_yaml.o $(TSN)/gen/schema_sql.o
+$(B)/tsan/libmlpserver.a: $(SERVER_TOBJ) $(TSN)/gen/openapi_yaml.o $(TSN)/gen/schema_sql.o $(TSN)/gen/web_files.o
 	ar rcs $@ $^
 $(B)/tsan/mlpd: $(TSN)/server/main.o $(B)/tsan/libmlpserver.a $(B)/tsan/libmlpcore.a
 	$(CC) $(TSAN_FLAGS) -o $@ $^ $(SRVLIBS) $(CORELIBS)

@@ -328,16 +328,14 @@ SERVER_TOBJ := $(call objs,$(TSN),$(SERVER_SRC))
 TSAN_UNIT   := $(B)/tsan/tests/test_jobs $(B)/tsan/tests/test_server_api
 TSAN_ENV     = TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp log_path=$(CURDIR)/$(B)/tsan/report"
 
-# vmath.c is built without tsan: its target_clones ifunc resolvers run
-# before the tsan runtime is up (instrumented, they crash the loader), and
-# it only computes on the calling thread's own arrays.
-$(TSN)/core/vmath.o: core/vmath.c | $(B)/.deps
+# core/ is built without tsan: its target_clones ifunc resolvers (vmath,
+# online, batch, tiny, train) run before the tsan runtime is up
+# (instrumented, they crash the loader), and the core has no threads of its
+# own: it computes on the calling thread's own arrays. The server, where
+# the threads are, is instrumented.
+$(CORE_TOBJ): $(TSN)/core/%.o: core/%.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O2 $(VMATH_FLAGS) -MMD -MP -c $< -o $@
-# tiny.c (no ifunc) is instrumented, with the flags its vector loops need.
-$(TSN)/core/tiny.o: core/tiny.c | $(B)/.deps
-	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(TSAN_FLAGS) $(VMATH_FLAGS) -MMD -MP -c $< -o $@
 $(TSN)/%.o: %.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(TSAN_FLAGS) -MMD -MP -c $< -o $@

@@ -60,7 +60,22 @@ typedef struct api_stream {
     void *ctx;
 } api_stream;
 
-typedef struct api_response {
+/* A reply that is not ready yet (POST .../train?wait=true): instead of a
+ * request thread sleeping until the job ends (which stalls every other
+ * connection libmicrohttpd gave that thread), the HTTP glue parks the
+ * connection and calls poll() again after a tick or an app_wake_streams().
+ * poll fills resp (status, body; the headers set so far stay) and returns
+ * 1 when the reply is ready, always when `now` is set (daemon stopping);
+ * 0 means "ask again later". free(ctx) runs exactly once. Handlers only
+ * defer when the caller set api_response.can_defer; otherwise they block. */
+typedef struct api_response api_response;
+typedef struct api_deferred {
+    int (*poll)(void *ctx, api_response *resp, int now);
+    void (*free)(void *ctx);
+    void *ctx;
+} api_deferred;
+
+struct api_response {
     int status;
     const char *content_type; /* static string */
     sbuf body;                /* owned by the response until taken */
@@ -71,7 +86,9 @@ typedef struct api_response {
     } headers[API_MAX_EXTRA_HEADERS];
     int route; /* index into the route table, -1 when none matched */
     api_stream stream; /* produce != NULL: streamed; owned until taken */
-} api_response;
+    int can_defer;         /* set by the caller: it takes a deferred reply */
+    api_deferred deferred; /* poll != NULL: not ready yet; owned until taken */
+};
 
 void api_response_init(api_response *r);
 void api_response_free(api_response *r);

@@ -56,6 +56,14 @@
 
 typedef struct stream_state stream_state;
 
+/* A suspended connection in the ticker's list: a stream with nothing to
+ * send yet, or a deferred reply (api_deferred) not ready yet. */
+typedef struct parked_conn parked_conn;
+struct parked_conn {
+    struct MHD_Connection *conn;
+    parked_conn *next; /* under http_server.mu */
+};
+
 struct http_server {
     struct MHD_Daemon *d;
     app *a;
@@ -66,7 +74,7 @@ struct http_server {
     pthread_t ticker;
     int ticker_running;
     int woken;             /* under mu */
-    stream_state *parked;  /* under mu */
+    parked_conn *parked;   /* under mu */
     atomic_int stopping;   /* written under mu */
 };
 
@@ -74,12 +82,11 @@ struct http_server {
  * callback when the connection is done with it). */
 struct stream_state {
     http_server *h;
-    struct MHD_Connection *conn;
+    parked_conn park; /* park.conn: the stream's connection */
     api_stream src;
     sbuf buf;       /* produced, not yet handed to MHD from off on */
     size_t off;
     int ended;      /* the producer said its last word */
-    stream_state *next; /* parked list link, under h->mu */
 };
 
 typedef struct kv_list {
@@ -94,6 +101,8 @@ typedef struct req_state {
     int too_large;
     long max_body; /* --max-body, or --max-import-body for an import */
     int answered;
+    api_response *pending; /* a deferred reply waiting in the parked list */
+    parked_conn park;
     int observed; /* metrics already recorded (streams: at the start) */
     int route, status;
     struct timespec start;
@@ -150,18 +159,17 @@ static int client_gone(struct MHD_Connection *conn)
     return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
 }
 
-/* Suspend s's connection until the next tick; -1 if the daemon stops. */
-static int park(stream_state *s)
+/* Suspend p's connection until the next tick; -1 if the daemon stops. */
+static int park(http_server *h, parked_conn *p)
 {
-    http_server *h = s->h;
     pthread_mutex_lock(&h->mu);
     if (atomic_load(&h->stopping)) {
         pthread_mutex_unlock(&h->mu);
         return -1;
     }
-    MHD_suspend_connection(s->conn);
-    s->next = h->parked;
-    h->parked = s;
+    MHD_suspend_connection(p->conn);
+    p->next = h->parked;
+    h->parked = p;
     pthread_mutex_unlock(&h->mu);
     return 0;
 }
@@ -182,10 +190,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
         if (s->buf.len == 0) {
             if (s->ended)
                 return MHD_CONTENT_READER_END_OF_STREAM;
-            if (client_gone(s->conn))
+            if (client_gone(s->park.conn))
                 return MHD_CONTENT_READER_END_WITH_ERROR;
             sbuf_free(&s->buf); /* a parked stream keeps no buffer */
-            if (park(s) != 0)
+            if (park(s->h, &s->park) != 0)
                 return MHD_CONTENT_READER_END_OF_STREAM;
             return 0; /* suspended: asked again after the next tick */
         }
@@ -225,14 +233,14 @@ static void *ticker_main(void *arg)
             pthread_cond_timedwait(&h->cond, &h->mu, &ts);
         }
         h->woken = 0;
-        stream_state *list = h->parked;
+        parked_conn *list = h->parked;
         h->parked = NULL;
         int stop = atomic_load(&h->stopping);
         pthread_mutex_unlock(&h->mu);
-        /* Read next before resuming: a resumed stream may re-park (or end
-         * and be freed) at once on its MHD thread. */
+        /* Read next before resuming: a resumed connection may re-park (or
+         * end and be freed) at once on its MHD thread. */
         while (list) {
-            stream_state *next = list->next;
+            parked_conn *next = list->next;
             MHD_resume_connection(list->conn);
             list = next;
         }
@@ -259,7 +267,7 @@ static struct MHD_Response *stream_response(http_server *h, struct MHD_Connectio
     if (!s)
         return NULL; /* r still owns its stream */
     s->h = h;
-    s->conn = conn;
+    s->park.conn = conn;
     s->src = r->stream;
     sbuf_init(&s->buf);
     memset(&r->stream, 0, sizeof r->stream);
@@ -500,6 +508,37 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
                   (socklen_t)n);
 }
 
+static void free_pending(req_state *st)
+{
+    if (!st->pending)
+        return;
+    api_response_free(st->pending);
+    free(st->pending);
+    st->pending = NULL;
+}
+
+/* A deferred reply: send it once its poll says it is ready, else park
+ * the connection; libmicrohttpd calls on_request again when it resumes
+ * (after a tick or app_wake_streams). While the daemon stops, parking is
+ * refused and the reply goes out as it is. */
+static enum MHD_Result answer_pending(http_server *h, struct MHD_Connection *conn,
+                                      req_state *st)
+{
+    api_response *r = st->pending;
+    int now = atomic_load(&h->stopping);
+    if (!now && client_gone(conn))
+        return MHD_NO; /* on_completed frees it */
+    if (!r->deferred.poll(r->deferred.ctx, r, now)) {
+        st->park.conn = conn;
+        if (park(h, &st->park) == 0)
+            return MHD_YES;
+        r->deferred.poll(r->deferred.ctx, r, 1);
+    }
+    enum MHD_Result ret = send_response(h, conn, st, r);
+    free_pending(st);
+    return ret;
+}
+
 static enum MHD_Result answer(http_server *h, struct MHD_Connection *conn, req_state *st,
                               const char *url, const char *method)
 {
@@ -520,7 +559,16 @@ static enum MHD_Result answer(http_server *h, struct MHD_Connection *conn, req_s
                        st->body, st->len, ip[0] ? ip : NULL, NULL};
     api_response r;
     api_response_init(&r);
+    r.can_defer = 1;
     api_handle(h->a, &req, &r);
+    if (r.deferred.poll) {
+        st->pending = malloc(sizeof *st->pending);
+        if (st->pending) {
+            *st->pending = r; /* owns the body, headers and deferred state now */
+            return answer_pending(h, conn, st);
+        }
+        r.deferred.poll(r.deferred.ctx, &r, 1); /* no memory to wait: answer as it is */
+    }
     enum MHD_Result ret = send_response(h, conn, st, &r);
     api_response_free(&r);
     return ret;
@@ -547,6 +595,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                               "The URL contains an encoded NUL (%00).");
         return first_call(h, conn, st, version);
     }
+    if (st->pending) /* resumed from parking */
+        return answer_pending(h, conn, st);
     if (st->answered) { /* refused on the first call; drain */
         *upload_data_size = 0;
         return MHD_YES;
@@ -572,6 +622,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     if (st->answered && !st->observed)
         metrics_observe(h->a->metrics, st->route, NULL, st->status, elapsed(&st->start));
+    free_pending(st);
     free(st->body);
     free(st);
     *req_cls = NULL;

@@ -546,6 +546,7 @@ static int work_once(jobs *j)
     }
     train_job(r);
     publish_end(j, r);
+    app_wake_streams(j->a); /* waiting replies and streams see the end at once */
     return 1;
 }
 

@@ -168,6 +168,9 @@ void api_response_free(api_response *r)
     if (r->stream.free)
         r->stream.free(r->stream.ctx);
     memset(&r->stream, 0, sizeof r->stream);
+    if (r->deferred.free)
+        r->deferred.free(r->deferred.ctx);
+    memset(&r->deferred, 0, sizeof r->deferred);
 }
 
 void api_response_stream(api_response *r, int status, const char *content_type,

@@ -132,6 +132,8 @@ static st_status conn_open(const char *path, st_conn **out, char *err, size_t er
     if (rc == SQLITE_OK)
         rc = sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
     if (rc == SQLITE_OK)
+        rc = st_history_functions(c->db);
+    if (rc == SQLITE_OK)
         rc = sqlite3_exec(c->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
     /* the first statement that reads the file: a junk file fails here */
     if (rc == SQLITE_OK)

@@ -20,7 +20,6 @@ enum {
     I_VERSION,
     I_SAMPLES,
     I_JOB,
-    I_HISTORY,
     I_N
 };
 
@@ -33,8 +32,6 @@ static const char *const import_sql[I_N] = {
     [I_JOB] = "INSERT INTO jobs (id, model_id, status, params_json, error, epoch, epochs, "
               "loss, val_loss, version, created_at, started_at, finished_at) VALUES "
               "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    [I_HISTORY] = "INSERT INTO history (model_id, job_id, epoch, loss, val_loss, time) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
 static int terminal_status(const char *s)
@@ -134,20 +131,30 @@ static int bind_job(sqlite3_stmt *st, const char *id, const st_job *j)
     return rc;
 }
 
-static int bind_history(sqlite3_stmt *st, const char *id, const st_history_row *h)
+/* The history as chunks, one per run of rows of the same job (rows
+ * without a time get now, as rows of a live job would). */
+static st_status write_history(st_conn *c, const st_import *m)
 {
-    int rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 2, h->job_id, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 3, h->e.epoch);
-    if (rc == SQLITE_OK)
-        rc = st_bind_real_or_null(st, 4, h->e.loss);
-    if (rc == SQLITE_OK)
-        rc = st_bind_real_or_null(st, 5, h->e.val_loss);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double(st, 6, h->e.time > 0 ? h->e.time : st_now());
-    return rc;
+    if (m->n_history == 0)
+        return ST_OK;
+    st_epoch *rows = malloc(m->n_history * sizeof *rows);
+    if (!rows)
+        return ST_NOMEM;
+    st_status s = ST_OK;
+    size_t start = 0;
+    for (size_t i = 0; s == ST_OK && i < m->n_history; i++) {
+        const st_history_row *h = &m->history[i];
+        rows[i - start] = h->e;
+        if (!(h->e.time > 0))
+            rows[i - start].time = st_now();
+        int last = i + 1 == m->n_history || strcmp(m->history[i + 1].job_id, h->job_id) != 0;
+        if (last) {
+            s = st_history_write(c, m->id, h->job_id, rows, i + 1 - start);
+            start = i + 1;
+        }
+    }
+    free(rows);
+    return s;
 }
 
 /* Bind with rc (a SQLite code from the binders), step, reset. */
@@ -198,8 +205,8 @@ static st_status write_all(st_conn *c, sqlite3_stmt **st, const st_import *m)
         s = write_samples(st[I_SAMPLES], m);
     for (size_t i = 0; s == ST_OK && i < m->n_jobs; i++)
         s = run(st[I_JOB], bind_job(st[I_JOB], m->id, &m->jobs[i]));
-    for (size_t i = 0; s == ST_OK && i < m->n_history; i++)
-        s = run(st[I_HISTORY], bind_history(st[I_HISTORY], m->id, &m->history[i]));
+    if (s == ST_OK)
+        s = write_history(c, m);
     return s;
 }
 

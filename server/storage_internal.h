@@ -141,6 +141,13 @@ st_status st_publish_version(st_conn *c, const char *id, const char *source, dou
 st_status st_to_le(const double *v, size_t count, const unsigned char **bytes,
                    unsigned char **owned);
 
+/* Append n epochs of a job to its history as chunks, inside the
+ * caller's write transaction (storage_history.c). */
+st_status st_history_write(st_conn *c, const char *model_id, const char *job_id,
+                           const st_epoch *epochs, size_t n);
+/* Register the SQL functions the migrations use on db; a SQLite code. */
+int st_history_functions(sqlite3 *db);
+
 /* Wall-clock unix seconds. */
 double st_now(void);
 

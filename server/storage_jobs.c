@@ -1,5 +1,5 @@
 /*
- * storage_jobs.c - training jobs and the per-epoch history.
+ * storage_jobs.c - training jobs (their history: storage_history.c).
  *
  * "One job per model at a time" is checked and the job inserted in one
  * BEGIN IMMEDIATE transaction; the partial unique index jobs_one_active
@@ -402,61 +402,7 @@ st_status storage_jobs_list(storage *s, const char *model_id, st_job **out, size
     return ST_OK;
 }
 
-/* ---- history ---------------------------------------------------------- */
-
-static st_status insert_epoch(sqlite3_stmt *st, const char *model_id, const char *job_id,
-                              const st_epoch *e)
-{
-    int r = sqlite3_bind_text(st, 1, model_id, -1, SQLITE_STATIC);
-    if (r == SQLITE_OK)
-        r = sqlite3_bind_text(st, 2, job_id, -1, SQLITE_STATIC);
-    if (r == SQLITE_OK)
-        r = sqlite3_bind_int64(st, 3, e->epoch);
-    if (r == SQLITE_OK)
-        r = st_bind_real_or_null(st, 4, e->loss);
-    if (r == SQLITE_OK)
-        r = st_bind_real_or_null(st, 5, e->val_loss);
-    if (r == SQLITE_OK)
-        r = sqlite3_bind_double(st, 6, e->time);
-    if (r != SQLITE_OK) {
-        st_done(st);
-        return st_map(r);
-    }
-    return st_exec(st);
-}
-
-st_status storage_history_append(storage *s, const char *model_id, const char *job_id,
-                                 const st_epoch *epochs, size_t n)
-{
-    if (!s || !model_id || !job_id || (n && !epochs))
-        return ST_ERROR;
-    st_conn *c;
-    st_status rc = st_conn_get(s, &c);
-    if (rc != ST_OK)
-        return rc;
-    sqlite3_stmt *st = NULL;
-    rc = st_begin(c, 1);
-    if (rc == ST_OK)
-        rc = st_model_samples(c, model_id, NULL);
-    if (rc == ST_OK)
-        rc = st_stmt(c, Q_HISTORY_INSERT, &st);
-    /* a job id that does not exist fails its foreign key: ST_NOT_FOUND */
-    for (size_t i = 0; rc == ST_OK && i < n; i++)
-        rc = insert_epoch(st, model_id, job_id, &epochs[i]);
-    rc = st_finish(c, rc);
-    st_conn_put(s, c);
-    return rc;
-}
-
-static st_status insert_epochs(st_conn *c, const char *model_id, const char *job_id,
-                               const st_epoch *epochs, size_t n)
-{
-    sqlite3_stmt *st = NULL;
-    st_status rc = n ? st_stmt(c, Q_HISTORY_INSERT, &st) : ST_OK;
-    for (size_t i = 0; rc == ST_OK && i < n; i++)
-        rc = insert_epoch(st, model_id, job_id, &epochs[i]);
-    return rc;
-}
+/* ---- a job's batch ---------------------------------------------------- */
 
 st_status storage_job_progress(storage *s, st_job *job, const st_epoch *epochs, size_t n,
                                const st_publish *pub, int64_t *version)
@@ -473,7 +419,7 @@ st_status storage_job_progress(storage *s, st_job *job, const st_epoch *epochs, 
     if (rc == ST_OK)
         rc = st_model_samples(c, job->model_id, NULL);
     if (rc == ST_OK)
-        rc = insert_epochs(c, job->model_id, job->id, epochs, n);
+        rc = st_history_write(c, job->model_id, job->id, epochs, n);
     if (rc == ST_OK && pub)
         rc = st_publish_version(c, job->model_id, pub->source, pub->loss, pub->blob,
                                 pub->blob_len, &v);
@@ -488,79 +434,4 @@ st_status storage_job_progress(storage *s, st_job *job, const st_epoch *epochs, 
     else if (version)
         *version = v;
     return rc;
-}
-
-static st_status list_history(st_conn *c, const char *model_id, st_history_row **out,
-                              size_t *n)
-{
-    sqlite3_stmt *st;
-    st_status rc = st_stmt(c, Q_HISTORY_LIST, &st);
-    if (rc != ST_OK)
-        return rc;
-    st_history_row *hs = NULL;
-    size_t count = 0, cap = 0;
-    int r = sqlite3_bind_text(st, 1, model_id, -1, SQLITE_STATIC);
-    while (r == SQLITE_OK) {
-        r = sqlite3_step(st);
-        if (r != SQLITE_ROW)
-            break;
-        r = SQLITE_OK;
-        if (count == cap) {
-            st_history_row *g = st_grow(hs, &cap, sizeof *hs);
-            if (!g) {
-                rc = ST_NOMEM;
-                break;
-            }
-            hs = g;
-        }
-        st_history_row *h = &hs[count];
-        memset(h, 0, sizeof *h);
-        rc = st_col_copy(st, 0, h->job_id, sizeof h->job_id);
-        if (rc != ST_OK)
-            break;
-        h->e.epoch = sqlite3_column_int64(st, 1);
-        h->e.loss = st_col_real_or_nan(st, 2);
-        h->e.val_loss = st_col_real_or_nan(st, 3);
-        h->e.time = sqlite3_column_double(st, 4);
-        count++;
-    }
-    st_done(st);
-    if (rc == ST_OK && r != SQLITE_DONE)
-        rc = st_map(r) == ST_OK ? ST_ERROR : st_map(r);
-    if (rc != ST_OK) {
-        free(hs);
-        return rc;
-    }
-    *out = hs;
-    *n = count;
-    return ST_OK;
-}
-
-st_status storage_history_list(storage *s, const char *model_id,
-                               st_history_row **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    if (!s || !model_id)
-        return ST_ERROR;
-    st_conn *c;
-    st_status rc = st_conn_get(s, &c);
-    if (rc != ST_OK)
-        return rc;
-    st_history_row *hs = NULL;
-    size_t count = 0;
-    rc = st_begin(c, 0);
-    if (rc == ST_OK)
-        rc = st_model_samples(c, model_id, NULL);
-    if (rc == ST_OK)
-        rc = list_history(c, model_id, &hs, &count);
-    rc = st_finish(c, rc);
-    st_conn_put(s, c);
-    if (rc != ST_OK) {
-        free(hs);
-        return rc;
-    }
-    *out = hs;
-    *n = count;
-    return ST_OK;
 }

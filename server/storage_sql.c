@@ -80,8 +80,8 @@ const char *const st_sql[Q_N_STMTS] = {
     [Q_JOB_CANCEL_QUEUED] = "UPDATE jobs SET status = 'cancelled', stop_reason = 'cancelled', "
                             "finished_at = ?2 WHERE id = ?1 AND status = 'queued'",
 
-    [Q_HISTORY_INSERT] = "INSERT INTO history (model_id, job_id, epoch, loss, val_loss, time) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_HISTORY_INSERT] = "INSERT INTO history_chunks (model_id, job_id, min_epoch, max_epoch, "
+                         "n, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_MODEL_INSERT_OWNED] = "INSERT INTO models (id, name, spec_json, version, samples, "
                              "created_at, updated_at, owner, public_predict) "
                              "VALUES (?1, ?2, ?3, 1, 0, ?4, ?4, ?5, ?6)",
@@ -113,11 +113,12 @@ const char *const st_sql[Q_N_STMTS] = {
                             "JOIN models AS m ON m.id = j.model_id WHERE m.owner = ?1 "
                             "AND j.status IN ('queued', 'running')",
     [Q_USAGE_GET] = "SELECT train_seconds FROM user_usage WHERE user_id = ?1 AND day = ?2",
-    [Q_HISTORY_LIST] = "SELECT job_id, epoch, loss, val_loss, time FROM history "
+    [Q_HISTORY_LIST] = "SELECT job_id, n, data FROM history_chunks "
                        "WHERE model_id = ?1 ORDER BY rowid",
-    /* a job's epochs after ?2, by the history_by_job index (event streams) */
-    [Q_HISTORY_JOB_AFTER] = "SELECT epoch, loss, val_loss, time FROM history "
-                            "WHERE job_id = ?1 AND epoch > ?2 ORDER BY epoch, rowid LIMIT ?3",
+    /* a job's chunks holding epochs after ?2 (event streams), by the
+     * history_chunks_by_job index */
+    [Q_HISTORY_JOB_AFTER] = "SELECT n, data FROM history_chunks "
+                            "WHERE job_id = ?1 AND max_epoch > ?2 ORDER BY rowid",
 
     [Q_IDEM_GET] = "SELECT request_hash, added, total FROM idempotency "
                    "WHERE model_id = ?1 AND key = ?2",

@@ -3,7 +3,7 @@
  * fresh directory under /tmp: migrations, refusing future and damaged
  * files, models and weights versions (with checksum damage made through a
  * second, raw SQLite connection), paged samples across batch boundaries,
- * limits, jobs, history, durability across reopen and four threads at once.
+ * limits, jobs, history (chunks, the migration from rows, damage), durability across reopen and four threads at once.
  */
 #include <check.h>
 #include <ftw.h>
@@ -136,7 +136,7 @@ START_TEST(migrations_applied_and_idempotent)
     ck_assert_int_eq(raw_int(db, "PRAGMA user_version", NULL), (int64_t)st_migrations_count);
     ck_assert_int_ge((int64_t)st_migrations_count, 1);
     ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-                                 "name IN ('models','versions','samples','jobs','history')",
+                                 "name IN ('models','versions','samples','jobs','history_chunks')",
                              NULL),
                      5);
     sqlite3_close(db);
@@ -289,7 +289,7 @@ START_TEST(models_create_get_list_delete_cascade)
         "SELECT count(*) FROM versions WHERE model_id = ?1",
         "SELECT count(*) FROM samples WHERE model_id = ?1",
         "SELECT count(*) FROM jobs WHERE model_id = ?1",
-        "SELECT count(*) FROM history WHERE model_id = ?1",
+        "SELECT count(*) FROM history_chunks WHERE model_id = ?1",
     };
     for (size_t i = 0; i < 4; i++)
         ck_assert_int_eq(raw_int(db, tables[i], a), 0);
@@ -661,6 +661,136 @@ START_TEST(history_append_list_order)
 }
 END_TEST
 
+/* A job with n epochs 1..n of loss 1/epoch stored in one append. */
+static void job_with_epochs(storage *s, const char *model_id, const char *job_id, size_t n)
+{
+    st_job j;
+    new_job(&j, job_id, model_id);
+    ck_assert_int_eq(storage_job_create(s, &j), ST_OK);
+    st_epoch *es = calloc(n, sizeof *es);
+    ck_assert_ptr_nonnull(es);
+    for (size_t i = 0; i < n; i++)
+        es[i] = (st_epoch){(int64_t)i + 1, 1.0 / (double)(i + 1), NAN, 1000.0 + (double)i};
+    ck_assert_int_eq(storage_history_append(s, model_id, job_id, es, n), ST_OK);
+    free(es);
+}
+
+START_TEST(history_chunks_split_and_stream)
+{
+    fixture_up();
+    storage *s = open_ok();
+    const char *id = "00000000000000c1";
+    create_model(s, id, "chunks");
+    job_with_epochs(s, id, "000000000000c001", 5000); /* past one row's 4096 */
+    st_epoch more = {5001, 0.5, 0.25, 2000};
+    ck_assert_int_eq(storage_history_append(s, id, "000000000000c001", &more, 1), ST_OK);
+
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM history_chunks WHERE model_id = ?1", id),
+                     3);
+    sqlite3_close(db);
+    st_history_row *rows = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(storage_history_list(s, id, &rows, &n), ST_OK);
+    ck_assert_uint_eq(n, 5001);
+    for (size_t i = 0; i < 5000; i++) {
+        ck_assert_int_eq(rows[i].e.epoch, (int64_t)i + 1);
+        ck_assert(rows[i].e.loss == 1.0 / (double)(i + 1));
+        ck_assert(isnan(rows[i].e.val_loss));
+        ck_assert(rows[i].e.time == 1000.0 + (double)i);
+    }
+    ck_assert(rows[5000].e.val_loss == 0.25);
+    free(rows);
+
+    /* an event stream's reads cross the chunk boundary and stop at limit */
+    st_epoch *es = NULL;
+    ck_assert_int_eq(storage_job_epochs(s, "000000000000c001", 4090, 10, &es, &n), ST_OK);
+    ck_assert_uint_eq(n, 10);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(es[i].epoch, 4091 + (int64_t)i);
+    free(es);
+    ck_assert_int_eq(storage_job_epochs(s, "000000000000c001", 4999, 100, &es, &n), ST_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(es[1].epoch, 5001);
+    ck_assert(es[1].loss == 0.5);
+    free(es);
+    ck_assert_int_eq(storage_job_epochs(s, "000000000000c001", 5001, 100, &es, &n), ST_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_ptr_null(es);
+    storage_close(s);
+    fixture_down();
+}
+END_TEST
+
+START_TEST(history_rows_migrate_to_chunks)
+{
+    fixture_up();
+    storage *s = open_ok();
+    const char *id = "00000000000000c2";
+    create_model(s, id, "old");
+    st_job j;
+    new_job(&j, "000000000000c002", id);
+    ck_assert_int_eq(storage_job_create(s, &j), ST_OK);
+    storage_close(s);
+
+    /* put the database back to schema 4: history one row per epoch */
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(sqlite3_exec(db,
+        "DROP TABLE history_chunks;"
+        "CREATE TABLE history (model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,"
+        " job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
+        " loss REAL, val_loss REAL, time REAL NOT NULL);"
+        "INSERT INTO history VALUES ('00000000000000c2', '000000000000c002', 1, 0.75, NULL, 10.5),"
+        " ('00000000000000c2', '000000000000c002', 2, NULL, 0.5, 11.5);"
+        "PRAGMA user_version = 4;", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    s = open_ok();
+    st_history_row *rows = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(storage_history_list(s, id, &rows, &n), ST_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(rows[0].job_id, j.id);
+    ck_assert_int_eq(rows[0].e.epoch, 1);
+    ck_assert(rows[0].e.loss == 0.75 && isnan(rows[0].e.val_loss) && rows[0].e.time == 10.5);
+    ck_assert_int_eq(rows[1].e.epoch, 2);
+    ck_assert(isnan(rows[1].e.loss) && rows[1].e.val_loss == 0.5 && rows[1].e.time == 11.5);
+    free(rows);
+    storage_close(s);
+    db = raw_open();
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'history'",
+                             NULL), 0);
+    ck_assert_int_eq(raw_int(db, "PRAGMA user_version", NULL), (int64_t)st_migrations_count);
+    sqlite3_close(db);
+    fixture_down();
+}
+END_TEST
+
+START_TEST(damaged_chunk_is_corrupt)
+{
+    fixture_up();
+    storage *s = open_ok();
+    const char *id = "00000000000000c3";
+    create_model(s, id, "damaged");
+    job_with_epochs(s, id, "000000000000c003", 3);
+    sqlite3 *db = raw_open();
+    /* a count that disagrees with the blob (past the CHECK, as damage is) */
+    ck_assert_int_eq(sqlite3_exec(db, "PRAGMA ignore_check_constraints = ON;"
+                                      "UPDATE history_chunks SET n = 4", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    st_history_row *rows = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(storage_history_list(s, id, &rows, &n), ST_CORRUPT);
+    ck_assert_ptr_null(rows);
+    st_epoch *es = NULL;
+    ck_assert_int_eq(storage_job_epochs(s, "000000000000c003", 0, 10, &es, &n), ST_CORRUPT);
+    ck_assert_ptr_null(es);
+    storage_close(s);
+    fixture_down();
+}
+END_TEST
+
 /* ---- durability and threads ------------------------------------------- */
 
 START_TEST(data_survives_reopen)
@@ -818,6 +948,9 @@ int main(void)
     tcase_add_test(tc, samples_limit_and_clear);
     tcase_add_test(tc, jobs_conflict_update_get_list);
     tcase_add_test(tc, history_append_list_order);
+    tcase_add_test(tc, history_chunks_split_and_stream);
+    tcase_add_test(tc, history_rows_migrate_to_chunks);
+    tcase_add_test(tc, damaged_chunk_is_corrupt);
     tcase_add_test(tc, data_survives_reopen);
     tcase_add_test(tc, four_threads_write_and_read);
     tcase_add_test(tc, new_ids_are_random_hex);

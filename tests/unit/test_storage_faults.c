@@ -235,7 +235,7 @@ static void verify(const expect *e, size_t n, const char *mode, int opened)
         in_range("samples", count(db, "SELECT coalesce(sum(samples), 0) FROM models"),
                  e->samples, n, mode);
         in_range("jobs", count(db, "SELECT count(*) FROM jobs"), e->jobs, n, mode);
-        in_range("history", count(db, "SELECT count(*) FROM history"), e->history, n, mode);
+        in_range("history", count(db, "SELECT coalesce(sum(n), 0) FROM history_chunks"), e->history, n, mode);
         in_range("keys", count(db, "SELECT count(*) FROM idempotency"), e->keys, n, mode);
         /* each model's count is its batches' (no torn write) and its
          * current version is stored */

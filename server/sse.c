@@ -200,6 +200,9 @@ int sse_produce(sse_stream *s, sbuf *out, double now)
     if (ended && n < SSE_BATCH) {
         job_event(out, "end", &j);
         open = 0;
+    } else if (out->len == before && strcmp(j.status, "running") == 0 &&
+               now - s->last_write >= SSE_PROGRESS) {
+        job_event(out, "progress", &j); /* a long epoch: elapsed time goes on */
     }
     st_job_clear(&j);
 idle:

@@ -8,6 +8,9 @@
  *                  its status changes while it has not ended;
  *   id: <epoch>    one per epoch: {"epoch", "loss", "val_loss", "time"};
  *   event: epoch
+ *   event: progress  the job (as state) after SSE_PROGRESS seconds in which
+ *                  a running job sent nothing else: a long epoch shows its
+ *                  elapsed time once a second, not only when it ends;
  *   event: end     the final job, after its last epoch; the stream closes;
  *   event: error   {"error": {...}} if the job disappears (its model was
  *                  deleted) or storage keeps failing; the stream closes.
@@ -29,6 +32,8 @@
 
 /* Epochs read from storage per call at most (bounds memory per call). */
 #define SSE_BATCH 256
+/* Seconds without an event of a running job before a progress event. */
+#define SSE_PROGRESS 1.0
 /* Seconds of silence before a keep-alive comment. */
 #define SSE_KEEPALIVE 15.0
 /* Consecutive failed storage reads (one per call) before giving up. */

@@ -308,14 +308,21 @@ START_TEST(live_job_in_order)
     /* nothing new: nothing written, still open */
     ck_assert_int_eq(produce(s, 100.2, &ev, &bytes), 1);
     ck_assert_uint_eq(bytes, 0);
+    /* a queued job's silence: a keep-alive comment after SSE_KEEPALIVE seconds */
+    ck_assert_int_eq(produce(s, 100.1 + SSE_KEEPALIVE - 1, &ev, &bytes), 1);
+    ck_assert_uint_eq(bytes, 0);
+    double t = 100.1 + SSE_KEEPALIVE + 0.1;
+    ck_assert_int_eq(produce(s, t, &ev, NULL), 1);
+    ck_assert_uint_eq(ev.comments, 1);
+    ck_assert_uint_eq(ev.n, 1);
     /* status change, then a batch of history */
     set_status(&j, "running");
-    ck_assert_int_eq(produce(s, 100.3, &ev, NULL), 1);
+    ck_assert_int_eq(produce(s, t + 0.1, &ev, NULL), 1);
     ck_assert_uint_eq(ev.n, 2);
     ck_assert_str_eq(ev.e[1].name, "state");
     ck_assert_str_eq(sval(ev.e[1].data, "status"), "running");
     append_epochs(&j, 1, 3);
-    ck_assert_int_eq(produce(s, 100.4, &ev, NULL), 1);
+    ck_assert_int_eq(produce(s, t + 0.2, &ev, NULL), 1);
     ck_assert_uint_eq(ev.n, 5);
     for (int i = 0; i < 3; i++) {
         event *e = &ev.e[2 + i];
@@ -328,12 +335,22 @@ START_TEST(live_job_in_order)
     }
     ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(ev.e[2].data, "val_loss")));
     ck_assert(nval(ev.e[3].data, "val_loss") == 0.5);
-    /* silence: a keep-alive comment only after SSE_KEEPALIVE seconds */
-    ck_assert_int_eq(produce(s, 100.4 + SSE_KEEPALIVE - 1, &ev, &bytes), 1);
+    /* a long epoch: a progress event once SSE_PROGRESS seconds pass without
+     * another, no id (Last-Event-ID stays the last epoch) */
+    ck_assert_int_eq(produce(s, t + 0.2 + SSE_PROGRESS - 0.1, &ev, &bytes), 1);
     ck_assert_uint_eq(bytes, 0);
-    ck_assert_int_eq(produce(s, 100.4 + SSE_KEEPALIVE + 0.1, &ev, NULL), 1);
+    ck_assert_int_eq(produce(s, t + 0.3 + SSE_PROGRESS, &ev, NULL), 1);
+    ck_assert_uint_eq(ev.n, 6);
+    ck_assert_str_eq(ev.e[5].name, "progress");
+    ck_assert_str_eq(ev.e[5].id, "");
+    ck_assert_str_eq(sval(ev.e[5].data, "status"), "running");
+    ck_assert(nval(ev.e[5].data, "elapsed_seconds") > 0);
+    ck_assert_int_eq(produce(s, t + 0.4 + SSE_PROGRESS, &ev, &bytes), 1);
+    ck_assert_uint_eq(bytes, 0); /* one a second, not one a call */
+    ck_assert_int_eq(produce(s, t + 0.4 + 2 * SSE_PROGRESS, &ev, NULL), 1);
+    ck_assert_uint_eq(ev.n, 7);
+    ck_assert_str_eq(ev.e[6].name, "progress");
     ck_assert_uint_eq(ev.comments, 1);
-    ck_assert_uint_eq(ev.n, 5);
     /* the last batch and the final status: epochs first, then the end */
     append_epochs(&j, 4, 5);
     j.epoch = 5;
@@ -341,19 +358,19 @@ START_TEST(live_job_in_order)
     j.version = 2;
     set_status(&j, "succeeded");
     ck_assert_int_eq(produce(s, 120.0, &ev, NULL), 0);
-    ck_assert_uint_eq(ev.n, 8);
-    ck_assert_str_eq(ev.e[5].id, "4");
-    ck_assert_str_eq(ev.e[6].id, "5");
-    ck_assert_str_eq(ev.e[7].name, "end");
-    ck_assert_str_eq(ev.e[7].id, "");
+    ck_assert_uint_eq(ev.n, 10);
+    ck_assert_str_eq(ev.e[7].id, "4");
+    ck_assert_str_eq(ev.e[8].id, "5");
+    ck_assert_str_eq(ev.e[9].name, "end");
+    ck_assert_str_eq(ev.e[9].id, "");
     /* the end is the job as GET /v1/jobs/{id} shows it */
     char path[64];
     snprintf(path, sizeof path, "/v1/jobs/%s", j.id);
     int status;
     cJSON *got = get_json(path, &status);
     ck_assert_int_eq(status, 200);
-    ck_assert(cJSON_Compare(got, ev.e[7].data, 1));
-    ck_assert_str_eq(sval(ev.e[7].data, "status"), "succeeded");
+    ck_assert(cJSON_Compare(got, ev.e[9].data, 1));
+    ck_assert_str_eq(sval(ev.e[9].data, "status"), "succeeded");
     cJSON_Delete(got);
     sse_close(s);
     ck_assert_int_eq(atomic_load(&count), 0);

@@ -67,11 +67,58 @@ void h_job_get(app *a, const api_request *req, const route_params *p, api_respon
     st_job_clear(&j);
 }
 
+/* Answer with the job as it is now: 200 once it has ended, else 202. */
+static void reply_job(app *a, const char *job_id, int ended, api_response *resp)
+{
+    st_job j;
+    memset(&j, 0, sizeof j);
+    st_status s = storage_job_get(a->st, job_id, &j);
+    if (s == ST_OK)
+        reply_json(resp, ended ? 200 : 202, job_to_json_live(a, &j));
+    else
+        reply_storage_error(resp, s); /* e.g. the model was deleted meanwhile */
+    st_job_clear(&j);
+}
+
+/* A wait over HTTP: the connection is parked, not a thread. */
+typedef struct job_wait {
+    app *a;
+    char job_id[17];
+    double deadline; /* jobs_mono() */
+} job_wait;
+
+static int job_wait_poll(void *ctx, api_response *resp, int now)
+{
+    job_wait *w = ctx;
+    int ended = jobs_wait_end(w->a->jobs, w->job_id, 0); /* a look, no wait */
+    if (!ended && !now && jobs_mono() < w->deadline)
+        return 0;
+    reply_job(w->a, w->job_id, ended, resp);
+    return 1;
+}
+
+void job_wait_reply(app *a, const char *job_id, double deadline, api_response *resp)
+{
+    job_wait *w = resp->can_defer ? malloc(sizeof *w) : NULL;
+    if (w) {
+        w->a = a;
+        memcpy(w->job_id, job_id, sizeof w->job_id);
+        w->deadline = deadline;
+        resp->status = 202; /* what a reply cut short would say */
+        resp->deferred = (api_deferred){job_wait_poll, free, w};
+        return;
+    }
+    reply_job(a, job_id, jobs_wait_end(a->jobs, job_id, deadline), resp);
+}
+
 /* Seconds DELETE waits for a running job to record its cancellation. */
 #define CANCEL_WAIT_SECONDS 5.0
 
+/* A running job was signalled: the reply waits for its end (CANCEL_WAITS). */
+#define CANCEL_WAITS 1
+
 /* Cancel a queued job directly, or signal the worker running it. Returns
- * the status to answer, or 0 after replying an error. */
+ * the status to answer, CANCEL_WAITS, or 0 after replying an error. */
 static int cancel(app *a, api_response *resp, st_job *j)
 {
     double until = jobs_mono() + CANCEL_WAIT_SECONDS;
@@ -80,7 +127,7 @@ static int cancel(app *a, api_response *resp, st_job *j)
         if (strcmp(j->status, "queued") == 0)
             s = storage_job_cancel_queued(a->st, j->id, jobs_unix());
         else if (jobs_cancel(a->jobs, j->id))
-            return jobs_wait_end(a->jobs, j->id, until) ? 200 : 202;
+            return CANCEL_WAITS;
         if (s != ST_OK && s != ST_CONFLICT) {
             reply_storage_error(resp, s);
             return 0;
@@ -119,6 +166,10 @@ void h_job_cancel(app *a, const api_request *req, const route_params *p, api_res
     st_job_clear(&j);
     if (status == 0)
         return;
+    if (status == CANCEL_WAITS) {
+        job_wait_reply(a, id, jobs_mono() + CANCEL_WAIT_SECONDS, resp);
+        return;
+    }
     s = storage_job_get(a->st, id, &j);
     if (s != ST_OK)
         reply_storage_error(resp, s);

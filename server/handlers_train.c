@@ -186,51 +186,6 @@ static int queue_or_reply(app *a, const api_request *req, api_response *resp,
     return s == ST_OK ? 0 : -1;
 }
 
-/* Answer with the job as it is now: 200 once it has ended, else 202. */
-static void reply_job(app *a, const char *job_id, int ended, api_response *resp)
-{
-    st_job j;
-    memset(&j, 0, sizeof j);
-    st_status s = storage_job_get(a->st, job_id, &j);
-    if (s == ST_OK)
-        reply_json(resp, ended ? 200 : 202, job_to_json_live(a, &j));
-    else
-        reply_storage_error(resp, s); /* e.g. the model was deleted meanwhile */
-    st_job_clear(&j);
-}
-
-/* ?wait=true over HTTP: the connection is parked, not a thread. */
-typedef struct train_wait {
-    app *a;
-    char job_id[17];
-    double deadline; /* jobs_mono() */
-} train_wait;
-
-static int train_wait_poll(void *ctx, api_response *resp, int now)
-{
-    train_wait *w = ctx;
-    int ended = jobs_wait_end(w->a->jobs, w->job_id, 0); /* a look, no wait */
-    if (!ended && !now && jobs_mono() < w->deadline)
-        return 0;
-    reply_job(w->a, w->job_id, ended, resp);
-    return 1;
-}
-
-/* Wait for the job: parked when the caller can defer, else blocking. */
-static void wait_and_reply(app *a, const char *job_id, double deadline, api_response *resp)
-{
-    train_wait *w = resp->can_defer ? malloc(sizeof *w) : NULL;
-    if (w) {
-        w->a = a;
-        memcpy(w->job_id, job_id, sizeof w->job_id);
-        w->deadline = deadline;
-        resp->status = 202; /* what a reply cut short would say */
-        resp->deferred = (api_deferred){train_wait_poll, free, w};
-        return;
-    }
-    reply_job(a, job_id, jobs_wait_end(a->jobs, job_id, deadline), resp);
-}
-
 void h_train(app *a, const api_request *req, const route_params *p, api_response *resp)
 {
     cJSON *body = NULL;
@@ -257,7 +212,7 @@ void h_train(app *a, const api_request *req, const route_params *p, api_response
     snprintf(location, sizeof location, "/v1/jobs/%s", j.id);
     api_response_header(resp, "Location", location);
     if (wait)
-        wait_and_reply(a, j.id, jobs_mono() + t.max_seconds + WAIT_MARGIN_SECONDS, resp);
+        job_wait_reply(a, j.id, jobs_mono() + t.max_seconds + WAIT_MARGIN_SECONDS, resp);
     else
         reply_json(resp, 202, job_to_json_live(a, &j));
 out:

@@ -52,6 +52,14 @@ check "and ends as asked" "j['stop_reason'] == 'timeout'"
 req GET /healthz
 check_status "the daemon is fine" 200
 
+echo "== DELETE of a running job: its answer waits for the worker, parked too"
+req POST "/v1/models/$W/train" '{"epochs":1000000,"learning_rate":0.01}'
+J3=$(jget "j['id']")
+wait_job "$J3" "j['status'] == 'running'" 30
+req DELETE "/v1/jobs/$J3"
+check "DELETE answers 200 with the job cancelled (its end recorded)" \
+    "s == 200 and j['status'] == 'cancelled' and j['stop_reason'] == 'cancelled' and j['finished_at'] is not None"
+
 echo "== the model is deleted while a waiter waits"
 curl -s -o "$E2E_TMP/waiter" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
     -d '{"epochs":1000000,"learning_rate":0.01}' \

@@ -111,7 +111,7 @@ static st_status insert_chunk(sqlite3_stmt *st, const char *model_id, const char
     if (r == SQLITE_OK)
         r = sqlite3_bind_int64(st, 5, (sqlite3_int64)k);
     if (r == SQLITE_OK)
-        r = sqlite3_bind_blob64(st, 6, buf, (sqlite3_uint64)(k * RECORD_BYTES), SQLITE_STATIC);
+        r = sqlite3_bind_blob64(st, 6, buf, (sqlite3_uint64)k * RECORD_BYTES, SQLITE_STATIC);
     if (r != SQLITE_OK) {
         st_done(st);
         return st_map(r);

@@ -41,7 +41,7 @@ int app_init(app *a, const mlpd_config *cfg, storage *st)
     a->ip_rl = ratelimit_new(IP_BUCKETS, (double)cfg->anon_rate_limit, (double)cfg->anon_burst);
     if (!a->cache || !a->metrics || !a->user_rl || !a->ip_rl || auth_init() != 0)
         goto fail;
-    for (size_t i = 0; i < APP_MODEL_LOCKS; i++)
+    for (size_t i = 0; i < MODEL_LOCKS; i++)
         pthread_mutex_init(&a->model_locks[i], NULL);
     jobs_config jc = {cfg->workers, cfg->checkpoint_epochs, (double)cfg->checkpoint_seconds,
                       1.0, 0.2};
@@ -49,7 +49,7 @@ int app_init(app *a, const mlpd_config *cfg, storage *st)
     a->jobs = jobs_start(a, &jc, err, sizeof err);
     if (!a->jobs) {
         fprintf(stderr, "mlpd: %s\n", err);
-        for (size_t i = 0; i < APP_MODEL_LOCKS; i++)
+        for (size_t i = 0; i < MODEL_LOCKS; i++)
             pthread_mutex_destroy(&a->model_locks[i]);
         goto fail;
     }
@@ -72,7 +72,7 @@ void app_free(app *a)
     metrics_free(a->metrics);
     ratelimit_free(a->user_rl);
     ratelimit_free(a->ip_rl);
-    for (size_t i = 0; i < APP_MODEL_LOCKS; i++)
+    for (size_t i = 0; i < MODEL_LOCKS; i++)
         pthread_mutex_destroy(&a->model_locks[i]);
     memset(a, 0, sizeof *a);
 }

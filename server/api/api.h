@@ -16,6 +16,7 @@
 #include "mlp.h"
 #include "util/sbuf.h"
 #include "storage/storage.h"
+#include "domain/model.h"
 
 struct auth_user;
 struct cache;
@@ -99,7 +100,6 @@ void api_response_header(api_response *r, const char *name, const char *value);
 void api_response_stream(api_response *r, int status, const char *content_type,
                          api_stream stream);
 
-#define APP_MODEL_LOCKS 64
 
 /* Everything a handler needs; shared by all request threads. */
 typedef struct app {
@@ -111,7 +111,7 @@ typedef struct app {
     struct jobs *jobs;          /* owned: the training workers (jobs.h) */
     /* Serialise writers of one model's weights (step, PUT, restore,
      * publishing a training result), striped by id hash. */
-    pthread_mutex_t model_locks[APP_MODEL_LOCKS];
+    pthread_mutex_t model_locks[MODEL_LOCKS];
     /* Open event streams (bounded by cfg->max_streams). */
     atomic_long streams;
     /* Set by the HTTP glue: ask every parked stream for more bytes now. */

@@ -1,6 +1,6 @@
 /*
  * handlers.h - one function per endpoint (see the route table in routes.c)
- * and the helpers they share (model.c).
+ * and the helpers they share (model_reply.c).
  *
  * A handler fills the response through reply.h and returns; request
  * bodies have already passed the Content-Type check for the route.
@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "domain/cache.h"
+#include "domain/model.h"
 #include "api/routes.h"
 
 #define H(name) void name(app *a, const api_request *req, const route_params *p, api_response *resp)
@@ -49,19 +50,7 @@ H(h_me);
 /* Per-user series of /metrics (handlers_users.c). */
 void metrics_users_write(app *a, sbuf *b);
 
-/* ---- model.c: shared by the handlers -------------------------------- */
-
-/* How a model was initialised (kept in its spec_json). */
-typedef struct model_init {
-    int method;     /* mlp_init_method */
-    uint64_t seed;
-    double scale;   /* uniform only */
-} model_init;
-
-/* Canonical spec_json text for storage (malloc'ed), NULL if out of memory. */
-char *model_spec_json(const mlp_spec *spec, const model_init *init);
-/* Parse spec_json back; 0 on success, -1 if it is damaged. */
-int model_spec_parse(const char *text, mlp_spec *spec, model_init *init);
+/* ---- model_reply.c: shared by the handlers -------------------------- */
 
 /* The model's row and architecture: 0, or -1 after replying (404, 500...).
  * On success the caller clears *m (st_model_clear). */
@@ -70,15 +59,6 @@ int model_get_or_reply(app *a, api_response *resp, const char *id, st_model *m,
 
 /* 0 if the model exists, else -1 after replying (404...). */
 int model_exists_or_reply(app *a, api_response *resp, const char *id);
-
-/* Ownership, checked for every route by access.c before its handler:
- * 0 if req->user owns the model or is an admin, or (predict != 0) the
- * model is public_predict; else -1 after replying 404 not_found, exactly
- * as for a model that does not exist (401 for an anonymous caller). */
-int model_access_or_reply(app *a, const api_request *req, api_response *resp, const char *id,
-                          int predict);
-/* The same for a job, through the model it belongs to. */
-int job_access_or_reply(app *a, const api_request *req, api_response *resp, const char *job_id);
 
 /* A reference to the model's network at version (0 = current, served from
  * the cache; n > 0 read from storage, not cached). NULL after replying. */

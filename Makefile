@@ -212,6 +212,17 @@ e2e: $(B)/mlpd browser-deps
 test: deps all npm-deps lint-openapi lint-docker lint unit unit-asan fuzz-replay e2e tsan valgrind fuzz-short
 	@echo "make test: all suites passed"
 
+# ---- layers ------------------------------------------------------------------
+# server/ is in layer folders that include only the layers below them
+# (README "How the code is laid out"); the checker reads every #include
+# and fails on an upward include, a cycle, or sqlite3.h / microhttpd.h
+# outside their layer. tests/layers/ checks the checker on planted faults.
+.PHONY: check-layers check-layers-test
+check-layers:
+	@/usr/bin/python3 scripts/check-layers.py
+check-layers-test:
+	@bash tests/layers/check_layers_test.sh
+
 # ---- fuzzing (tests/fuzz/) -------------------------------------------------
 # libFuzzer targets, built with Debian's clang over a third object tree
 # ($(B)/fuzz/obj). `make fuzz FUZZ_SECONDS=60` runs each for that long;

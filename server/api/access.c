@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
-#include "domain/quota.h"
+#include "api/quota_check.h"
 #include "api/reply.h"
 
 const auth_user access_local_user = {ST_USER_LOCAL, ST_USER_LOCAL, 1};

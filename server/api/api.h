@@ -123,16 +123,6 @@ typedef struct app {
     atomic_uint_fast64_t anon_requests, anon_limited, auth_failures;
 } app;
 
-/* 0 on success; -1 if memory ran out or the job workers could not start
- * (nothing to free then). Starts the training workers (jobs_start: jobs
- * left running by a stopped daemon are marked interrupted first). */
-int app_init(app *a, const mlpd_config *cfg, storage *st);
-/* Stops the workers (if app_stop_jobs did not) and frees everything. */
-void app_free(app *a);
-/* Shutdown, before the HTTP server stops: running jobs checkpoint and are
- * marked interrupted, waiting requests return, workers are joined. */
-void app_stop_jobs(app *a);
-
 /* Wake parked streams now instead of at the next tick (e.g. when a job
  * changes state); harmless without an HTTP glue. */
 void app_wake_streams(app *a);

@@ -117,10 +117,4 @@ cJSON *job_to_json_live(app *a, st_job *j);
  * HTTP thread waits; otherwise this call blocks. */
 void job_wait_reply(app *a, const char *job_id, double deadline, api_response *resp);
 
-struct train_params;
-/* handlers_train.c: a job's stored params_json into *t (the same checks
- * as the request body); 0, or -1 after replying 400. */
-int train_params_parse(app *a, const char *params_json, struct train_params *t,
-                       api_response *resp);
-
 #endif

@@ -13,7 +13,7 @@
 
 #include <cJSON.h>
 
-#include "api/api.h"
+#include "app.h"
 #include "util/config.h"
 #include "api/sse.h"
 #include "storage/storage.h"

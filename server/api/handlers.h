@@ -14,6 +14,7 @@
 #include "domain/cache.h"
 #include "domain/model.h"
 #include "api/routes.h"
+#include "util/states.h"
 
 #define H(name) void name(app *a, const api_request *req, const route_params *p, api_response *resp)
 H(h_model_create);
@@ -68,7 +69,7 @@ snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t
  * it in the cache. Caller holds the model's write lock. net stays the
  * caller's. 0, or -1 after replying. */
 int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
-                         const char *source, double loss, int64_t *version);
+                         version_source source, double loss, int64_t *version);
 
 /* The export document's format marker (handlers_export.c writes it,
  * handlers_import.c reads it). */
@@ -101,11 +102,11 @@ int query_version_or_reply(const api_request *req, api_response *resp, int64_t *
 int query_uint_or_reply(const api_request *req, api_response *resp, const char *key,
                         uint64_t min, uint64_t max, uint64_t *out);
 
-/* Job JSON (for train, get, list). stop_reason NULL: the stored one, or
+/* Job JSON (for train, get, list). reason NULL: the stored one, or
  * for rows from before schema 0002 derived from the row: cancelled,
  * diverged (failed with "diverged..."), target_loss, epochs, timeout,
  * early_stopping, else stopped. */
-cJSON *job_to_json(const st_job *j, const char *stop_reason);
+cJSON *job_to_json(const st_job *j, const char *reason);
 
 /* handlers_jobs.c: the job's JSON with live values while it runs (epoch,
  * losses from the worker's memory) and elapsed_seconds, eta_seconds; a NULL

@@ -40,7 +40,7 @@ snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t
 }
 
 int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
-                         const char *source, double loss, int64_t *version)
+                         version_source source, double loss, int64_t *version)
 {
     dom_status s = model_net_store(a->st, a->cache, id, net, source, loss, version);
     if (s.code != DOM_OK)
@@ -146,28 +146,28 @@ static double param_number(const cJSON *params, const char *key)
 
 /* Why a finished job stopped, from what storage keeps (it has no column
  * for the reason): see handlers.h. */
-static const char *derived_stop_reason(const st_job *j, const cJSON *params)
+static stop_reason derived_stop_reason(const st_job *j, const cJSON *params)
 {
-    if (strcmp(j->status, "cancelled") == 0)
-        return "cancelled";
-    if (strcmp(j->status, "failed") == 0)
-        return j->error && strncmp(j->error, "diverged", 8) == 0 ? "diverged" : NULL;
-    if (strcmp(j->status, "succeeded") != 0)
-        return NULL;
+    if (job_status_is(j->status, JOB_CANCELLED))
+        return STOP_CANCELLED;
+    if (job_status_is(j->status, JOB_FAILED))
+        return j->error && strncmp(j->error, "diverged", 8) == 0 ? STOP_DIVERGED : STOP_NONE;
+    if (!job_status_is(j->status, JOB_SUCCEEDED))
+        return STOP_NONE;
     double target = param_number(params, "target_loss");
     double max_seconds = param_number(params, "max_seconds");
     if (target > 0 && isfinite(j->loss) && j->loss <= target)
-        return "target_loss";
+        return STOP_TARGET_LOSS;
     if (j->epoch >= j->epochs)
-        return "epochs";
+        return STOP_EPOCHS;
     if (max_seconds > 0 && j->finished_at - j->started_at >= max_seconds * 0.999)
-        return "timeout";
+        return STOP_TIMEOUT;
     if (param_number(params, "patience") > 0)
-        return "early_stopping";
-    return "stopped";
+        return STOP_EARLY_STOPPING;
+    return STOP_STOPPED;
 }
 
-cJSON *job_to_json(const st_job *j, const char *stop_reason)
+cJSON *job_to_json(const st_job *j, const char *reason)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o)
@@ -180,12 +180,13 @@ cJSON *job_to_json(const st_job *j, const char *stop_reason)
     json_add_number(o, "loss", j->loss);
     json_add_number(o, "val_loss", j->val_loss);
     cJSON *params = j->params_json ? cJSON_Parse(j->params_json) : NULL;
-    if (!stop_reason && j->stop_reason[0])
-        stop_reason = j->stop_reason;
-    if (!stop_reason)
-        stop_reason = derived_stop_reason(j, params);
-    if (stop_reason)
-        cJSON_AddStringToObject(o, "stop_reason", stop_reason);
+    if (!reason && j->stop_reason[0])
+        reason = j->stop_reason;
+    stop_reason derived = reason ? STOP_NONE : derived_stop_reason(j, params);
+    if (derived != STOP_NONE)
+        reason = stop_reason_name(derived);
+    if (reason)
+        cJSON_AddStringToObject(o, "stop_reason", reason);
     else
         cJSON_AddNullToObject(o, "stop_reason");
     if (j->error)

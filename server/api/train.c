@@ -17,6 +17,7 @@
 #include "api/quota_check.h"
 #include "api/reply.h"
 #include "domain/train_params.h"
+#include "util/states.h"
 
 /* Seconds a ?wait=true request waits beyond the job's max_seconds (for
  * its queueing, set-up and final write). */
@@ -75,7 +76,7 @@ static int queue_or_reply(app *a, const api_request *req, api_response *resp,
         return -1;
     }
     snprintf(j->model_id, sizeof j->model_id, "%.16s", model_id);
-    strcpy(j->status, "queued");
+    strcpy(j->status, job_status_name(JOB_QUEUED));
     snprintf(j->owner, sizeof j->owner, "%s", quota_owner_of(req)); /* for the fair pick */
     j->epochs = (int64_t)t->opts.epochs;
     j->loss = j->val_loss = NAN;

@@ -162,7 +162,7 @@ dom_status model_net_get(storage *st, cache *c, const char *id, int64_t version,
 }
 
 dom_status model_net_store(storage *st, cache *c, const char *id, const mlp_t *net,
-                           const char *source, double loss, int64_t *version)
+                           version_source source, double loss, int64_t *version)
 {
     size_t cap = mlp_saved_size(net), len = 0;
     unsigned char *blob = malloc(cap ? cap : 1);
@@ -170,7 +170,7 @@ dom_status model_net_store(storage *st, cache *c, const char *id, const mlp_t *n
         free(blob);
         return dom_fail(DOM_INTERNAL, NULL, "Could not serialise the model.");
     }
-    st_status s = storage_weights_put(st, id, source, blob, len, loss, version);
+    st_status s = storage_weights_put(st, id, version_source_name(source), blob, len, loss, version);
     free(blob);
     if (s != ST_OK) {
         /* outcome_unknown: the cache may now be behind; forget the entry. */

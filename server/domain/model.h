@@ -15,6 +15,7 @@
 #include "domain/status.h"
 #include "mlp.h"
 #include "storage/storage.h"
+#include "util/states.h"
 
 /* Writers of one model's weights (step, PUT, restore, publishing a
  * training result) are serialised by a lock striped by id hash. */
@@ -46,11 +47,11 @@ dom_status model_exists(storage *st, const char *id);
 dom_status model_net_get(storage *st, cache *c, const char *id, int64_t version,
                          snapshot **out);
 
-/* Store net as a new version (source "put", "step", "train") and publish
+/* Store net as a new version (SOURCE_PUT, _STEP, ...) and publish
  * it in the cache. Caller holds the model's write lock; net stays the
  * caller's. */
 dom_status model_net_store(storage *st, cache *c, const char *id, const mlp_t *net,
-                           const char *source, double loss, int64_t *version);
+                           version_source source, double loss, int64_t *version);
 
 /* The lock of id among locks[MODEL_LOCKS]. */
 pthread_mutex_t *model_lock_of(pthread_mutex_t *locks, const char *id);

@@ -74,6 +74,12 @@ int version_source_from_name(const char *name, version_source *out)
     return i >= 0 ? 0 : -1;
 }
 
+int job_status_is(const char *name, job_status s)
+{
+    const char *want = job_status_name(s);
+    return name && want && strcmp(name, want) == 0;
+}
+
 int job_ended(job_status s)
 {
     return s == JOB_SUCCEEDED || s == JOB_FAILED || s == JOB_CANCELLED;

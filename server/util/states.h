@@ -54,6 +54,9 @@ int job_status_from_name(const char *name, job_status *out);
 int stop_reason_from_name(const char *name, stop_reason *out);
 int version_source_from_name(const char *name, version_source *out);
 
+/* Is the stored name that of s? */
+int job_status_is(const char *name, job_status s);
+
 /* 1 once a job can change no more: succeeded, failed or cancelled. */
 int job_ended(job_status s);
 /* The same from a stored name (an unknown name counts as ended: nothing

@@ -21,32 +21,33 @@ void reply_json_err(api_response *r, const json_err *e)
     reply_error(r, code, e->has_field ? e->field : NULL, "%s", e->message);
 }
 
-/* Reply when a reader refused (rc != 0); rc passes through. */
-static int replied(api_response *r, const json_err *e, int rc)
-{
-    if (rc != 0)
-        reply_json_err(r, e);
-    return rc;
-}
-
 int json_parse_or_reply(api_response *r, const char *buf, size_t len, cJSON **out)
 {
     json_err e;
-    return replied(r, &e, json_read_parse(&e, buf, len, out));
+    if (json_read_parse(&e, buf, len, out) == 0)
+        return 0;
+    reply_json_err(r, &e);
+    return -1;
 }
 
 int json_object_or_reply(api_response *r, const cJSON *obj, const char *path,
                          const char *const *allowed)
 {
     json_err e;
-    return replied(r, &e, json_read_object(&e, obj, path, allowed));
+    if (json_read_object(&e, obj, path, allowed) == 0)
+        return 0;
+    reply_json_err(r, &e);
+    return -1;
 }
 
 int json_number_or_reply(api_response *r, const cJSON *obj, const char *key,
                          const char *path, int required, double *out)
 {
     json_err e;
-    return replied(r, &e, json_read_number(&e, obj, key, path, required, out));
+    if (json_read_number(&e, obj, key, path, required, out) == 0)
+        return 0;
+    reply_json_err(r, &e);
+    return -1;
 }
 
 int json_int_or_reply(api_response *r, const cJSON *obj, const char *key,
@@ -54,14 +55,20 @@ int json_int_or_reply(api_response *r, const cJSON *obj, const char *key,
                       int64_t *out)
 {
     json_err e;
-    return replied(r, &e, json_read_int(&e, obj, key, path, required, min, max, out));
+    if (json_read_int(&e, obj, key, path, required, min, max, out) == 0)
+        return 0;
+    reply_json_err(r, &e);
+    return -1;
 }
 
 int json_bool_or_reply(api_response *r, const cJSON *obj, const char *key,
                        const char *path, int required, int *out)
 {
     json_err e;
-    return replied(r, &e, json_read_bool(&e, obj, key, path, required, out));
+    if (json_read_bool(&e, obj, key, path, required, out) == 0)
+        return 0;
+    reply_json_err(r, &e);
+    return -1;
 }
 
 int json_string_or_reply(api_response *r, const cJSON *obj, const char *key,
@@ -69,27 +76,38 @@ int json_string_or_reply(api_response *r, const cJSON *obj, const char *key,
                          size_t max_len, const char **out)
 {
     json_err e;
-    return replied(r, &e,
-                   json_read_string(&e, obj, key, path, required, min_len, max_len, out));
+    if (json_read_string(&e, obj, key, path, required, min_len, max_len, out) == 0)
+        return 0;
+    reply_json_err(r, &e);
+    return -1;
 }
 
 int json_vector_or_reply(api_response *r, const cJSON *item, const char *path,
                          size_t n, double *out)
 {
     json_err e;
-    return replied(r, &e, json_read_vector(&e, item, path, n, out));
+    if (json_read_vector(&e, item, path, n, out) == 0)
+        return 0;
+    reply_json_err(r, &e);
+    return -1;
 }
 
 int json_rows_or_reply(api_response *r, const cJSON *item, const char *path,
                        size_t max_rows, size_t *rows)
 {
     json_err e;
-    return replied(r, &e, json_read_rows(&e, item, path, max_rows, rows));
+    if (json_read_rows(&e, item, path, max_rows, rows) == 0)
+        return 0;
+    reply_json_err(r, &e);
+    return -1;
 }
 
 int json_matrix_or_reply(api_response *r, const cJSON *item, const char *path,
                          size_t rows, size_t cols, double *out)
 {
     json_err e;
-    return replied(r, &e, json_read_matrix(&e, item, path, rows, cols, out));
+    if (json_read_matrix(&e, item, path, rows, cols, out) == 0)
+        return 0;
+    reply_json_err(r, &e);
+    return -1;
 }

@@ -199,11 +199,11 @@ run: all
 # Unit tests: each binary is a check suite; CK_FORK=no keeps ASan's leak
 # check in the process that allocated.
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t; done
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 unit-asan: $(UNIT_SBIN)
 	@set -e; for t in $(UNIT_SBIN); do echo "== $$t (asan+ubsan)"; \
-	  CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./$$t; done
+	  CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $$t; done
 
 E2E := $(sort $(wildcard tests/e2e/*.sh))
 e2e: $(B)/mlpd browser-deps
@@ -340,7 +340,7 @@ TSN := $(B)/tsan/obj
 CORE_TOBJ   := $(call objs,$(TSN),$(CORE_SRC))
 SERVER_TOBJ := $(call objs,$(TSN),$(SERVER_SRC))
 TSAN_UNIT   := $(B)/tsan/tests/test_jobs $(B)/tsan/tests/test_server_api
-TSAN_ENV     = TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp log_path=$(CURDIR)/$(B)/tsan/report"
+TSAN_ENV     = TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp log_path=$(abspath $(B))/tsan/report"
 
 # core/ is built without tsan: its target_clones ifunc resolvers (vmath,
 # online, batch, tiny, train) run before the tsan runtime is up
@@ -368,7 +368,7 @@ $(B)/tsan/tests/%: $(TSN)/tests/unit/%.o $(B)/tsan/libmlpserver.a $(B)/tsan/libm
 
 tsan: $(B)/tsan/mlpd $(TSAN_UNIT)
 	@rm -f $(B)/tsan/report.*
-	@set -e; for t in $(TSAN_UNIT); do echo "== $$t (tsan)"; CK_FORK=no $(TSAN_ENV) ./$$t; done
+	@set -e; for t in $(TSAN_UNIT); do echo "== $$t (tsan)"; CK_FORK=no $(TSAN_ENV) $$t; done
 	@echo "== tests/e2e/jobs_race.sh against $(B)/tsan/mlpd"
 	@$(TSAN_ENV) MLPD_BIN=$(B)/tsan/mlpd bash tests/e2e/jobs_race.sh || { cat $(B)/tsan/report.* 2>/dev/null; exit 1; }
 	@if ls $(B)/tsan/report.* >/dev/null 2>&1; then cat $(B)/tsan/report.*; echo "tsan: reports above"; exit 1; fi

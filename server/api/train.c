@@ -76,7 +76,7 @@ static int queue_or_reply(app *a, const api_request *req, api_response *resp,
         return -1;
     }
     snprintf(j->model_id, sizeof j->model_id, "%.16s", model_id);
-    strcpy(j->status, job_status_name(JOB_QUEUED));
+    snprintf(j->status, sizeof j->status, "%s", job_status_name(JOB_QUEUED));
     snprintf(j->owner, sizeof j->owner, "%s", quota_owner_of(req)); /* for the fair pick */
     j->epochs = (int64_t)t->opts.epochs;
     j->loss = j->val_loss = NAN;

@@ -142,8 +142,8 @@ static int work_once(jobs *j)
     jobs_notify(j, JOBS_EVENT_STATE); /* its streams show "running" at once */
     run *r = run_new(j, &job);
     if (!r) {
-        strcpy(job.status, job_status_name(JOB_FAILED));
-        strcpy(job.stop_reason, stop_reason_name(STOP_ERROR));
+        snprintf(job.status, sizeof job.status, "%s", job_status_name(JOB_FAILED));
+        snprintf(job.stop_reason, sizeof job.stop_reason, "%s", stop_reason_name(STOP_ERROR));
         job.error = strdup("out of memory");
         job.finished_at = jobs_unix();
         storage_job_update(j->env.st, &job);
@@ -151,7 +151,8 @@ static int work_once(jobs *j)
         return 1;
     }
     if (publish_start(j, r) != 0) {
-        strcpy(r->job.status, job_status_name(JOB_QUEUED)); /* stopping: run it next time */
+        /* stopping: run it next time */
+        snprintf(r->job.status, sizeof r->job.status, "%s", job_status_name(JOB_QUEUED));
         r->job.started_at = 0;
         storage_job_update(j->env.st, &r->job);
         run_free(r);

@@ -113,7 +113,7 @@ cJSON *job_to_json(const st_job *j, const char *reason);
  * app (event streams) gives what storage holds. */
 cJSON *job_to_json_live(app *a, st_job *j);
 /* handlers_jobs.c: answer with the job once it has ended (200) or at
- * deadline (jobs_mono(); 202 with the job as it is then). When the caller
+ * deadline (clock_mono(); 202 with the job as it is then). When the caller
  * can defer (resp->can_defer) the connection is parked and polled, so no
  * HTTP thread waits; otherwise this call blocks. */
 void job_wait_reply(app *a, const char *job_id, double deadline, api_response *resp);

@@ -1,6 +1,6 @@
 /*
- * handlers_export.c - GET /v1/models/{id}/export: a whole model as one
- * JSON document (format "mlpd-model", format_version 1; handlers_import.c
+ * export.c - GET /v1/models/{id}/export: a whole model as one
+ * JSON document (format "mlpd-model", format_version 1; import.c
  * reads it back):
  *   model        the create body: name, inputs, layers, loss, init
  *   conventions  bias "+b", cost "1/2 e^2 per sample", activations "exact"

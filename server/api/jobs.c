@@ -1,5 +1,5 @@
 /*
- * handlers_jobs.c - read and cancel jobs; a model's jobs and its history.
+ * jobs.c - read and cancel jobs; a model's jobs and its history.
  */
 #include <math.h>
 #include <stdlib.h>

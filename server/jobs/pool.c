@@ -1,5 +1,5 @@
 /*
- * jobs.c - training job workers.
+ * pool.c - training job workers: the pool, its queue in storage, waits.
  *
  * Design. The queue is the jobs table: a request inserts a "queued" row
  * (storage_job_create, 409 when the model has one) and calls jobs_wake.

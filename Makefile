@@ -69,6 +69,11 @@ TESTUTIL_SOBJ := $(call objs,$(SAN),$(TESTUTIL_SRC))
 
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 UNIT_SBIN := $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT_SRC))
+# Keep the test objects: deleted as intermediates, they would be built
+# again by the next make (their .d files name them), e.g. in a test lane.
+.SECONDARY: $(call objs,$(REL),$(UNIT_SRC) $(TESTUTIL_SRC)) \
+            $(call objs,$(SAN),$(UNIT_SRC) $(TESTUTIL_SRC)) \
+            $(call objs,$(B)/tsan/obj,$(UNIT_SRC))
 
 .PHONY: all deps bench-deps browser-deps run test unit unit-asan e2e bench clean tsan
 .DEFAULT_GOAL := all

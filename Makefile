@@ -506,7 +506,7 @@ test-run:
 	  { echo "make test: test-build left something to build"; exit 1; }
 	@mkdir -p $(B)/test; rm -f $(B)/test/*.log $(B)/test/*.rc; t0=$$(date +%s); \
 	$(foreach l,$(TEST_LANES),( s=$$(date +%s); \
-	  $(NICE_$(l)) $(MAKE) --no-print-directory $(LANE_$(l)) >$(B)/test/$(l).log 2>&1; \
+	  $(NICE_$(l)) $(MAKE) -j1 --no-print-directory $(LANE_$(l)) >$(B)/test/$(l).log 2>&1; \
 	  echo "$$? $$(( $$(date +%s) - s ))" >$(B)/test/$(l).rc ) & ) \
 	wait; fail=0; \
 	for l in $(TEST_LANES); do echo "==== lane $$l: $(B)/test/$$l.log"; cat $(B)/test/$$l.log; done; \

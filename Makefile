@@ -496,8 +496,10 @@ TEST_BUILT  := $(B)/mlpd $(UNIT_BIN) $(UNIT_SBIN) $(REPLAY_BIN) $(FUZZ_BIN) \
 
 .PHONY: test test-build test-run
 test: deps
-	@$(MAKE) --no-print-directory -j2 test-build
-	@$(MAKE) --no-print-directory test-run
+	@t0=$$(date +%s); $(MAKE) --no-print-directory -j2 test-build && \
+	  echo "make test: test-build took $$(( $$(date +%s) - t0 )) s" && \
+	  $(MAKE) --no-print-directory test-run; rc=$$?; \
+	echo "make test: $$(( $$(date +%s) - t0 )) s in all"; exit $$rc
 
 test-build: $(TEST_BUILT) npm-deps browser-deps
 

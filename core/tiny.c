@@ -9,6 +9,7 @@
  */
 #include "tiny.h"
 #include "online.h"
+#include "vmath.h"
 
 #include <string.h>
 
@@ -81,7 +82,7 @@ ALWAYS_INLINE v4d sigmoid4(v4d v)
 {
     double a[4];
     memcpy(a, &v, sizeof a);
-#pragma omp simd
+    VMATH_SIMD
     for (int l = 0; l < 4; l++)
         a[l] = 1.0 / (1.0 + exp(-a[l]));
     memcpy(&v, a, sizeof a);
@@ -92,7 +93,7 @@ ALWAYS_INLINE v4d tanh4(v4d v)
 {
     double a[4];
     memcpy(a, &v, sizeof a);
-#pragma omp simd
+    VMATH_SIMD
     for (int l = 0; l < 4; l++)
         a[l] = tanh(a[l]);
     memcpy(&v, a, sizeof a);
@@ -110,7 +111,7 @@ ALWAYS_INLINE v4d exp4(v4d v)
 {
     double a[4];
     memcpy(a, &v, sizeof a);
-#pragma omp simd
+    VMATH_SIMD
     for (int l = 0; l < 4; l++)
         a[l] = exp(a[l]);
     memcpy(&v, a, sizeof a);

@@ -187,8 +187,10 @@ $(B)/asan/tests/%: $(SAN)/tests/unit/%.o $(TESTUTIL_SOBJ) $(B)/asan/libmlpserver
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(CHECKLIBS) $(SRVLIBS) $(CORELIBS)
 
+# RUN_PORT: another port where 8080 is taken (scripts/fresh-debian.sh).
+RUN_PORT ?= 8080
 run: all
-	./$(B)/mlpd --bind 127.0.0.1 --port 8080 --db ./mlpd.db
+	./$(B)/mlpd --bind 127.0.0.1 --port $(RUN_PORT) --db ./mlpd.db
 
 # Unit tests: each binary is a check suite; CK_FORK=no keeps ASan's leak
 # check in the process that allocated.
@@ -391,6 +393,7 @@ node_modules/.package-lock.json: package.json package-lock.json | $(B)/.test-dep
 	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>18||(a===18&&b>=17)?0:1)' \
 	  || { echo "npm-deps: Node.js >= 18.17 is needed for the linters and e2e tools (node is $$(node --version))"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
+	node scripts/check-node-engines.mjs 18.20.4
 	@touch $@
 
 lint-openapi: npm-deps
@@ -416,6 +419,15 @@ $(B)/bench/jobs-direct: bench/jobs/direct.c $(B)/libmlpcore.a | bench-deps
 
 jobs-bench: bench-deps $(B)/mlpd $(B)/bench/jobs-direct
 	MLPD_BIN=$(B)/mlpd DIRECT_BIN=$(B)/bench/jobs-direct bash scripts/bench-jobs.sh
+
+# The README's two commands on a stock Debian in a debootstrap chroot
+# (scripts/fresh-debian.sh; as root, half an hour or more, not in `make
+# test`). FRESH_SUITE: bookworm or trixie; FRESH_REF: a ref or a checkout.
+FRESH_SUITE ?= bookworm
+FRESH_REF   ?= HEAD
+.PHONY: fresh-check
+fresh-check:
+	bash scripts/fresh-debian.sh $(FRESH_SUITE) $(FRESH_REF)
 
 clean:
 	rm -rf $(B)

@@ -29,6 +29,8 @@ FRESH_DIR=${FRESH_DIR:-/var/tmp/mlpd-fresh}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-3600}
+# MAKE_TEST_FLAGS=-k: go on after a failure, to see every failing suite.
+MAKE_TEST_FLAGS=${MAKE_TEST_FLAGS:-}
 case $SUITE in bookworm | trixie) ;; *) echo "fresh-debian.sh: SUITE is bookworm or trixie, not $SUITE" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "fresh-debian.sh: run as root (debootstrap, chroot, mount)" >&2; exit 2; }
 
@@ -179,8 +181,8 @@ RUN_PGID=""
 step_done "stop make run"
 
 # 6. make test, the whole suite.
-step "make test (log: $LOGS/make-test.log)"
-if ! in_root 'cd /root/mlpd && make test' >"$LOGS/make-test.log" 2>&1; then
+step "make test $MAKE_TEST_FLAGS (log: $LOGS/make-test.log)"
+if ! in_root "cd /root/mlpd && make test $MAKE_TEST_FLAGS" >"$LOGS/make-test.log" 2>&1; then
     grep -nE 'FAIL|Error|error:|\*\*\*' "$LOGS/make-test.log" | tail -n 40
     tail -n 30 "$LOGS/make-test.log"
     echo "make test failed"

@@ -144,9 +144,10 @@ $(SAN)/gen/openapi_yaml.o: $(GEN_OPENAPI)
 $(B)/libmlpserver.a: $(REL)/gen/openapi_yaml.o
 $(B)/asan/libmlpserver.a: $(SAN)/gen/openapi_yaml.o
 
-# The lab page (server/web/*.html, *.css, *.js) is embedded as
-# $(B)/gen/web_files.c (handlers_static.c serves it); screenshots stay out.
-WEB_SRC := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js))
+# The lab page (server/web/*.html, *.css, *.js, and the lecture as *.md) is
+# embedded as $(B)/gen/web_files.c (handlers_static.c serves it);
+# screenshots stay out.
+WEB_SRC := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js server/web/*.md))
 GEN_WEB := $(B)/gen/web_files.c
 $(GEN_WEB): $(WEB_SRC) scripts/embed-web.sh
 	@mkdir -p $(dir $@)

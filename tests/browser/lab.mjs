@@ -3,12 +3,13 @@
 // generate xor on the server, train until the loss falls, check the loss
 // curve, the network and the heat map by their pixels, check the step
 // explanation's numbers against a direct call to the step endpoint, apply
-// it, predict, follow a job by server-sent events, cancel a long job, and
+// it, open the lecture beside it (server/web/lecture.md rendered with its
+// formulas as MathML), predict, follow a job by server-sent events, cancel a long job, and
 // fail on any console error or page error. Screenshots at desktop and
 // phone width go to $LAB_SHOTS (default build/). Run by
 // tests/e2e/lab_browser.sh.
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 
 const base = process.env.MLPD_URL;
 const shots = process.env.LAB_SHOTS || 'build';
@@ -230,6 +231,35 @@ try {
   const versionRows = await page.locator('#versions tbody tr').count();
   const versions = (await call('GET', `/v1/models/${id}/versions`)).body.versions;
   check(`the versions list shows every version (${versionRows})`, versionRows === versions.length);
+
+  // ---- the lecture beside the step ------------------------------------------------
+  // Its display formulas and aligned rows counted in the markdown file.
+  const lectureMd = readFileSync('server/web/lecture.md', 'utf8');
+  const blocks = lectureMd.split('$$').filter((_, i) => i % 2 === 1);
+  const alignedRows = blocks.filter((b) => b.includes('\\begin{aligned}'))
+    .reduce((n, b) => n + b.split('\\\\').length, 0);
+  await $('#lecture summary').click();
+  await waitAttr('#lecture-text', 'data-loaded', 'yes', 10_000);
+  const lec = await page.evaluate(() => {
+    const t = document.querySelector('#lecture-text');
+    const maths = [...t.querySelectorAll('math[display="block"]')];
+    const box = (e) => (e ? e.getBoundingClientRect() : { height: 0 });
+    const side = box(document.querySelector('#lecture')), expl = box(document.querySelector('#explanation'));
+    return {
+      n: maths.length, rows: t.querySelectorAll('mtable mtr').length,
+      unknown: [...t.querySelectorAll('.tex-unknown')].map((e) => e.textContent),
+      rawTex: /\\[A-Za-z]+|[{}^_$]/.test(t.textContent), title: t.textContent.includes('Backpropagation Learning Rules'),
+      flat: maths.filter((e) => box(e).height < 8).length,
+      fracH: box(t.querySelector('mfrac')).height, letterH: box(t.querySelector('mi')).height,
+      beside: side.left >= expl.right - 1 && side.top < expl.bottom,
+    };
+  });
+  check('the lecture opens beside the step explanation, fetched from /web/lecture.md', lec.title && lec.beside, JSON.stringify(lec));
+  check(`its ${blocks.length} display formulas are MathML, each laid out, no TeX left, no unknown command`,
+    lec.n === blocks.length && lec.flat === 0 && !lec.rawTex && lec.unknown.length === 0, JSON.stringify(lec));
+  check(`the aligned derivations keep their ${alignedRows} rows`, lec.rows === alignedRows, `${lec.rows}`);
+  check('fractions are stacked (an mfrac is taller than a letter: the browser lays out MathML)',
+    lec.fracH > 1.5 * lec.letterH, `${lec.fracH} vs ${lec.letterH}`);
 
   // ---- predict -----------------------------------------------------------------
   await $('#p-inputs').fill('0.5, -0.5\n-0.5, -0.5');

@@ -8,7 +8,7 @@
 // fail on any console error or page error. Screenshots at desktop and
 // phone width go to $LAB_SHOTS (default build/). Run by
 // tests/e2e/lab_browser.sh.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { mkdirSync, readFileSync } from 'node:fs';
 
 const base = process.env.MLPD_URL;
@@ -39,11 +39,7 @@ async function call(method, path, body) {
 // A route that exists answers another method with 405, a missing one 404.
 const serverHasEvents = (await fetch(`${base}/v1/jobs/0000000000000000/events`, { method: 'POST' })).status === 405;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 const consoleProblems = [];
 page.on('console', (msg) => {

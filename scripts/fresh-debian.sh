@@ -144,6 +144,8 @@ for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
     [ -n "${!v:-}" ] && ENVV+=("$v=${!v}")
 done
 in_root() { chroot "$ROOT" /usr/bin/env -i "${ENVV[@]}" /bin/bash -c "$1"; }
+# Each line of a log with the time it was written (to see where time goes).
+stamp() { local line; while IFS= read -r line; do printf '%(%H:%M:%S)T %s\n' -1 "$line"; done; }
 
 # 3. Only make.
 step "apt-get install make"
@@ -182,7 +184,7 @@ step_done "stop make run"
 
 # 6. make test, the whole suite.
 step "make test $MAKE_TEST_FLAGS (log: $LOGS/make-test.log)"
-if ! in_root "cd /root/mlpd && make test $MAKE_TEST_FLAGS" >"$LOGS/make-test.log" 2>&1; then
+if ! in_root "cd /root/mlpd && make test $MAKE_TEST_FLAGS" 2>&1 | stamp >"$LOGS/make-test.log"; then
     grep -nE 'FAIL|Error|error:|\*\*\*' "$LOGS/make-test.log" | tail -n 40
     tail -n 30 "$LOGS/make-test.log"
     echo "make test failed"
@@ -190,5 +192,6 @@ if ! in_root "cd /root/mlpd && make test $MAKE_TEST_FLAGS" >"$LOGS/make-test.log
 fi
 tail -n 1 "$LOGS/make-test.log"
 step_done "make test"
+# shellcheck disable=SC2016 # expanded inside the chroot
 in_root 'echo "   $(. /etc/os-release; echo "$PRETTY_NAME"), gcc $(gcc -dumpfullversion), clang $(clang -dumpversion), node $(node --version), npm $(npm --version), $(chromium --version 2>/dev/null)"'
 summary "passed"

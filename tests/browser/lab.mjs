@@ -320,12 +320,14 @@ try {
   }
 
   // ---- the lab token: kept in localStorage, sent as a Bearer header ----------------
-  const auth = [];
-  page.on('request', (r) => { if (r.url().includes('/v1/')) auth.push(r.headers().authorization || ''); });
   await page.locator('.token summary').click();
   await $('#token').fill('tok-123');
   await $('#token').press('Enter');
   await page.waitForFunction(() => /saved/.test(document.querySelector('#status').textContent));
+  // Requests from here on (one sent before the token was saved, such as
+  // a last poll of the cancelled job, may still be reported first).
+  const auth = [];
+  page.on('request', (r) => { if (r.url().includes('/v1/')) auth.push(r.headers().authorization || ''); });
   await $('#refresh-models').click();
   await page.waitForFunction(() => !document.querySelector('#refresh-models').disabled);
   const stored = await page.evaluate(() => [localStorage.getItem('mlpd-lab-token'), document.cookie]);

@@ -484,7 +484,7 @@ jobs-bench: bench-deps $(B)/mlpd $(B)/bench/jobs-direct
 #       fuzz    30 s per fuzzer, nice 10.
 #     Every daemon listens on a free port and every suite has its own
 #     temporary files, so the lanes share only the CPUs, and the niced ones
-#     yield them to the daemon lane.
+#     yield them to the two e2e lanes.
 LANE_timed  := e2e-timed tsan-e2e valgrind
 LANE_plain  := e2e-plain
 LANE_checks := lint-openapi lint-docker lint check-layers check-layers-test unit unit-asan \

@@ -45,7 +45,10 @@ CHECKLIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubun
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 CORE_SRC   := $(wildcard core/*.c)
-SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
+# server/ is in layer folders (util, storage, storage/sqlite, domain, jobs,
+# api, http; see README "How the code is laid out"), main.c and app.c on top.
+SERVER_ALL := $(wildcard server/*.c server/*/*.c server/*/*/*.c)
+SERVER_SRC := $(filter-out server/main.c,$(SERVER_ALL))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TESTUTIL_SRC := $(wildcard tests/unit/util_*.c)
 
@@ -108,7 +111,7 @@ $(REL)/core/%.o: core/%.c | $(B)/.deps
 	$(CC) $(CFLAGS) -O3 -fno-math-errno -c $< -o $@
 
 # core/tiny.c too: its four-lane loops call libmvec's exp and tanh.
-VMATH_SRC := core/vmath.c core/tiny.c
+VMATH_SRC := core/vmath.c core/vmath32.c core/tiny.c
 $(call objs,$(REL),$(VMATH_SRC)): $(REL)/core/%.o: core/%.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O3 $(VMATH_FLAGS) -c $< -o $@
@@ -287,7 +290,7 @@ valgrind: $(B)/mlpd | $(B)/.deps
 # cppcheck and clang-tidy (config: .clang-tidy) over core/ and server/,
 # both clean: every finding fixed or suppressed inline with the reason.
 .PHONY: lint lint-harden lint-cppcheck lint-tidy
-LINT_SRC := $(CORE_SRC) $(wildcard server/*.c)
+LINT_SRC := $(CORE_SRC) $(SERVER_ALL)
 TIDY_FLAGS := -std=c11 $(DEFS) $(INC)
 lint: lint-harden lint-cppcheck lint-tidy
 # Every release object is compiled with the hardening flags (checked on the
@@ -373,7 +376,8 @@ $(REL)/bench/%.o: bench/%.c | bench-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O3 -c $< -o $@
 
-$(B)/bench/%: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(B)/libmlpcore.a | bench-deps
+# Each benchmark picks the BLAS kernel as the daemon does (blas_select.c).
+$(B)/bench/%: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(REL)/server/util/blas_select.o $(B)/libmlpcore.a | bench-deps
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ -ldoublefann $(CORELIBS)
 

@@ -56,12 +56,18 @@ typedef struct model_init {
     int method;     /* mlp_init_method */
     uint64_t seed;
     double scale;   /* uniform only */
+    int dtype;      /* model option kept beside init: mlp_dtype of training and
+                       predict (0 or MLP_DTYPE_FLOAT64: the default) */
 } model_init;
 
 /* Canonical spec_json text for storage (malloc'ed), NULL if out of memory. */
 char *model_spec_json(const mlp_spec *spec, const model_init *init);
 /* Parse spec_json back; 0 on success, -1 if it is damaged. */
 int model_spec_parse(const char *text, mlp_spec *spec, model_init *init);
+
+/* A model's dtype (MLP_DTYPE_FLOAT64 or FLOAT32) from its stored
+ * architecture; MLP_DTYPE_FLOAT64 when it cannot be read. */
+int model_dtype_of(app *a, const char *id);
 
 /* The model's row and architecture: 0, or -1 after replying (404, 500...).
  * On success the caller clears *m (st_model_clear). */

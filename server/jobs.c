@@ -329,6 +329,7 @@ static int prepare(run *r, double **x, double **y, size_t *n)
         set_error(r, "failed", "error", "the stored parameters are no longer valid");
         return -1;
     }
+    r->tp.opts.dtype = model_dtype_of(a, r->job.model_id); /* a model option, fixed at creation */
     api_response_init(&resp);
     snapshot *snap = model_net_or_reply(a, &resp, r->job.model_id, 0);
     api_response_free(&resp);

@@ -32,7 +32,11 @@ char *model_spec_json(const mlp_spec *spec, const model_init *init)
         sbuf_puts(&b, ",\"scale\":");
         sbuf_json_number(&b, init->scale);
     }
-    sbuf_puts(&b, "}}");
+    sbuf_putc(&b, '}');
+    /* float64 (the default) is not written: older rows read the same */
+    if (init->dtype == MLP_DTYPE_FLOAT32)
+        sbuf_puts(&b, ",\"dtype\":\"float32\"");
+    sbuf_putc(&b, '}');
     if (sbuf_failed(&b)) {
         sbuf_free(&b);
         return NULL;
@@ -82,7 +86,10 @@ int model_spec_parse(const char *text, mlp_spec *spec, model_init *init)
     init->method = mlp_init_from_name(method->valuestring);
     init->seed = (uint64_t)seed->valuedouble;
     init->scale = cJSON_IsNumber(scale) ? scale->valuedouble : 0;
-    rc = spec->loss && init->method ? 0 : -1;
+    const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(root, "dtype");
+    init->dtype = dtype == NULL ? MLP_DTYPE_FLOAT64
+                  : cJSON_IsString(dtype) ? mlp_dtype_from_name(dtype->valuestring) : 0;
+    rc = spec->loss && init->method && init->dtype ? 0 : -1;
 out:
     cJSON_Delete(root);
     return rc;
@@ -103,6 +110,18 @@ int model_get_or_reply(app *a, api_response *resp, const char *id, st_model *m,
         return -1;
     }
     return 0;
+}
+
+int model_dtype_of(app *a, const char *id)
+{
+    st_model m;
+    mlp_spec spec;
+    model_init init = {.dtype = MLP_DTYPE_FLOAT64};
+    memset(&m, 0, sizeof m);
+    if (storage_model_get(a->st, id, &m) == ST_OK && model_spec_parse(m.spec_json, &spec, &init) != 0)
+        init.dtype = MLP_DTYPE_FLOAT64;
+    st_model_clear(&m);
+    return init.dtype ? init.dtype : MLP_DTYPE_FLOAT64;
 }
 
 /* 404 for an unknown model; 0 if it exists. */
@@ -283,6 +302,7 @@ cJSON *model_to_json(const st_model *m, const mlp_spec *spec, const model_init *
         if (init->method == MLP_INIT_UNIFORM)
             json_add_number(ini, "scale", init->scale);
     }
+    cJSON_AddStringToObject(o, "dtype", mlp_dtype_name(init->dtype));
     cJSON *conv = cJSON_AddObjectToObject(o, "conventions");
     if (conv) {
         cJSON_AddStringToObject(conv, "bias", "+b");

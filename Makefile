@@ -21,7 +21,7 @@ BLASINC := /usr/include/$(MULTIARCH)/openblas-serial
 PKGS       := pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodium-dev check \
               libopenblas-serial-dev curl python3 fiu-utils \
               clang libclang-rt-14-dev llvm valgrind cppcheck clang-tidy
-BENCH_PKGS := libfann-dev wrk
+BENCH_PKGS := libfann-dev wrk libblis-serial-dev
 # Debian's chromium for the lab page's browser test (tests/e2e/lab_browser.sh).
 BROWSER_PKGS := chromium
 
@@ -427,3 +427,34 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# ---- BLAS alternatives (issue 17) --------------------------------------------
+# The wide and digits benchmarks linked three ways: OpenBLAS (as shipped;
+# scripts/bench-blas.sh also forces its best family), Debian's BLIS (serial,
+# picks kernels by CPU features) and the core's own loops for every layer
+# (batch.c and batch32.c built with BLAS_MIN_WEIGHTS beyond any layer,
+# linked before libmlpcore.a so the archive's copies are not pulled in).
+BLISDIR := /usr/lib/$(MULTIARCH)/blis-serial
+ALT := $(B)/bench-alt
+.SECONDARY: $(ALT)/loops/batch.o $(ALT)/loops/batch32.o
+$(ALT)/loops/%.o: core/%.c | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O3 -fno-math-errno -DBLAS_MIN_WEIGHTS='((size_t)-1)' -c $< -o $@
+$(ALT)/%_blis: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(REL)/server/util/blas_select.o $(B)/libmlpcore.a | bench-deps
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ -ldoublefann -L$(BLISDIR) -Wl,-rpath,$(BLISDIR) -lblis -lmvec -lm
+$(ALT)/%_loops: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(REL)/server/util/blas_select.o \
+                $(ALT)/loops/batch.o $(ALT)/loops/batch32.o $(B)/libmlpcore.a | bench-deps
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ -ldoublefann $(CORELIBS)
+
+# A class: 30 users submit a job each at once while predicts go on
+# (scripts/bench-class.sh), for --workers 1, 2 and 3.
+.PHONY: bench-class
+bench-class: $(B)/mlpd
+	MLPD_BIN=$(B)/mlpd bash scripts/bench-class.sh
+
+.PHONY: bench-blas
+bench-blas: bench-deps $(B)/bench/core_bench $(B)/bench/wide_bench \
+            $(ALT)/core_bench_blis $(ALT)/wide_bench_blis $(ALT)/core_bench_loops $(ALT)/wide_bench_loops
+	B=$(B) bash scripts/bench-blas.sh

@@ -6,7 +6,7 @@
 # Layout of $(B)/:
 #   build/mlpd                  the daemon
 #   build/libmlpcore.a          core/ (backprop library)
-#   build/libmlpserver.a        server/ without main.c
+#   build/libmlpserver.a        server/ (all its layer folders) without main.c
 #   build/tests/*               unit test binaries (check)
 #   build/asan/...              the same, under AddressSanitizer + UBSan
 #   build/tsan/...              the daemon and the job tests, under ThreadSanitizer
@@ -125,15 +125,15 @@ $(SAN)/%.o: %.c | $(B)/.deps
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libmlpcore.a: $(CORE_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(B)/libmlpserver.a: $(SERVER_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(B)/asan/libmlpcore.a: $(CORE_SOBJ)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(B)/asan/libmlpserver.a: $(SERVER_SOBJ)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 # openapi.yaml is served from the binary: embedded as $(B)/gen/openapi_yaml.c
 # (an empty document while the file does not exist).
@@ -151,7 +151,7 @@ $(B)/libmlpserver.a: $(REL)/gen/openapi_yaml.o
 $(B)/asan/libmlpserver.a: $(SAN)/gen/openapi_yaml.o
 
 # The lab page (server/web/*.html, *.css, *.js) is embedded as
-# $(B)/gen/web_files.c (handlers_static.c serves it); screenshots stay out.
+# $(B)/gen/web_files.c (server/api/static.c serves it); screenshots stay out.
 WEB_SRC := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js))
 GEN_WEB := $(B)/gen/web_files.c
 $(GEN_WEB): $(WEB_SRC) scripts/embed-web.sh
@@ -166,7 +166,7 @@ $(SAN)/gen/web_files.o: $(GEN_WEB)
 $(B)/libmlpserver.a: $(REL)/gen/web_files.o
 $(B)/asan/libmlpserver.a: $(SAN)/gen/web_files.o
 
-# schema/NNNN_*.sql are embedded as $(B)/gen/schema_sql.c (storage.c applies
+# schema/NNNN_*.sql are embedded as $(B)/gen/schema_sql.c (storage/sqlite/storage.c applies
 # them), so the daemon needs no schema/ folder at run time.
 GEN_SCHEMA := $(B)/gen/schema_sql.c
 $(GEN_SCHEMA): $(wildcard schema/*.sql) scripts/embed-schema.sh
@@ -346,9 +346,9 @@ $(TSN)/gen/%.o: $(B)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(TSAN_FLAGS) -c $< -o $@
 $(B)/tsan/libmlpcore.a: $(CORE_TOBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(B)/tsan/libmlpserver.a: $(SERVER_TOBJ) $(TSN)/gen/openapi_yaml.o $(TSN)/gen/schema_sql.o $(TSN)/gen/web_files.o
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(B)/tsan/mlpd: $(TSN)/server/main.o $(B)/tsan/libmlpserver.a $(B)/tsan/libmlpcore.a
 	$(CC) $(TSAN_FLAGS) -o $@ $^ $(SRVLIBS) $(CORELIBS)
 $(B)/tsan/tests/%: $(TSN)/tests/unit/%.o $(B)/tsan/libmlpserver.a $(B)/tsan/libmlpcore.a

@@ -1,7 +1,7 @@
 /*
  * blas_select.c - the BLAS kernel choice at start (see blas_select.h).
  */
-#include "blas_select.h"
+#include "util/blas_select.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,159 @@
+/*
+ * handlers_predict.c - forward passes from the cached snapshot.
+ *
+ * The hot path: no SQLite when the model is cached; the usual body shape
+ * is scanned by fastrows.c without building a JSON tree (anything else
+ * goes through the strict cJSON readers, which also word the errors);
+ * work areas live on the stack for small requests; outputs are printed
+ * into one buffer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/fastrows.h"
+#include "api/handlers.h"
+#include "api/jsonin.h"
+#include "api/reply.h"
+
+#define STACK_DOUBLES 512
+
+typedef struct predict_shape {
+    const char *rows_key; /* "inputs" or "instances" */
+    const char *out_key;  /* "outputs" or "predictions" */
+    int with_version;
+} predict_shape;
+
+/* Rows a float32 model's predict takes per block (sgemm). */
+#define F32_BLOCK_ROWS 64
+
+/* y = outputs of n rows: in double, or for float32 models in float
+ * blocks (work: F32_BLOCK_ROWS rows, from the heap). */
+static mlp_status forward_rows(const mlp_t *net, const mlp_f32_t *f32, size_t n,
+                               const double *x, double *y, double *work)
+{
+    if (!f32)
+        return mlp_predict(net, n, x, y, work);
+    size_t rows = n < F32_BLOCK_ROWS ? n : F32_BLOCK_ROWS;
+    float *fw = malloc(mlp_f32_work_size(f32, rows) * sizeof(float));
+    if (!fw)
+        return MLP_ERR_NOMEM;
+    mlp_status s = mlp_f32_predict(f32, n, x, y, fw, rows);
+    free(fw);
+    return s;
+}
+
+/* Forward n rows of x and answer {"version"?, out_key: [[..]]}. */
+static void compute_and_reply(api_response *resp, const mlp_t *net, const mlp_f32_t *f32,
+                              const double *x, size_t n, const predict_shape *shape,
+                              int64_t version)
+{
+    size_t n_out = mlp_outputs(net), nw = mlp_work_size(net);
+    double stack[STACK_DOUBLES];
+    double *mem = stack;
+    size_t need = n * n_out + nw;
+    if (need > STACK_DOUBLES && !(mem = malloc(need * sizeof *mem))) {
+        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
+        return;
+    }
+    double *y = mem, *work = mem + n * n_out;
+    mlp_status s = forward_rows(net, f32, n, x, y, work);
+    if (s == MLP_ERR_NONFINITE) {
+        reply_error(resp, API_ERR_INVALID_FIELD, shape->rows_key,
+                    "These inputs make an output overflow to a non-finite value.");
+    } else if (s != MLP_OK) {
+        reply_error(resp, API_ERR_INTERNAL, NULL, "Prediction failed (%s).", mlp_status_name(s));
+    } else {
+        sbuf b;
+        sbuf_init(&b);
+        sbuf_reserve(&b, 32 + n * n_out * 26);
+        sbuf_putc(&b, '{');
+        if (shape->with_version) {
+            sbuf_puts(&b, "\"version\":");
+            sbuf_json_int(&b, version);
+            sbuf_putc(&b, ',');
+        }
+        sbuf_json_string(&b, shape->out_key);
+        sbuf_putc(&b, ':');
+        sbuf_json_matrix(&b, y, n, n_out);
+        sbuf_putc(&b, '}');
+        reply_sbuf(resp, 200, &b);
+    }
+    if (mem != stack)
+        free(mem);
+}
+
+/* The general path: strict parse, exact errors. */
+static void predict_slow(app *a, const api_request *req, api_response *resp, const mlp_t *net,
+                         const mlp_f32_t *f32, const predict_shape *shape, int64_t version)
+{
+    const char *const fields[] = {shape->rows_key, NULL};
+    size_t n_in = mlp_inputs(net), n = 0;
+    cJSON *body = NULL;
+    double *x = NULL;
+    if (json_parse_or_reply(resp, req->body, req->body_len, &body) != 0 ||
+        json_object_or_reply(resp, body, "", fields) != 0)
+        goto out;
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(body, shape->rows_key);
+    if (!rows) {
+        reply_error(resp, API_ERR_MISSING_FIELD, shape->rows_key, "The field %s is required.",
+                    shape->rows_key);
+        goto out;
+    }
+    if (json_rows_or_reply(resp, rows, shape->rows_key, (size_t)a->cfg->max_batch, &n) != 0)
+        goto out;
+    if (!(x = malloc(n * n_in * sizeof *x + 1))) {
+        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
+        goto out;
+    }
+    if (json_matrix_or_reply(resp, rows, shape->rows_key, n, n_in, x) != 0)
+        goto out;
+    compute_and_reply(resp, net, f32, x, n, shape, version);
+out:
+    free(x);
+    cJSON_Delete(body);
+}
+
+static void predict(app *a, const api_request *req, const route_params *p,
+                    api_response *resp, const predict_shape *shape)
+{
+    int64_t version;
+    if (query_version_or_reply(req, resp, &version) != 0)
+        return;
+    snapshot *snap = model_net_or_reply(a, resp, p->id, version);
+    if (!snap)
+        return;
+    const mlp_t *net = snapshot_net(snap);
+    /* float32 models compute in float: their dtype is read once per
+     * snapshot (a storage read), the float copy made once too. */
+    if (!snapshot_dtype(snap))
+        snapshot_set_dtype(snap, model_dtype_of(a, p->id));
+    const mlp_f32_t *f32 = NULL;
+    if (snapshot_dtype(snap) == MLP_DTYPE_FLOAT32 && !(f32 = snapshot_f32(snap))) {
+        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
+        snapshot_release(snap);
+        return;
+    }
+    double stack[STACK_DOUBLES];
+    fast_rows fr;
+    if (fast_rows_parse(req->body, req->body_len, shape->rows_key, mlp_inputs(net),
+                        (size_t)a->cfg->max_batch, stack, STACK_DOUBLES, &fr)) {
+        compute_and_reply(resp, net, f32, fr.x, fr.rows, shape, snapshot_version(snap));
+        if (fr.owned)
+            free(fr.x);
+    } else {
+        predict_slow(a, req, resp, net, f32, shape, snapshot_version(snap));
+    }
+    snapshot_release(snap);
+}
+
+void h_predict(app *a, const api_request *req, const route_params *p, api_response *resp)
+{
+    static const predict_shape shape = {"inputs", "outputs", 1};
+    predict(a, req, p, resp, &shape);
+}
+
+void h_predict_v1(app *a, const api_request *req, const route_params *p, api_response *resp)
+{
+    static const predict_shape shape = {"instances", "predictions", 0};
+    predict(a, req, p, resp, &shape);
+}

@@ -279,8 +279,9 @@ int main(int argc, char **argv)
     if (child) {
         wide_figures w = {0};
         if (measure_wide(init, &data, &w) == 0) {
-            printf("WIDE kernel=%s t64=%.17g t32=%.17g dgemm=%.17g sgemm=%.17g\n", br.kernel,
-                   w.t64, w.t32, w.dgemm, w.sgemm);
+            printf("WIDE kernel=%s t64=%.17g t32=%.17g dgemm=%.17g sgemm=%.17g best=%s "
+                   "library=%s\n", br.kernel, w.t64, w.t32, w.dgemm, w.sgemm,
+                   br.best[0] ? br.best : "-", br.library);
             rc = 0;
         }
         goto out;

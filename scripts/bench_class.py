@@ -21,7 +21,9 @@ import threading, time
 from datetime import datetime
 
 MLPD = os.environ.get("MLPD_BIN", "build/mlpd")
-WORKERS = [int(w) for w in os.environ.get("WORKERS", "1 2 3").split()]
+# "W" or "W:N": W workers (--workers), at nice N (--worker-nice, default 0)
+WORKERS = [tuple(int(v) for v in (w + ":0").split(":")[:2])
+           for w in os.environ.get("WORKERS", "1 2 3").split()]
 STUDENTS = int(os.environ.get("STUDENTS", "30"))
 EPOCHS = int(os.environ.get("EPOCHS", "4000"))
 CLIENTS = int(os.environ.get("PREDICT_CLIENTS", "4"))
@@ -91,7 +93,8 @@ def pct(v, p):
     return v[min(len(v) - 1, int(math.ceil(p / 100.0 * len(v))) - 1)] if v else float("nan")
 
 
-def run(workers):
+def run(config):
+    workers, nice = config
     tmp = tempfile.mkdtemp(prefix="mlpd-class.")
     db = os.path.join(tmp, "class.db")
 
@@ -105,7 +108,8 @@ def run(workers):
     port = free_port()
     log = open(os.path.join(tmp, "mlpd.log"), "w")
     d = subprocess.Popen([MLPD, "--bind", "127.0.0.1", "--port", str(port), "--db", db,
-                          "--auth", "token", "--workers", str(workers), "--rate-limit", "0",
+                          "--auth", "token", "--workers", str(workers), "--worker-nice", str(nice),
+                          "--rate-limit", "0",
                           "--quota-train-seconds-day", "0"], stdout=log, stderr=log)
     try:
         for _ in range(200):
@@ -187,7 +191,7 @@ def run(workers):
         during = [l for (t, l, s) in lat if start <= t <= end]
         bad = sum(1 for (t, l, s) in lat if s != 200)
         return {
-            "workers": workers, "t1": t1, "jobs": len(jobs), "succeeded": len(ok),
+            "workers": workers, "nice": nice, "t1": t1, "jobs": len(jobs), "succeeded": len(ok),
             "drain": drain, "ideal": ideal, "ratio": drain / ideal, "inversions": inv,
             "max_wait": max(wait), "p50": pct(during, 50) * 1e3, "p99": pct(during, 99) * 1e3,
             "max": max(during) * 1e3 if during else float("nan"),
@@ -210,11 +214,11 @@ def main():
           f"public 64-32-10 model at {RATE:g}/s each; load average at start "
           + " ".join(open("/proc/loadavg").read().split()[:3]))
     rows = [run(w) for w in WORKERS]
-    print(f"\n{'workers':>7} {'t1 s':>6} {'jobs ok':>7} {'drain s':>7} {'ideal s':>7} {'ratio':>6} "
+    print(f"\n{'workers':>7} {'nice':>4} {'t1 s':>6} {'jobs ok':>7} {'drain s':>7} {'ideal s':>7} {'ratio':>6} "
           f"{'start inv':>9} {'max wait s':>10} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'pred/s':>7} "
           f"{'errors':>6}  load avg")
     for r in rows:
-        print(f"{r['workers']:7d} {r['t1']:6.3f} {r['succeeded']:3d}/{r['jobs']:<3d} {r['drain']:7.2f} "
+        print(f"{r['workers']:7d} {r['nice']:4d} {r['t1']:6.3f} {r['succeeded']:3d}/{r['jobs']:<3d} {r['drain']:7.2f} "
               f"{r['ideal']:7.2f} {r['ratio']:5.2f}x {r['inversions']:9d} {r['max_wait']:10.2f} "
               f"{r['p50']:7.2f} {r['p99']:7.2f} {r['max']:7.2f} {r['rate']:7.1f} {r['errors']:6d}  {r['load']}")
     print("(ratio: drain / (jobs x t1 / workers), the bar is 1.2; start inv: pairs of jobs that "

@@ -44,7 +44,7 @@ int app_init(app *a, const mlpd_config *cfg, storage *st)
     for (size_t i = 0; i < APP_MODEL_LOCKS; i++)
         pthread_mutex_init(&a->model_locks[i], NULL);
     jobs_config jc = {cfg->workers, cfg->checkpoint_epochs, (double)cfg->checkpoint_seconds,
-                      1.0, 0.2};
+                      1.0, 0.2, cfg->worker_nice};
     char err[160];
     a->jobs = jobs_start(a, &jc, err, sizeof err);
     if (!a->jobs) {

@@ -39,7 +39,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/handlers.h"
 #include "domain/quota.h"
@@ -554,6 +556,12 @@ static int work_once(jobs *j)
 static void *worker_main(void *arg)
 {
     jobs *j = arg;
+    /* Linux: a nice value set on a thread id applies to that thread only;
+     * the HTTP threads keep theirs, so a woken request preempts training. */
+    if (j->cfg.worker_nice > 0 &&
+        setpriority(PRIO_PROCESS, (id_t)gettid(), (int)j->cfg.worker_nice) != 0)
+        fprintf(stderr, "mlpd: cannot lower the priority of a job worker (%s)\n",
+                strerror(errno));
     pthread_mutex_lock(&j->mu);
     while (!j->stopping) {
         uint64_t seq = j->queued_seq;

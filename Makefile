@@ -454,6 +454,11 @@ $(ALT)/%_loops: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(REL)/server/util/blas_select
 bench-class: $(B)/mlpd
 	MLPD_BIN=$(B)/mlpd bash scripts/bench-class.sh
 
+# The wide job of issue 17 through the API, float64 against float32.
+.PHONY: bench-wide-api
+bench-wide-api: $(B)/mlpd
+	MLPD_BIN=$(B)/mlpd /usr/bin/python3 scripts/bench_wide_api.py
+
 .PHONY: bench-blas
 bench-blas: bench-deps $(B)/bench/core_bench $(B)/bench/wide_bench \
             $(ALT)/core_bench_blis $(ALT)/wide_bench_blis $(ALT)/core_bench_loops $(ALT)/wide_bench_loops

@@ -126,7 +126,7 @@ static void predict(app *a, const api_request *req, const route_params *p,
     /* float32 models compute in float: their dtype is read once per
      * snapshot (a storage read), the float copy made once too. */
     if (!snapshot_dtype(snap))
-        snapshot_set_dtype(snap, model_dtype_of(a, p->id));
+        snapshot_set_dtype(snap, model_dtype(a->st, p->id));
     const mlp_f32_t *f32 = NULL;
     if (snapshot_dtype(snap) == MLP_DTYPE_FLOAT32 && !(f32 = snapshot_f32(snap))) {
         reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");

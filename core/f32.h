@@ -56,6 +56,13 @@ double batch32_loss_sum(const struct mlp_f32 *f, size_t rows, const float *out, 
 size_t batch32_gradient(const struct mlp_f32 *f, size_t rows, const float *x, const float *dT,
                         float *acts, float *deltas, float *grad);
 
+/* The online rule on float weights and data (online32.c): rows order[0, n)
+ * of x, y, checking *cancel before each; *done gets the rows trained;
+ * returns 0 or the 1-based layer where a non-finite value appeared. */
+size_t online32_epoch(struct mlp_f32 *f, const float *x, const float *y, const size_t *order,
+                      size_t n, double eta, const atomic_int *cancel, float *acts,
+                      float *deltas, size_t *done);
+
 /* The float32 trainer: float copies of the weights, the optimizer state
  * and the data, made once per mlp_train. */
 typedef struct train32 train32;
@@ -64,6 +71,9 @@ mlp_status train32_new(const mlp_t *net, const mlp_data *data, size_t rows_cap,
 void train32_free(train32 *t, const mlp_allocator *alloc);
 /* One optimizer step on the rows idx[0, count); 0 or the failing layer. */
 size_t train32_batch(train32 *t, const size_t *idx, size_t count);
+/* An epoch of the online rule (plain SGD, batch 1) on rows order[0, n). */
+size_t train32_online_epoch(train32 *t, const size_t *order, size_t n, double eta,
+                            const atomic_int *cancel, size_t *done);
 /* Sum of the sample losses over data rows [first, first + n). */
 double train32_loss_sum(train32 *t, size_t first, size_t n);
 /* net's parameters = the float ones, widened (exact). */

@@ -99,10 +99,17 @@ mlp_status mlp_train_opts_check(const mlp_train_opts *o, mlp_spec_error *err)
     return MLP_OK;
 }
 
-static int fused_online(const mlp_train_opts *o)
+/* The lecture's rule: batch 1, plain gradient descent. */
+static int plain_online(const mlp_train_opts *o)
 {
     return o->batch_size == 1 && o->optimizer == MLP_OPT_SGD && o->momentum == 0.0 &&
-           o->weight_decay == 0.0 && o->dtype != MLP_DTYPE_FLOAT32;
+           o->weight_decay == 0.0;
+}
+
+/* ... through the fused double kernels (float32: train32's own). */
+static int fused_online(const mlp_train_opts *o)
+{
+    return plain_online(o) && o->dtype != MLP_DTYPE_FLOAT32;
 }
 
 /* Rows of scratch: a batch, or a chunk of rows for the epoch's evaluation:
@@ -344,9 +351,13 @@ static mlp_status run_epochs(trainer *t, mlp_train_result *res)
     for (size_t epoch = 1; epoch <= o->epochs; epoch++) {
         if (o->shuffle)
             shuffle(t);
-        if (fused_online(o)) {
+        int online = fused_online(o) || (t->f32 && plain_online(o));
+        if (online) {
             size_t done, bad;
-            if (t->tiny)
+            if (t->f32)
+                bad = train32_online_epoch(t->f32, t->order, t->n_train, o->learning_rate,
+                                           o->cancel, &done);
+            else if (t->tiny)
                 bad = tiny_epoch(t->net, t->data, t->order, t->n_train, o->learning_rate,
                                  o->cancel, &done);
             else
@@ -360,7 +371,7 @@ static mlp_status run_epochs(trainer *t, mlp_train_result *res)
                 return MLP_OK;
             }
         }
-        for (size_t first = 0; !fused_online(o) && first < t->n_train; first += B) {
+        for (size_t first = 0; !online && first < t->n_train; first += B) {
             if (cancelled(o)) {
                 res->stop = MLP_STOP_CANCELLED;
                 res->loss = eval_loss(t, 0, t->n_train);

@@ -153,6 +153,16 @@ size_t train32_batch(train32 *t, const size_t *idx, size_t count)
     return bad;
 }
 
+size_t train32_online_epoch(train32 *t, const size_t *order, size_t n, double eta,
+                            const atomic_int *cancel, size_t *done)
+{
+    unsigned csr = f32_flush_enter();
+    size_t bad = online32_epoch(&t->f, t->x, t->y, order, n, eta, cancel, t->acts, t->deltas,
+                                done);
+    f32_flush_leave(csr);
+    return bad;
+}
+
 double train32_loss_sum(train32 *t, size_t first, size_t n)
 {
     const struct mlp *net = &t->f.shape;

@@ -10,6 +10,7 @@
 #include <check.h>
 #include <float.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,6 +239,40 @@ START_TEST(float32_training_tracks_float64)
 }
 END_TEST
 
+/* The lecture's online rule in float (core/online32.c): near float64's
+ * fused kernels, float-exact weights, deterministic; a cancel stops it. */
+START_TEST(float32_online_rule_tracks_float64)
+{
+    const shape *sh = &shapes[_i];
+    const size_t n = 200;
+    double *x = malloc(n * sh->ni * sizeof(double)), *y = malloc(n * sh->no * sizeof(double));
+    ck_assert(x && y);
+    make_data(sh, n, 12, x, y);
+    mlp_data d = {.n = n, .x = x, .y = y};
+    mlp_t *a = make(sh, 2), *b = NULL, *c = NULL;
+    ck_assert_int_eq(mlp_clone(a, &b), MLP_OK);
+    ck_assert_int_eq(mlp_clone(a, &c), MLP_OK);
+    mlp_train_opts o64 = opts(MLP_DTYPE_FLOAT64, 1, MLP_OPT_SGD), o32 = o64;
+    o64.momentum = o32.momentum = 0.0;
+    o32.dtype = MLP_DTYPE_FLOAT32;
+    mlp_train_result r64, r32, r32b;
+    ck_assert_int_eq(mlp_train(a, &d, &o64, NULL, &r64), MLP_OK);
+    ck_assert_int_eq(mlp_train(b, &d, &o32, NULL, &r32), MLP_OK);
+    ck_assert_int_eq(mlp_train(c, &d, &o32, NULL, &r32b), MLP_OK);
+    ck_assert_msg(fabs(r32.loss - r64.loss) <= 0.02 * r64.loss + 1e-6,
+                  "shape %d: float32 online loss %.9g vs float64 %.9g", _i, r32.loss, r64.loss);
+    ck_assert_int_eq(memcmp(mlp_params(b), mlp_params(c), mlp_param_count(b) * sizeof(double)), 0);
+    for (size_t i = 0; i < mlp_param_count(b); i++)
+        ck_assert(mlp_params(b)[i] == (double)(float)mlp_params(b)[i]);
+    atomic_int cancel = 1;
+    o32.cancel = &cancel;
+    ck_assert_int_eq(mlp_train(c, &d, &o32, NULL, &r32b), MLP_OK);
+    ck_assert_int_eq(r32b.stop, MLP_STOP_CANCELLED);
+    mlp_free(a), mlp_free(b), mlp_free(c);
+    free(x), free(y);
+}
+END_TEST
+
 /* dtype 0 (every existing caller) and MLP_DTYPE_FLOAT64 are the same code:
  * identical weights, bit for bit, on every path. */
 START_TEST(float64_is_the_default_bit_for_bit)
@@ -388,6 +423,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, float32_training_tracks_float64, 0, 18);
     tcase_add_loop_test(tc, float64_is_the_default_bit_for_bit, 0, 2 * (int)N_SHAPES);
+    tcase_add_loop_test(tc, float32_online_rule_tracks_float64, 0, (int)N_SHAPES);
     tcase_add_test(tc, mxcsr_is_restored);
     tcase_add_test(tc, dtype_names_and_checks);
     tcase_add_test(tc, float32_allocation_failures);

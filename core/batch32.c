@@ -12,6 +12,22 @@
 #define BLAS_MIN_WEIGHTS 256
 #endif
 
+/* Four partial sums in a fixed order, as core_dot. */
+static inline float dot32(const float *restrict a, const float *restrict b, size_t n)
+{
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++)
+        s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
 static int use_blas32(const struct mlp *n, size_t l)
 {
     return n->spec.layers[l].units * n->fan_in[l] >= BLAS_MIN_WEIGHTS;
@@ -98,6 +114,9 @@ CORE_CLONES void batch32_forward(const struct mlp_f32 *f, size_t rows, const flo
         } else if (use_blas32(net, l) && rows > 1) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)units, (int)rows,
                         (int)fan_in, 1.0f, w, (int)fan_in, in, (int)rows, 1.0f, out, (int)rows);
+        } else if (rows == 1) { /* one sample (batch 1): a dot product per unit */
+            for (size_t j = 0; j < units; j++)
+                out[j] += dot32(w + j * fan_in, in, fan_in);
         } else {
             for (size_t j = 0; j < units; j++) {
                 float *restrict oj = out + j * rows;
@@ -151,6 +170,14 @@ CORE_CLONES static void delta_below32(const struct mlp_f32 *f, size_t l, size_t 
     if (use_blas32(net, l) && rows > 1) {
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)fan_in, (int)rows, (int)units,
                     1.0f, w, (int)fan_in, dl, (int)rows, 0.0f, db, (int)rows);
+    } else if (rows == 1) {
+        memset(db, 0, fan_in * sizeof(float));
+        for (size_t j = 0; j < units; j++) {
+            const float *restrict wj = w + j * fan_in;
+            float dj = dl[j];
+            for (size_t i = 0; i < fan_in; i++)
+                db[i] += wj[i] * dj;
+        }
     } else {
         memset(db, 0, fan_in * rows * sizeof(float));
         for (size_t j = 0; j < units; j++)
@@ -195,6 +222,13 @@ CORE_CLONES static void layer_gradient32(const struct mlp_f32 *f, size_t l, size
     } else if (use_blas32(net, l) && rows > 1) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)units, (int)fan_in, (int)rows,
                     scale, dl, (int)rows, in, (int)rows, 0.0f, gw, (int)fan_in);
+    } else if (rows == 1) { /* an outer product */
+        for (size_t j = 0; j < units; j++) {
+            float s = scale * dl[j];
+            float *restrict gj = gw + j * fan_in;
+            for (size_t i = 0; i < fan_in; i++)
+                gj[i] = s * in[i];
+        }
     } else {
         for (size_t j = 0; j < units; j++)
             for (size_t i = 0; i < fan_in; i++) {

@@ -113,7 +113,7 @@ $(REL)/core/%.o: core/%.c | $(B)/.deps
 	$(CC) $(CFLAGS) -O3 -fno-math-errno -c $< -o $@
 
 # core/tiny.c too: its four-lane loops call libmvec's exp and tanh.
-VMATH_SRC := core/vmath.c core/tiny.c
+VMATH_SRC := core/vmath.c core/vmath32.c core/tiny.c
 $(call objs,$(REL),$(VMATH_SRC)): $(REL)/core/%.o: core/%.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O3 $(VMATH_FLAGS) -c $< -o $@
@@ -417,7 +417,8 @@ $(REL)/bench/%.o: bench/%.c | bench-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O3 -c $< -o $@
 
-$(B)/bench/%: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(B)/libmlpcore.a | bench-deps
+# Each benchmark picks the BLAS kernel as the daemon does (blas_select.c).
+$(B)/bench/%: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(REL)/server/util/blas_select.o $(B)/libmlpcore.a | bench-deps
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ -ldoublefann $(CORELIBS)
 
@@ -536,3 +537,39 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# ---- BLAS alternatives (issue 17) --------------------------------------------
+# The wide and digits benchmarks linked three ways: OpenBLAS (as shipped;
+# scripts/bench-blas.sh also forces its best family), Debian's BLIS (serial,
+# picks kernels by CPU features) and the core's own loops for every layer
+# (batch.c and batch32.c built with BLAS_MIN_WEIGHTS beyond any layer,
+# linked before libmlpcore.a so the archive's copies are not pulled in).
+BLISDIR := /usr/lib/$(MULTIARCH)/blis-serial
+ALT := $(B)/bench-alt
+.SECONDARY: $(ALT)/loops/batch.o $(ALT)/loops/batch32.o
+$(ALT)/loops/%.o: core/%.c | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O3 -fno-math-errno -DBLAS_MIN_WEIGHTS='((size_t)-1)' -c $< -o $@
+$(ALT)/%_blis: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(REL)/server/util/blas_select.o $(B)/libmlpcore.a | bench-deps
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ -ldoublefann -L$(BLISDIR) -Wl,-rpath,$(BLISDIR) -lblis -lmvec -lm
+$(ALT)/%_loops: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(REL)/server/util/blas_select.o \
+                $(ALT)/loops/batch.o $(ALT)/loops/batch32.o $(B)/libmlpcore.a | bench-deps
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ -ldoublefann $(CORELIBS)
+
+# A class: 30 users submit a job each at once while predicts go on
+# (scripts/bench-class.sh), for --workers 1, 2 and 3.
+.PHONY: bench-class
+bench-class: $(B)/mlpd
+	MLPD_BIN=$(B)/mlpd bash scripts/bench-class.sh
+
+# The wide job of issue 17 through the API, float64 against float32.
+.PHONY: bench-wide-api
+bench-wide-api: $(B)/mlpd
+	MLPD_BIN=$(B)/mlpd /usr/bin/python3 scripts/bench_wide_api.py
+
+.PHONY: bench-blas
+bench-blas: bench-deps $(B)/bench/core_bench $(B)/bench/wide_bench \
+            $(ALT)/core_bench_blis $(ALT)/wide_bench_blis $(ALT)/core_bench_loops $(ALT)/wide_bench_loops
+	B=$(B) bash scripts/bench-blas.sh

@@ -29,6 +29,7 @@ typedef struct jobs_config {
     double checkpoint_seconds; /* publish every S seconds (0: only by epochs) */
     double flush_seconds;      /* history and job row at least this often */
     double tick_seconds;       /* how often max_seconds is enforced mid-epoch */
+    long worker_nice;          /* worker threads this much nicer (0..19): requests go first */
 } jobs_config;
 
 /* What the layers above hear about (jobs_env.on_change). */

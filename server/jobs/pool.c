@@ -36,7 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 /* A CLOCK_MONOTONIC deadline for pthread_cond_timedwait (the conditions
  * are created with that clock). */
@@ -153,6 +155,17 @@ static int work_once(jobs *j)
 static void *worker_main(void *arg)
 {
     jobs *j = arg;
+    /* Linux: a nice value set on a thread id applies to that thread only;
+     * the HTTP threads keep the daemon's, so a woken request preempts
+     * training. Relative to the daemon's own nice, capped at 19. */
+    if (j->cfg.worker_nice > 0) {
+        errno = 0;
+        int base = getpriority(PRIO_PROCESS, 0);
+        int nice = (errno ? 0 : base) + (int)j->cfg.worker_nice;
+        if (setpriority(PRIO_PROCESS, (id_t)gettid(), nice > 19 ? 19 : nice) != 0)
+            fprintf(stderr, "mlpd: cannot lower the priority of a job worker (%s)\n",
+                    strerror(errno));
+    }
     pthread_mutex_lock(&j->mu);
     while (!j->stopping) {
         uint64_t seq = j->queued_seq;

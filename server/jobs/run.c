@@ -234,6 +234,7 @@ static int prepare(run *r, double **x, double **y, size_t *n)
         set_error(r, JOB_FAILED, STOP_ERROR, "the stored parameters are no longer valid");
         return -1;
     }
+    r->tp.opts.dtype = model_dtype(env->st, r->job.model_id); /* a model option, fixed at creation */
     snapshot *snap = NULL;
     if (model_net_get(env->st, env->cache, r->job.model_id, 0, &snap).code != DOM_OK) {
         set_error(r, JOB_FAILED, STOP_ERROR, "the model's weights could not be read");

@@ -226,7 +226,7 @@ END_TEST
 
 START_TEST(due_batches_by_time_and_checkpoints_by_epochs_or_time)
 {
-    jobs_config c = {1, 100, 10.0, 1.0, 0.2};
+    jobs_config c = {1, 100, 10.0, 1.0, 0.2, 0};
     ck_assert_int_eq(jobs_due(&c, 1, 0, 0.001, 0, 0), 0);   /* tiny epoch: nothing */
     ck_assert_int_eq(jobs_due(&c, 99, 0, 0.999, 0, 0), 0);
     ck_assert_int_eq(jobs_due(&c, 50, 0, 1.0, 0, 0), 1);    /* a second: flush */

@@ -45,7 +45,7 @@ CHECKLIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubun
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 CORE_SRC   := $(wildcard core/*.c)
-SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
+SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c server/domain/*.c server/api/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TESTUTIL_SRC := $(wildcard tests/unit/util_*.c)
 
@@ -287,7 +287,7 @@ valgrind: $(B)/mlpd | $(B)/.deps
 # cppcheck and clang-tidy (config: .clang-tidy) over core/ and server/,
 # both clean: every finding fixed or suppressed inline with the reason.
 .PHONY: lint lint-harden lint-cppcheck lint-tidy
-LINT_SRC := $(CORE_SRC) $(wildcard server/*.c)
+LINT_SRC := $(CORE_SRC) $(wildcard server/*.c server/domain/*.c server/api/*.c)
 TIDY_FLAGS := -std=c11 $(DEFS) $(INC)
 lint: lint-harden lint-cppcheck lint-tidy
 # Every release object is compiled with the hardening flags (checked on the

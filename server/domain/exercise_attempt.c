@@ -130,7 +130,7 @@ static ex_err layer_obj(parse_ctx *c, const cJSON *item, const char *path, size_
     size_t units = c->spec->layers[l].units, fan_in = fan_in_of(c->spec, l);
     char p[96];
     for (const cJSON *k = item->child; k; k = k->next) {
-        const char *key = k->string ? k->string : "";
+        const char *key = k->string && *k->string ? k->string : "\"\"";
         int q = qty_of(key, EX_Q_V, EX_N_QTY);
         pathf(p, sizeof p, "%s.%s", path, key);
         if (q < 0)
@@ -166,7 +166,8 @@ static ex_err layers_arr(parse_ctx *c, const cJSON *item, const char *path)
 static ex_err step_member(parse_ctx *c, const cJSON *k, const char *prefix)
 {
     char p[96];
-    const char *key = k->string ? k->string : "";
+    /* an empty key is shown as "" so that the path still names it */
+    const char *key = k->string && *k->string ? k->string : "\"\"";
     pathf(p, sizeof p, "%s%s", prefix, key);
     if (strcmp(key, "e") == 0)
         return vector(c, k, p, EX_Q_E, 0, c->spec->layers[c->spec->n_layers - 1].units, 0);

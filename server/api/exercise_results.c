@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "domain/exercise.h"
-#include "handlers.h"
-#include "reply.h"
+#include "api/handlers.h"
+#include "api/reply.h"
 
 /* ?format=csv|json, else the Accept header; -1 after replying. */
 static int wants_csv_or_reply(const api_request *req, api_response *resp, int *csv)

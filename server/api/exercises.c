@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "domain/auth.h"
 #include "domain/exercise.h"
-#include "handlers.h"
-#include "jsonin.h"
-#include "reply.h"
+#include "api/handlers.h"
+#include "api/jsonin.h"
+#include "api/reply.h"
 
 #define TITLE_MAX 200
 #define SEED_MAX (INT64_C(1) << 53)

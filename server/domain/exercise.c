@@ -2,7 +2,7 @@
  * exercise.c - exercise networks, per-user variants, the expected trace
  * (core's mlp_step) and the known slips recomputed (see exercise.h).
  */
-#include "exercise.h"
+#include "domain/exercise.h"
 
 #include <math.h>
 #include <stdarg.h>

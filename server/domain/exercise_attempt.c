@@ -3,7 +3,7 @@
  * shape checked, every refusal names its path) and grading it number by
  * number against the expected trace, with the known slips recomputed.
  */
-#include "exercise.h"
+#include "domain/exercise.h"
 
 #include <math.h>
 #include <stdarg.h>

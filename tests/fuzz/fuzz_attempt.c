@@ -16,7 +16,7 @@
 
 #include "domain/exercise.h"
 #include "fuzz_common.h"
-#include "jsonin.h"
+#include "api/jsonin.h"
 
 static const char *const networks[2] = {
     "\"lecture-2-3-1\"",

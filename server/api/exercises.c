@@ -23,6 +23,7 @@
 
 #define TITLE_MAX 200
 #define SEED_MAX (INT64_C(1) << 53)
+#define ATTEMPTS_MAX 1000 /* per user and exercise: attempts are stored */
 
 /* ---- shared ------------------------------------------------------------- */
 
@@ -460,7 +461,12 @@ void h_attempt_post(app *a, const api_request *req, const route_params *p, api_r
     rec.score = sum.score;
     rec.revealed = at->reveal;
     mistakes_text(sum.slips, rec.mistakes, sizeof rec.mistakes);
-    st_status s = storage_attempt_add(a->st, &rec);
+    st_status s = storage_attempt_add(a->st, &rec, ATTEMPTS_MAX);
+    if (s == ST_QUOTA) {
+        reply_error(resp, API_ERR_QUOTA_EXCEEDED, NULL,
+                    "A student may make at most %d attempts at one exercise.", ATTEMPTS_MAX);
+        goto out;
+    }
     if (s != ST_OK) {
         reply_storage_error(resp, s);
         goto out;

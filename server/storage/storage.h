@@ -346,8 +346,10 @@ typedef struct st_attempt {
     int revealed;
 } st_attempt;
 
-/* Store a graded attempt; a->id and a->created_at are set. */
-st_status storage_attempt_add(storage *s, st_attempt *a);
+/* Store a graded attempt; a->id and a->created_at are set. max > 0
+ * refuses (ST_QUOTA, nothing written) when the user already has that
+ * many attempts on the exercise. */
+st_status storage_attempt_add(storage *s, st_attempt *a, int64_t max);
 /* Attempts on the exercise, oldest first: of one user, or (user_id NULL)
  * of everyone, grouped by user. */
 st_status storage_attempts_list(storage *s, const char *exercise_id, const char *user_id,

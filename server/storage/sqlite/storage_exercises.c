@@ -176,7 +176,29 @@ st_status storage_exercise_delete(storage *s, const char *id)
     return rc;
 }
 
-st_status storage_attempt_add(storage *s, st_attempt *a)
+/* ST_QUOTA when the user has max (> 0) attempts on the exercise already. */
+static st_status attempts_below(st_conn *c, const st_attempt *a, int64_t max)
+{
+    if (max <= 0)
+        return ST_OK;
+    sqlite3_stmt *st;
+    st_status rc = st_stmt(c, Q_ATTEMPT_COUNT, &st);
+    if (rc != ST_OK)
+        return rc;
+    int r = sqlite3_bind_text(st, 1, a->exercise_id, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_text(st, 2, a->user_id, -1, SQLITE_STATIC);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        rc = sqlite3_column_int64(st, 0) >= max ? ST_QUOTA : ST_OK;
+    else
+        rc = st_map(r) == ST_OK ? ST_ERROR : st_map(r);
+    st_done(st);
+    return rc;
+}
+
+st_status storage_attempt_add(storage *s, st_attempt *a, int64_t max)
 {
     if (!s || !a || !a->exercise_id[0] || !a->user_id[0])
         return ST_ERROR;
@@ -187,6 +209,8 @@ st_status storage_attempt_add(storage *s, st_attempt *a)
     sqlite3_stmt *st = NULL;
     a->created_at = st_now();
     rc = st_begin(c, 1);
+    if (rc == ST_OK)
+        rc = attempts_below(c, a, max);
     if (rc == ST_OK)
         rc = st_stmt(c, Q_ATTEMPT_INSERT, &st);
     if (rc == ST_OK) {

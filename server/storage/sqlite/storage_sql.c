@@ -138,6 +138,8 @@ const char *const st_sql[Q_N_STMTS] = {
     [Q_ATTEMPT_INSERT] = "INSERT INTO exercise_attempts (exercise_id, user_id, created_at, "
                          "given, correct, score, mistakes, revealed) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [Q_ATTEMPT_COUNT] = "SELECT count(*) FROM exercise_attempts "
+                        "WHERE exercise_id = ?1 AND user_id = ?2",
     [Q_ATTEMPT_LIST_USER] = "SELECT " ATTEMPT_COLUMNS " FROM exercise_attempts "
                             "WHERE exercise_id = ?1 AND user_id = ?2 ORDER BY id",
     [Q_ATTEMPT_LIST_ALL] = "SELECT " ATTEMPT_COLUMNS " FROM exercise_attempts "

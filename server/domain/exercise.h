@@ -17,6 +17,11 @@
  * subset of its quantities under the trace's names; grading compares each
  * number by relative error and names the known slips (ex_slip) whose
  * recomputed trace the wrong numbers match.
+ *
+ * Refusals are an ex_error rather than domain/status.h's dom_status: the
+ * field here is a path built per request ("steps[1].layers[0].dw[2][1]"),
+ * and the API needs four kinds of refusal (unknown field, missing, wrong
+ * length, invalid) to answer with the matching code.
  */
 #ifndef MLPD_DOMAIN_EXERCISE_H
 #define MLPD_DOMAIN_EXERCISE_H

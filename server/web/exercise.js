@@ -321,6 +321,8 @@ function init() {
   action('x-clear', async () => { if (state.variant) render(state.variant); });
   action('x-create', createLecture);
   action('x-results-btn', results);
+  // lab.js saves a new token first (its listener was added before this one)
+  $('token-form').addEventListener('submit', () => loadList().catch(() => { /* not allowed yet */ }));
   updateButtons();
   loadList().catch(() => { /* no token yet, or a server without exercises */ });
 }

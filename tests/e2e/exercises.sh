@@ -6,7 +6,8 @@
 # planted in that reference, is named; expected numbers are withheld
 # until right or asked for; the results list both students (JSON, CSV);
 # another student's variant, attempts and the teacher's routes are
-# 404/403; bad inputs are 4xx naming the problem and change nothing.
+# 404/403; bad inputs are 4xx naming the problem and change nothing; a
+# restart keeps it all.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.bash
 PY=/usr/bin/python3
@@ -217,6 +218,16 @@ check "the reference's answer on a 3-4-2 tanh/sigmoid network, 3 steps, scores 1
 $PY "$REF" "$E2E_TMP/var-ben2" missing_fprime >"$E2E_TMP/att-ben2"
 req POST "/v1/exercises/$EX2/attempts" "@$E2E_TMP/att-ben2"
 check "missing_fprime named on it too" "s == 201 and [m['code'] for m in j['mistakes']] == ['missing_fprime']"
+
+echo "== a restart keeps exercises, attempts and variants"
+restart_daemon
+as ana
+req GET "/v1/exercises/$EX"
+check "ana's variant is the same after a restart" "t == open('$E2E_TMP/var-ana').read()"
+req GET "/v1/exercises/$EX/attempts"
+check "her attempts are kept" "s == 200 and len(j['attempts']) == 7"
+req POST "/v1/exercises/$EX/attempts" "@$E2E_TMP/att-ana"
+check "her reference answer still scores 1.0" "s == 201 and j['score'] == 1.0"
 
 echo "== delete"
 as ana

@@ -42,7 +42,7 @@
 #define EX_TOLERANCE_DEFAULT 1e-4
 #define EX_TOLERANCE_MIN 1e-12
 #define EX_TOLERANCE_MAX 0.1
-#define EX_MAX_DRAWS 2000 /* candidate variants tried per user */
+#define EX_MAX_DRAWS 10000 /* candidate variants tried per user (about 10 us each) */
 
 typedef enum ex_err {
     EX_OK = 0,
@@ -78,8 +78,9 @@ ex_err ex_network_parse(const cJSON *network, const char *path, ex_def *def, ex_
 /* The network as ex_network_parse reads it back: a new cJSON string
  * ("lecture-2-3-1") or object; NULL when out of memory. */
 cJSON *ex_network_json(const ex_def *def);
-/* Steps and tolerance in range, and a variant exists for several probe
- * users (else EX_ERR_NO_VARIANT naming "network"). */
+/* Steps and tolerance in range, and a variant exists for eight probe
+ * users within EX_MAX_DRAWS / 8 draws each (else EX_ERR_NO_VARIANT naming
+ * "network"), so that any user's EX_MAX_DRAWS draws find one. */
 ex_err ex_def_check(const ex_def *def, ex_error *err);
 
 typedef struct ex_variant {

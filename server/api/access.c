@@ -37,11 +37,12 @@ static int lab_page(const char *pat)
            under(pat, "/ui") || under(pat, "/assets") || strcmp(pat, "/favicon.ico") == 0;
 }
 
-/* An exercise's teacher routes: create, delete, results. */
+/* An exercise's teacher routes: create, delete, results, solution. */
 static int exercise_teacher_route(const route *rt)
 {
     return (strcmp(rt->method, "POST") == 0 && strcmp(rt->pattern, "/v1/exercises") == 0) ||
-           strcmp(rt->method, "DELETE") == 0 || ends(rt->pattern, "/results");
+           strcmp(rt->method, "DELETE") == 0 || ends(rt->pattern, "/results") ||
+           ends(rt->pattern, "/solution");
 }
 
 access_kind access_of_route(const route *rt)

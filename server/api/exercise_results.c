@@ -1,10 +1,13 @@
 /*
- * exercise_results.c - GET /v1/exercises/{id}/results: every student of
- * the server by name (and anyone else who attempted), with their attempts
- * and best score, as JSON or (Accept: text/csv, or ?format=csv) CSV.
- * The teacher's route: access.c answers 403 to a student.
+ * exercise_results.c - the teacher's views of an exercise (access.c
+ * answers 403 to a student): GET /v1/exercises/{id}/results, every
+ * student of the server by name (and anyone else who attempted) with
+ * their attempts and best score, as JSON or (Accept: text/csv, or
+ * ?format=csv) CSV; and GET /v1/exercises/{id}/solution?user=NAME, the
+ * expected numbers of a student's variant in the shape of an attempt.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,5 +149,79 @@ void h_exercise_results(app *a, const api_request *req, const route_params *p,
     }
     free(rs);
     free(ts);
+    st_exercise_clear(&row);
+}
+
+/* ---- GET /v1/exercises/{id}/solution -------------------------------------- */
+
+static void put_vec(sbuf *b, const char *key, const double *v, size_t n)
+{
+    sbuf_printf(b, "\"%s\":", key);
+    sbuf_json_array(b, v, n);
+}
+
+static void write_solution_step(sbuf *b, const ex_step *st)
+{
+    sbuf_putc(b, '{');
+    put_vec(b, "e", st->e, st->outputs);
+    sbuf_puts(b, ",\"E\":");
+    sbuf_json_number(b, st->E);
+    sbuf_puts(b, ",\"E_after\":");
+    sbuf_json_number(b, st->E_after);
+    sbuf_puts(b, ",\"layers\":[");
+    for (size_t l = 0; l < st->n_layers; l++) {
+        const ex_layer_q *q = &st->layers[l];
+        sbuf_puts(b, l ? ",{" : "{");
+        put_vec(b, "v", q->v, q->units);
+        sbuf_putc(b, ',');
+        put_vec(b, "y", q->y, q->units);
+        sbuf_putc(b, ',');
+        put_vec(b, "fprime", q->fprime, q->units);
+        sbuf_putc(b, ',');
+        put_vec(b, "delta", q->delta, q->units);
+        sbuf_puts(b, ",\"dw\":");
+        sbuf_json_matrix(b, q->dw, q->units, q->fan_in);
+        sbuf_putc(b, ',');
+        put_vec(b, "db", q->db, q->units);
+        sbuf_puts(b, ",\"weights_after\":");
+        sbuf_json_matrix(b, q->w_after, q->units, q->fan_in);
+        sbuf_putc(b, ',');
+        put_vec(b, "biases_after", q->b_after, q->units);
+        sbuf_putc(b, '}');
+    }
+    sbuf_puts(b, "]}");
+}
+
+void h_exercise_solution(app *a, const api_request *req, const route_params *p,
+                         api_response *resp)
+{
+    st_exercise row;
+    ex_def def;
+    char uid[17], uname[65];
+    ex_variant v;
+    ex_solution sol;
+    ex_error err;
+    if (exercise_or_reply(a, resp, p->id, &row, &def) != 0)
+        return;
+    if (exercise_subject_or_reply(a, req, resp, uid, uname) == 0) {
+        if (ex_variant_make(&def, uid, &v, &err) != EX_OK || ex_solve(&v, &sol, &err) != EX_OK) {
+            reply_error(resp, API_ERR_INTERNAL, NULL, "No solution for this user: %s", err.message);
+        } else {
+            sbuf b;
+            sbuf_init(&b);
+            sbuf_puts(&b, "{\"exercise\":");
+            sbuf_json_string(&b, row.id);
+            sbuf_puts(&b, ",\"user\":");
+            sbuf_json_string(&b, uname);
+            sbuf_puts(&b, ",\"steps\":[");
+            for (size_t k = 0; k < sol.steps; k++) {
+                if (k)
+                    sbuf_putc(&b, ',');
+                write_solution_step(&b, &sol.step[k]);
+            }
+            sbuf_puts(&b, "]}");
+            reply_sbuf(resp, 200, &b);
+        }
+    }
     st_exercise_clear(&row);
 }

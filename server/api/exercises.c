@@ -73,9 +73,7 @@ int exercise_or_reply(app *a, api_response *resp, const char *id, st_exercise *r
     return 0;
 }
 
-/* Whose variant or attempts: the caller, or ?user=NAME (the teacher may
- * name anyone; a student only themselves, anyone else is 404). */
-static int subject_or_reply(app *a, const api_request *req, api_response *resp, char id[17],
+int exercise_subject_or_reply(app *a, const api_request *req, api_response *resp, char id[17],
                             char name[65])
 {
     const char *want = api_query(req, "user");
@@ -315,7 +313,7 @@ void h_exercise_get(app *a, const api_request *req, const route_params *p, api_r
     ex_variant v;
     if (exercise_or_reply(a, resp, p->id, &row, &def) != 0)
         return;
-    if (subject_or_reply(a, req, resp, uid, uname) == 0 &&
+    if (exercise_subject_or_reply(a, req, resp, uid, uname) == 0 &&
         variant_or_reply(resp, &def, uid, &v) == 0) {
         sbuf b;
         sbuf_init(&b);
@@ -524,7 +522,7 @@ void h_attempts_list(app *a, const api_request *req, const route_params *p, api_
         return;
     st_attempt *ts = NULL;
     size_t n = 0;
-    if (subject_or_reply(a, req, resp, uid, uname) != 0)
+    if (exercise_subject_or_reply(a, req, resp, uid, uname) != 0)
         goto out;
     st_status s = storage_attempts_list(a->st, row.id, uid, &ts, &n);
     if (s != ST_OK) {

@@ -88,6 +88,8 @@ const route routes[] = {
     {"GET", "/v1/exercises/{id}/attempts", h_attempts_list, BODY_NONE},
     /* GET /v1/exercises/{id}/results - each student's attempts and best score (teacher; CSV too) */
     {"GET", "/v1/exercises/{id}/results", h_exercise_results, BODY_NONE},
+    /* GET /v1/exercises/{id}/solution - the expected numbers of a variant (teacher; ?user=NAME) */
+    {"GET", "/v1/exercises/{id}/solution", h_exercise_solution, BODY_NONE},
 };
 const size_t n_routes = sizeof routes / sizeof routes[0];
 

@@ -150,6 +150,18 @@ check "ben's reference answer scores 1.0" "s == 201 and j['score'] == 1.0"
 req POST "/v1/exercises/$EX/attempts" "@$E2E_TMP/att-ana"
 check "ana's answer is not right for ben's variant" "s == 201 and j['score'] < 0.5"
 
+echo "== the teacher's answer key"
+as ana
+req GET "/v1/exercises/$EX/solution"
+check_error "a student may not read a solution" 403 forbidden
+as teacher
+req GET "/v1/exercises/$EX/solution?user=ana"
+check_status "the teacher reads ana's solution" 200
+check "it equals the Python reference's numbers (to 1e-12)" "(lambda r: len(j['steps']) == 2 and all(approx(j['steps'][k][q], r['steps'][k][q], 1e-12) for k in range(2) for q in ('e', 'E', 'E_after')) and all(approx(j['steps'][k]['layers'][l][q], r['steps'][k]['layers'][l][q], 1e-12) if not isinstance(r['steps'][k]['layers'][l][q][0], list) else all(approx(a, b, 1e-12) for a, b in zip(j['steps'][k]['layers'][l][q], r['steps'][k]['layers'][l][q])) for k in range(2) for l in range(2) for q in r['steps'][k]['layers'][l]))(json.load(open('$E2E_TMP/att-ana')))"
+req GET "/v1/exercises/$EX/solution?user=nobody"
+check_error "no solution for a user that does not exist" 404 not_found
+as ben
+
 echo "== attempts and results"
 req GET "/v1/exercises/$EX/attempts"
 check "ben lists his own 2 attempts" "s == 200 and j['user'] == 'ben' and [a['score'] == 1.0 for a in j['attempts']] == [True, False]"

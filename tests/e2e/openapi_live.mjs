@@ -169,6 +169,8 @@ if (exId) {
   await call('GET', `${e}/results`);
   await call('GET', `${e}/results?format=csv`);
   await call('GET', `${e}/results?format=xml`);
+  await call('GET', `${e}/solution`);
+  await call('GET', `${e}/solution?user=nobody`);
   await call('DELETE', e);
   await call('DELETE', e);
 }

@@ -7,7 +7,8 @@
 # until right or asked for; the results list both students (JSON, CSV);
 # another student's variant, attempts and the teacher's routes are
 # 404/403; bad inputs are 4xx naming the problem and change nothing; a
-# restart keeps it all.
+# restart keeps it all; the teacher's answer key equals the reference;
+# attempts sent at once are all stored.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.bash
 PY=/usr/bin/python3
@@ -231,13 +232,36 @@ $PY "$REF" "$E2E_TMP/var-ben2" missing_fprime >"$E2E_TMP/att-ben2"
 req POST "/v1/exercises/$EX2/attempts" "@$E2E_TMP/att-ben2"
 check "missing_fprime named on it too" "s == 201 and [m['code'] for m in j['mistakes']] == ['missing_fprime']"
 
+echo "== attempts at once"
+codes="$E2E_TMP/codes"
+: >"$codes"
+pids=()
+for i in $(seq 1 10); do
+    for who in ana ben; do
+        tok=$TA; [ "$who" = ben ] && tok=$TB
+        curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 -H "Authorization: Bearer $tok" \
+            -H 'Content-Type: application/json' --data-binary "@$E2E_TMP/att-$who" \
+            "$MLPD_URL/v1/exercises/$EX/attempts" >>"$codes" &
+        pids+=($!)
+    done
+done
+wait "${pids[@]}" # these curls only, not the daemon
+STATUS=200; cp "$codes" "$BODY_FILE"
+check "20 attempts sent at once by two students are all answered 201" "t.split() == ['201'] * 20"
+as ana
+req GET "/v1/exercises/$EX/attempts"
+check "ana now has 17 attempts, the last 10 scoring 1.0" "len(j['attempts']) == 17 and all(a['score'] == 1.0 for a in j['attempts'][7:])"
+as teacher
+req GET "/v1/exercises/$EX/results"
+check "the results count them" "[(r['name'], r['n_attempts']) for r in j['students']] == [('ana', 17), ('ben', 12)]"
+
 echo "== a restart keeps exercises, attempts and variants"
 restart_daemon
 as ana
 req GET "/v1/exercises/$EX"
 check "ana's variant is the same after a restart" "t == open('$E2E_TMP/var-ana').read()"
 req GET "/v1/exercises/$EX/attempts"
-check "her attempts are kept" "s == 200 and len(j['attempts']) == 7"
+check "her attempts are kept" "s == 200 and len(j['attempts']) == 17"
 req POST "/v1/exercises/$EX/attempts" "@$E2E_TMP/att-ana"
 check "her reference answer still scores 1.0" "s == 201 and j['score'] == 1.0"
 

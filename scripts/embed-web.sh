@@ -17,6 +17,7 @@ type_of() {
         *.png) echo "image/png" ;;
         *.ico) echo "image/x-icon" ;;
         *.txt) echo "text/plain; charset=utf-8" ;;
+        *.md) echo "text/markdown; charset=utf-8" ;;
         *) echo "unsupported file type: $1" >&2; exit 1 ;;
     esac
 }

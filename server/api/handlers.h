@@ -69,7 +69,7 @@ void exercise_write_attempt(sbuf *b, const st_attempt *t);
 int exercise_subject_or_reply(app *a, const api_request *req, api_response *resp, char id[17],
                               char name[65]);
 
-/* Per-user series of /metrics (handlers_users.c). */
+/* Per-user series of /metrics (users.c). */
 void metrics_users_write(app *a, sbuf *b);
 
 /* ---- model_reply.c: shared by the handlers -------------------------- */
@@ -92,19 +92,19 @@ snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t
 int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
                          version_source source, double loss, int64_t *version);
 
-/* The export document's format marker (handlers_export.c writes it,
- * handlers_import.c reads it). */
+/* The export document's format marker (export.c writes it,
+ * import.c reads it). */
 #define EXPORT_FORMAT "mlpd-model"
 #define EXPORT_FORMAT_VERSION 1
 
 /* Check a create body ({"name", "inputs", "layers", "loss", "init"}) into
  * name (points into body), spec and init; -1 after replying
- * (handlers_models.c; import reuses it). */
+ * (models.c; import reuses it). */
 int model_create_body_or_reply(app *a, api_response *resp, const cJSON *body,
                                const char **name, mlp_spec *spec, model_init *init);
 
 /* [{"weights": [[..]], "biases": [..]}, ...] of net, as GET weights shows
- * it (handlers_weights.c). */
+ * it (weights.c). */
 void weights_write_layers(sbuf *b, const mlp_t *net);
 /* Copy body's "layers" (that shape, checked: sizes, finite numbers) into
  * net; prefix names body in messages ("" at top level). -1 after replying. */
@@ -129,12 +129,12 @@ int query_uint_or_reply(const api_request *req, api_response *resp, const char *
  * early_stopping, else stopped. */
 cJSON *job_to_json(const st_job *j, const char *reason);
 
-/* handlers_jobs.c: the job's JSON with live values while it runs (epoch,
+/* jobs.c: the job's JSON with live values while it runs (epoch,
  * losses from the worker's memory) and elapsed_seconds, eta_seconds; a NULL
  * app (event streams) gives what storage holds. */
 cJSON *job_to_json_live(app *a, st_job *j);
-/* handlers_jobs.c: answer with the job once it has ended (200) or at
- * deadline (jobs_mono(); 202 with the job as it is then). When the caller
+/* jobs.c: answer with the job once it has ended (200) or at
+ * deadline (clock_mono(); 202 with the job as it is then). When the caller
  * can defer (resp->can_defer) the connection is parked and polled, so no
  * HTTP thread waits; otherwise this call blocks. */
 void job_wait_reply(app *a, const char *job_id, double deadline, api_response *resp);

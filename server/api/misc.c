@@ -1,5 +1,5 @@
 /*
- * handlers_misc.c - health, metrics, the OpenAPI document.
+ * misc.c - health, metrics, the OpenAPI document.
  */
 #include <stdio.h>
 

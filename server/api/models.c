@@ -1,5 +1,5 @@
 /*
- * handlers_models.c - create, list, get and delete models.
+ * models.c - create, list, get and delete models.
  */
 #include <math.h>
 #include <stdio.h>

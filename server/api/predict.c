@@ -1,5 +1,5 @@
 /*
- * handlers_predict.c - forward passes from the cached snapshot.
+ * predict.c - forward passes from the cached snapshot.
  *
  * The hot path: no SQLite when the model is cached; the usual body shape
  * is scanned by fastrows.c without building a JSON tree (anything else

@@ -69,9 +69,10 @@ const route routes[] = {
     {"GET", "/openapi.yaml", h_openapi, BODY_NONE},
     /* GET / - the lab page (server/web/, compiled in) */
     {"GET", "/", h_web_index, BODY_NONE},
-    /* GET /web/{name}.js|.css - the lab page's scripts and styles */
+    /* GET /web/{name}.js|.css|.md - the lab page's scripts, styles, lecture */
     {"GET", "/web/{id}.js", h_web_file, BODY_NONE},
     {"GET", "/web/{id}.css", h_web_file, BODY_NONE},
+    {"GET", "/web/{id}.md", h_web_file, BODY_NONE},
     /* GET /v1/me - the caller: name, role, quotas and usage */
     {"GET", "/v1/me", h_me, BODY_NONE},
     /* POST /v1/exercises - a graded step exercise (teacher) */

@@ -341,8 +341,9 @@ static double slip_effect(const ex_solution *sol, const ex_step *st, ex_slip s)
     return worst;
 }
 
-/* The conditions of exercise.h on a candidate's solution. */
-static int acceptable(const ex_solution *sol)
+/* The conditions of exercise.h on a candidate's solution; a slip must
+ * move some number by 1%, and by twice the tolerance, to be told apart. */
+static int acceptable(const ex_solution *sol, double tolerance)
 {
     for (size_t k = 0; k < sol->steps; k++) {
         const ex_step *st = &sol->step[k];
@@ -356,7 +357,7 @@ static int acceptable(const ex_solution *sol)
     }
     for (int s = 0; s < EX_N_SLIPS; s++)
         if (ex_slip_applies(&sol->step[0], (ex_slip)s) &&
-            slip_effect(sol, &sol->step[0], (ex_slip)s) < 0.01)
+            slip_effect(sol, &sol->step[0], (ex_slip)s) < fmax(0.01, 2.0 * tolerance))
             return 0;
     return 1;
 }
@@ -373,13 +374,13 @@ static ex_err variant_within(const ex_def *def, const char *user_id, int max_dra
         ex_err e = ex_solve(out, &sol, err);
         if (e == EX_ERR_INTERNAL)
             return e;
-        if (e == EX_OK && acceptable(&sol))
+        if (e == EX_OK && acceptable(&sol, def->tolerance))
             return EX_OK;
     }
     return failf(err, EX_ERR_NO_VARIANT, "network",
-                 "No variant of this network keeps every unit unsaturated with numbers rounded "
-                 "to 2 decimals (%d draws tried); use fewer inputs, units or layers, or "
-                 "sigmoid/linear units.", max_draws);
+                 "No variant of this network keeps every unit unsaturated (and every known "
+                 "slip visible) with numbers rounded to 2 decimals (%d draws tried); use fewer "
+                 "inputs, units or layers, or sigmoid/linear units.", max_draws);
 }
 
 ex_err ex_variant_make(const ex_def *def, const char *user_id, ex_variant *out, ex_error *err)

@@ -552,7 +552,9 @@ START_TEST(unsaturable_network_is_refused)
     ck_assert_int_eq(ex_def_check(&ok, &err), EX_ERR_INVALID);
     ck_assert_str_eq(err.path, "steps");
     ok.steps = 1;
-    ok.tolerance = 0.5;
+    ok.tolerance = 0.01;
+    ck_assert_int_eq(ex_def_check(&ok, &err), EX_OK);
+    ok.tolerance = 0.02;
     ck_assert_int_eq(ex_def_check(&ok, &err), EX_ERR_INVALID);
     ck_assert_str_eq(err.path, "tolerance");
 }

@@ -78,7 +78,7 @@ static ex_err number(parse_ctx *c, const cJSON *item, const char *path, int qty,
     return EX_OK;
 }
 
-/* An array of exactly n numbers; row >= 0 offsets the indices of a matrix row. */
+/* An array of exactly n numbers, indexed from base (a matrix row starts at j * cols). */
 static ex_err vector(parse_ctx *c, const cJSON *item, const char *path, int qty, size_t layer,
                      size_t n, size_t base)
 {

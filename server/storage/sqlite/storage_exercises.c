@@ -8,7 +8,6 @@
  */
 #include "storage/storage_internal.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 

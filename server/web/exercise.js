@@ -299,6 +299,27 @@ async function createLecture() {
   setStatus(`Created exercise ${x.id}.`);
 }
 
+// The teacher's answer key of the open variant, into its cells.
+async function fillKey() {
+  if (!state.variant) throw new Error('Open a variant first.');
+  const v = state.variant;
+  const key = (await api('GET', `/v1/exercises/${encodeURIComponent(v.id)}/solution?user=${encodeURIComponent(v.user)}`)).body;
+  const flat = (prefix, val, out) => {
+    if (Array.isArray(val)) val.forEach((x, i) => flat(`${prefix}[${i}]`, x, out));
+    else if (val && typeof val === 'object') Object.entries(val).forEach(([k, x]) => flat(prefix ? `${prefix}.${k}` : k, x, out));
+    else out.set(prefix, val);
+    return out;
+  };
+  const values = flat('', { steps: key.steps }, new Map());
+  let n = 0;
+  for (const input of $('x-sheet').querySelectorAll('input.answer')) {
+    if (!values.has(input.dataset.path)) continue;
+    input.value = String(values.get(input.dataset.path));
+    n++;
+  }
+  setStatus(`Filled ${n} cells from the answer key of ${v.user}'s variant.`);
+}
+
 async function results() {
   const id = $('x-list').value;
   if (!id) throw new Error('Pick an exercise.');
@@ -321,6 +342,7 @@ function init() {
   action('x-clear', async () => { if (state.variant) render(state.variant); });
   action('x-create', createLecture);
   action('x-results-btn', results);
+  action('x-key', fillKey);
   // lab.js saves a new token first (its listener was added before this one)
   $('token-form').addEventListener('submit', () => loadList().catch(() => { /* not allowed yet */ }));
   updateButtons();

@@ -6,7 +6,8 @@
 // written here (not the server's numbers), one bias change planted without
 // eta; Grade must turn the right cells green, the planted ones red, name
 // bias_without_eta with its sentence, and the score must match. At desktop
-// and phone width, screenshots to $LAB_SHOTS (default build/). Run by
+// and phone width, screenshots to $LAB_SHOTS (default build/); then the
+// teacher's answer key fills every cell and grades 1.0. Run by
 // tests/e2e/exercise_browser.sh.
 import { chromium } from 'playwright-core';
 
@@ -107,6 +108,14 @@ try {
     await page.waitForFunction(() => [...document.querySelectorAll('#x-sheet td[data-grade="wrong"] .expected')].some((x) => x.textContent));
     ok(`${name}: with "show the expected value" a wrong cell shows it`);
     await page.locator('#exercise-panel').screenshot({ path: `${shots}/lab-exercise-${name}.png` });
+    // the teacher's answer key fills every cell, and it all grades right
+    await page.uncheck('#x-reveal');
+    await page.click('#x-key');
+    await page.waitForFunction(() => /answer key/.test(document.querySelector('#status').textContent));
+    await page.click('#x-grade');
+    await page.waitForFunction(() => document.querySelector('#x-result .score')?.dataset.score === '1');
+    const green = await page.$$eval('#x-sheet td[data-grade="right"]', (t) => t.length);
+    check(`${name}: the answer key fills all 45 cells and grades 1.0, all green`, green === 45, String(green));
     await page.close();
   }
 } catch (e) {

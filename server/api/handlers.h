@@ -46,7 +46,28 @@ H(h_web_index);
 H(h_web_file);
 H(h_model_patch);
 H(h_me);
+H(h_exercise_create);
+H(h_exercise_list);
+H(h_exercise_get);
+H(h_exercise_delete);
+H(h_attempt_post);
+H(h_attempts_list);
+H(h_exercise_results);
+H(h_exercise_solution);
 #undef H
+
+/* api/exercises.c, shared with api/exercise_results.c: the exercise's
+ * row and definition (0, or -1 after replying 404/500; on success the
+ * caller clears *row), and one attempt's JSON object. */
+struct ex_def;
+int exercise_or_reply(app *a, api_response *resp, const char *id, st_exercise *row,
+                      struct ex_def *def);
+void exercise_write_attempt(sbuf *b, const st_attempt *t);
+/* Whose variant or attempts: the caller, or ?user=NAME (the teacher may
+ * name anyone; a student only themselves, anyone else is 404). Fills
+ * id and name; 0, or -1 after replying. */
+int exercise_subject_or_reply(app *a, const api_request *req, api_response *resp, char id[17],
+                              char name[65]);
 
 /* Per-user series of /metrics (users.c). */
 void metrics_users_write(app *a, sbuf *b);

@@ -80,7 +80,11 @@ void config_defaults(mlpd_config *c)
     c->port = 8080;
     strcpy(c->bind, "127.0.0.1");
     strcpy(c->db, "./mlpd.db");
-    c->workers = online_cores() > 1 ? online_cores() - 1 : 1;
+    /* Measured (make bench-class, 2 cores, idle): 30 jobs drain in 2.21 s
+     * with 2 workers at nice +10 against 4.12 s with 1, predict p99
+     * 3.7 ms; the nice keeps requests ahead of training. */
+    c->workers = online_cores();
+    c->worker_nice = 10;
     c->checkpoint_epochs = 0; /* by time: a checkpoint is a durable write */
     c->checkpoint_seconds = 10;
     c->threads = 2 * online_cores();

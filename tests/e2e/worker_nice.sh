@@ -32,12 +32,12 @@ fi
 req GET /healthz
 check_status "serves" 200
 stop_daemon
-start_daemon --workers 2
+start_daemon --workers 2 --worker-nice 0
 N=$(nices)
 if [ -z "$(echo "$N" | tr ' ' '\n' | grep -v "^$BASE\$" | grep -v '^$')" ]; then
-    note_pass "without the flag every thread is at nice $BASE"
+    note_pass "with --worker-nice 0 every thread is at nice $BASE"
 else
-    note_fail "without the flag every thread is at nice $BASE (got: $N)"
+    note_fail "with --worker-nice 0 every thread is at nice $BASE (got: $N)"
 fi
 stop_daemon
 finish

@@ -90,6 +90,11 @@ snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t
 int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
                          const char *source, double loss, int64_t *version);
 
+/* handlers_onnx.c: GET export with ?format=onnx (h_model_export hands
+ * it over). */
+void model_export_onnx(app *a, const api_request *req, const route_params *p,
+                       api_response *resp);
+
 /* The export document's format marker (handlers_export.c writes it,
  * handlers_import.c reads it). */
 #define EXPORT_FORMAT "mlpd-model"

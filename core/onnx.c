@@ -38,7 +38,7 @@ enum {
 };
 #define ATTR_TYPE_INT 2 /* AttributeProto.AttributeType.INT */
 
-#define NAME_LEN 24
+#define NAME_LEN 32
 #define MAX_NODES (4 + 2 * MLP_MAX_LAYERS)
 #define MAX_INITS (4 + 2 * MLP_MAX_LAYERS)
 

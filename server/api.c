@@ -15,6 +15,7 @@
 #include "cors.h"
 #include "jobs.h"
 #include "metrics.h"
+#include "protocol_errors.h"
 #include "ratelimit.h"
 #include "reply.h"
 #include "routes.h"
@@ -193,6 +194,7 @@ void api_handle(app *a, const api_request *req_in, api_response *resp)
     auth_user user;
     memset(&user, 0, sizeof user);
     dispatch(a, &req, &user, resp);
+    protocol_errors_reshape(&req, resp); /* {"error": "text"} on /v2/ and :predict */
     if (strcmp(req.method, "OPTIONS") != 0) /* a preflight has its own */
         cors_decorate(a->cfg, &req, resp);
 }

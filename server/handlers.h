@@ -44,6 +44,11 @@ H(h_web_index);
 H(h_web_file);
 H(h_model_patch);
 H(h_me);
+H(h_v2_server);
+H(h_v2_model);
+H(h_v2_ready);
+H(h_v2_infer);
+H(h_tfs_metadata);
 #undef H
 
 /* Per-user series of /metrics (handlers_users.c). */
@@ -89,6 +94,10 @@ snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t
  * caller's. 0, or -1 after replying. */
 int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
                          const char *source, double loss, int64_t *version);
+
+/* handlers_tfserving.c: TF Serving's "model_version_status" (the
+ * current version, AVAILABLE) added to a model's JSON. */
+void tfs_add_version_status(cJSON *model, int64_t version);
 
 /* handlers_onnx.c: GET export with ?format=onnx (h_model_export hands
  * it over). */

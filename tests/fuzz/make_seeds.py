@@ -104,3 +104,20 @@ model = {
 }
 for name, (mode, b) in model.items():
     write("model", name, bytes([mode]) + b)
+
+# v2infer: byte 0 = inputs - 1 (see fuzz_v2infer.c); KServe v2 infer bodies
+v2 = {
+    "flat": (1, b'{"id":"42","inputs":[{"name":"input","shape":[2,2],"datatype":"FP64","data":[1,2,3,4]}]}'),
+    "nested": (1, b'{"inputs":[{"name":"input","shape":[2,2],"datatype":"FP64","data":[[1,2],[3,4]]}],'
+                  b'"outputs":[{"name":"output","parameters":{"binary_data":false}}]}'),
+    "fp32_params": (2, b'{"parameters":{"a":1,"b":"x","c":true},"inputs":[{"name":"input","shape":[1,3],'
+                       b'"datatype":"FP32","parameters":{},"data":[0.1,1e38,-3.5]}]}'),
+    "fp32_range": (0, b'{"inputs":[{"name":"input","shape":[1,1],"datatype":"FP32","data":[1e39]}]}'),
+    "big_shape": (0, b'{"inputs":[{"name":"input","shape":[18446744073709551615,1],"datatype":"FP64","data":[1]}]}'),
+    "shape_lies": (0, b'{"inputs":[{"name":"input","shape":[3,1],"datatype":"FP64","data":[1,2]}]}'),
+    "traps": (0, b'{"inputs":[{"name":"input","name":"x","shape":[1,1.5],"datatype":"FP16","data":[1e999]}]}'),
+    "two_inputs": (0, b'{"inputs":[{"name":"input","shape":[1,1],"datatype":"FP64","data":[1]},{}]}'),
+    "ragged": (1, b'{"inputs":[{"name":"input","shape":[2,2],"datatype":"FP64","data":[[1,2],[3]]}]}'),
+}
+for name, (c, text) in v2.items():
+    write("v2infer", name, bytes([c]) + text)

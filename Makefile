@@ -6,7 +6,7 @@
 # Layout of $(B)/:
 #   build/mlpd                  the daemon
 #   build/libmlpcore.a          core/ (backprop library)
-#   build/libmlpserver.a        server/ without main.c
+#   build/libmlpserver.a        server/ (all its layer folders) without main.c
 #   build/tests/*               unit test binaries (check)
 #   build/asan/...              the same, under AddressSanitizer + UBSan
 #   build/tsan/...              the daemon and the job tests, under ThreadSanitizer
@@ -45,7 +45,10 @@ CHECKLIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubun
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 CORE_SRC   := $(wildcard core/*.c)
-SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
+# server/ is in layer folders (util, storage, storage/sqlite, domain, jobs,
+# api, http; see README "How the code is laid out"), main.c and app.c on top.
+SERVER_ALL := $(wildcard server/*.c server/*/*.c server/*/*/*.c)
+SERVER_SRC := $(filter-out server/main.c,$(SERVER_ALL))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TESTUTIL_SRC := $(wildcard tests/unit/util_*.c)
 
@@ -122,15 +125,15 @@ $(SAN)/%.o: %.c | $(B)/.deps
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libmlpcore.a: $(CORE_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(B)/libmlpserver.a: $(SERVER_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(B)/asan/libmlpcore.a: $(CORE_SOBJ)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(B)/asan/libmlpserver.a: $(SERVER_SOBJ)
 	@mkdir -p $(dir $@)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 # openapi.yaml is served from the binary: embedded as $(B)/gen/openapi_yaml.c
 # (an empty document while the file does not exist).
@@ -148,7 +151,7 @@ $(B)/libmlpserver.a: $(REL)/gen/openapi_yaml.o
 $(B)/asan/libmlpserver.a: $(SAN)/gen/openapi_yaml.o
 
 # The lab page (server/web/*.html, *.css, *.js) is embedded as
-# $(B)/gen/web_files.c (handlers_static.c serves it); screenshots stay out.
+# $(B)/gen/web_files.c (server/api/static.c serves it); screenshots stay out.
 WEB_SRC := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js))
 GEN_WEB := $(B)/gen/web_files.c
 $(GEN_WEB): $(WEB_SRC) scripts/embed-web.sh
@@ -163,7 +166,7 @@ $(SAN)/gen/web_files.o: $(GEN_WEB)
 $(B)/libmlpserver.a: $(REL)/gen/web_files.o
 $(B)/asan/libmlpserver.a: $(SAN)/gen/web_files.o
 
-# schema/NNNN_*.sql are embedded as $(B)/gen/schema_sql.c (storage.c applies
+# schema/NNNN_*.sql are embedded as $(B)/gen/schema_sql.c (storage/sqlite/storage.c applies
 # them), so the daemon needs no schema/ folder at run time.
 GEN_SCHEMA := $(B)/gen/schema_sql.c
 $(GEN_SCHEMA): $(wildcard schema/*.sql) scripts/embed-schema.sh
@@ -287,7 +290,7 @@ valgrind: $(B)/mlpd | $(B)/.deps
 # cppcheck and clang-tidy (config: .clang-tidy) over core/ and server/,
 # both clean: every finding fixed or suppressed inline with the reason.
 .PHONY: lint lint-harden lint-cppcheck lint-tidy
-LINT_SRC := $(CORE_SRC) $(wildcard server/*.c)
+LINT_SRC := $(CORE_SRC) $(SERVER_ALL)
 TIDY_FLAGS := -std=c11 $(DEFS) $(INC)
 lint: lint-harden lint-cppcheck lint-tidy
 # Every release object is compiled with the hardening flags (checked on the
@@ -343,9 +346,9 @@ $(TSN)/gen/%.o: $(B)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(TSAN_FLAGS) -c $< -o $@
 $(B)/tsan/libmlpcore.a: $(CORE_TOBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(B)/tsan/libmlpserver.a: $(SERVER_TOBJ) $(TSN)/gen/openapi_yaml.o $(TSN)/gen/schema_sql.o $(TSN)/gen/web_files.o
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(B)/tsan/mlpd: $(TSN)/server/main.o $(B)/tsan/libmlpserver.a $(B)/tsan/libmlpcore.a
 	$(CC) $(TSAN_FLAGS) -o $@ $^ $(SRVLIBS) $(CORELIBS)
 $(B)/tsan/tests/%: $(TSN)/tests/unit/%.o $(B)/tsan/libmlpserver.a $(B)/tsan/libmlpcore.a

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "reply.h"
-#include "storage.h"
+#include "domain/auth.h"
+#include "api/reply.h"
+#include "storage/storage.h"
 
 static void usage(FILE *err)
 {

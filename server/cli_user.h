@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "config.h"
+#include "util/config.h"
 
 /* argv[0] is "user". Returns the process exit status: 0 done, 1 failed
  * (message on err), 2 usage error. */

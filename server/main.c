@@ -9,11 +9,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "api.h"
+#include "api/api.h"
 #include "cli_user.h"
-#include "config.h"
-#include "http.h"
-#include "storage.h"
+#include "util/config.h"
+#include "http/http.h"
+#include "storage/storage.h"
 
 /* Block the stop signals in every thread (the HTTP threads inherit the
  * mask) so that main alone receives them through sigwait. */

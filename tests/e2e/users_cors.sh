@@ -15,7 +15,7 @@ ID=$(create_model) || exit 1
 REQ_HEADERS=()
 # [(header, value)] of the last response, all of them (repeats kept)
 hdrs() { grep -i "^$1:" "$HDR_FILE" | sed -E 's/^[^:]*: *//; s/\r$//'; }
-routes=$(grep -oE '^\s*\{"[A-Z]+", "/[^"]*"' server/routes.c | sed -E 's/^\s*\{"([A-Z]+)", "([^"]*)"/\1 \2/')
+routes=$(grep -oE '^\s*\{"[A-Z]+", "/[^"]*"' server/api/routes.c | sed -E 's/^\s*\{"([A-Z]+)", "([^"]*)"/\1 \2/')
 while read -r method pattern; do
     path=${pattern//\{id\}/$ID}; path=${path//\{n\}/1}
     REQ_HEADERS=(-H "Origin: $PAGE" -H "Access-Control-Request-Method: $method"

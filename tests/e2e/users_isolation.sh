@@ -60,7 +60,7 @@ snapshot alice "$MA"
 
 echo "== bob tries every route of the route table on alice's objects"
 MISSING=0123456789abcdef
-routes=$(grep -oE '^\s*\{"[A-Z]+", "/[^"]*"' server/routes.c | sed -E 's/^\s*\{"([A-Z]+)", "([^"]*)"/\1 \2/')
+routes=$(grep -oE '^\s*\{"[A-Z]+", "/[^"]*"' server/api/routes.c | sed -E 's/^\s*\{"([A-Z]+)", "([^"]*)"/\1 \2/')
 n_object=0
 while read -r method pattern; do
     case $pattern in

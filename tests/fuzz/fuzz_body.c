@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "jsonin.h"
+#include "api/jsonin.h"
 
 typedef struct target {
     const char *method;

@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "util/config.h"
 
 static unsigned char *guard_base;
 static size_t guard_data; /* bytes before the guard page */

@@ -10,7 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "csv.h"
+#include "util/csv.h"
 #include "fuzz_common.h"
 
 #define MAX_ROWS 256

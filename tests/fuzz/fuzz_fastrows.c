@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fastrows.h"
+#include "util/fastrows.h"
 #include "fuzz_common.h"
-#include "jsonin.h"
+#include "api/jsonin.h"
 
 #define MAX_ROWS 64
 

@@ -18,11 +18,11 @@
 
 #include <cJSON.h>
 
-#include "api.h"
-#include "config.h"
-#include "jobs.h"
-#include "storage.h"
-#include "storage_internal.h"
+#include "api/api.h"
+#include "util/config.h"
+#include "jobs/jobs.h"
+#include "storage/storage.h"
+#include "storage/storage_internal.h"
 
 static char dir[64];
 static char db[128];

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "access.h"
-#include "cors.h"
-#include "routes.h"
+#include "api/access.h"
+#include "api/cors.h"
+#include "api/routes.h"
 
 START_TEST(every_route_has_the_right_class)
 {

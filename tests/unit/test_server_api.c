@@ -14,9 +14,9 @@
 
 #include <cJSON.h>
 
-#include "api.h"
-#include "config.h"
-#include "storage.h"
+#include "api/api.h"
+#include "util/config.h"
+#include "storage/storage.h"
 
 static char dir[64];
 static char db[128];

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth.h"
-#include "storage.h"
+#include "domain/auth.h"
+#include "storage/storage.h"
 
 static void hex(const unsigned char *b, size_t n, char *out)
 {

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "cache.h"
+#include "domain/cache.h"
 
 static mlp_t *net_with(double first_weight)
 {

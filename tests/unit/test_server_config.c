@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "util/config.h"
 
 static int parse(mlpd_config *c, char **argv, int argc, char *out, size_t n)
 {

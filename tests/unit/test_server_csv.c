@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
+#include "util/csv.h"
 
 static int run(const char *text, size_t n_in, size_t n_out, size_t max, double **x,
                double **y, size_t *rows, csv_error *err)

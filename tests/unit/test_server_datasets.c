@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "datasets.h"
+#include "domain/datasets.h"
 
 #define MAX_N 1000
 

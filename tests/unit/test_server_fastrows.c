@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fastrows.h"
+#include "util/fastrows.h"
 
 static int parse(const char *text, size_t cols, size_t max_rows, size_t stack_n, fast_rows *o,
                  double *stack)

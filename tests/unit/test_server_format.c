@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "mlp.h"
-#include "sbuf.h"
+#include "util/sbuf.h"
 
 START_TEST(round_trips_every_kind_of_double)
 {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonin.h"
-#include "reply.h"
+#include "api/jsonin.h"
+#include "api/reply.h"
 
 /* Parse text (copied into an exact-size buffer without a NUL, as MHD
  * gives it). Returns the reader's result; *code gets the error code. */

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "config.h"
-#include "storage.h"
-#include "web_files.h"
+#include "api/api.h"
+#include "util/config.h"
+#include "storage/storage.h"
+#include "api/web_files.h"
 
 static char dir[64];
 static char db[128];

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ratelimit.h"
+#include "domain/ratelimit.h"
 
 static void close_to(double got, double want)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "routes.h"
+#include "api/routes.h"
 
 static route_result match(const char *method, const char *path, const char **pattern,
                           route_params *p, char *allow)

@@ -13,10 +13,10 @@
 
 #include <cJSON.h>
 
-#include "api.h"
-#include "config.h"
-#include "sse.h"
-#include "storage.h"
+#include "api/api.h"
+#include "util/config.h"
+#include "api/sse.h"
+#include "storage/storage.h"
 
 static char dir[64];
 static char db[128];

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "mlp.h"
-#include "storage.h"
-#include "storage_internal.h"
+#include "storage/storage.h"
+#include "storage/storage_internal.h"
 
 /* ---- fixture: a temporary directory with one database path ------------ */
 

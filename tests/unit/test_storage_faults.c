@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "mlp.h"
-#include "storage.h"
+#include "storage/storage.h"
 #include "util_faultvfs.h"
 
 #define MAX_N 20000 /* a bound for the loops; the script needs far fewer */

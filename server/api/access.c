@@ -1,0 +1,129 @@
+/*
+ * access.c - authentication, rate and ownership before the handler (see
+ * access.h for the classes of routes).
+ */
+#include "api/access.h"
+
+#include <string.h>
+
+#include "api/handlers.h"
+#include "domain/quota.h"
+#include "api/reply.h"
+
+const auth_user access_local_user = {ST_USER_LOCAL, ST_USER_LOCAL, 1};
+
+static int starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int ends(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* prefix followed by the end, '/' or ':' */
+static int under(const char *s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncmp(s, prefix, n) == 0 && (s[n] == '\0' || s[n] == '/' || s[n] == ':');
+}
+
+/* The lab page and its static files (GET only). */
+static int lab_page(const char *pat)
+{
+    return strcmp(pat, "/") == 0 || under(pat, "/web") || under(pat, "/lab") || under(pat, "/static") ||
+           under(pat, "/ui") || under(pat, "/assets") || strcmp(pat, "/favicon.ico") == 0;
+}
+
+access_kind access_of_route(const route *rt)
+{
+    const char *pat = rt->pattern;
+    if (strcmp(pat, "/healthz") == 0 || starts(pat, "/v2/health/") || strcmp(pat, "/v2") == 0)
+        return ACCESS_PUBLIC;
+    if ((strcmp(rt->method, "GET") == 0 || strcmp(rt->method, "HEAD") == 0) && lab_page(pat))
+        return ACCESS_PUBLIC;
+    if (strcmp(pat, "/metrics") == 0)
+        return ACCESS_ADMIN;
+    if (under(pat, "/v2/models/{id}")) /* KServe v2: metadata, ready, infer */
+        return ACCESS_PREDICT;
+    if (under(pat, "/v1/models/{id}"))
+        return ends(pat, "/predict") || ends(pat, ":predict") || ends(pat, "/metadata")
+                   ? ACCESS_PREDICT
+                   : ACCESS_MODEL;
+    if (under(pat, "/v1/jobs/{id}"))
+        return ACCESS_JOB;
+    return ACCESS_USER;
+}
+
+void reply_unauthorized(api_response *resp, int invalid_token)
+{
+    reply_error(resp, API_ERR_UNAUTHORIZED, NULL, NULL);
+    api_response_header(resp, "WWW-Authenticate",
+                        invalid_token ? "Bearer realm=\"mlpd\", error=\"invalid_token\""
+                                      : "Bearer realm=\"mlpd\"");
+}
+
+/* The route's object, for an authenticated caller (or an anonymous one on
+ * a predict route). */
+static int object_or_reply(app *a, const api_request *req, access_kind k, const route_params *p,
+                           api_response *resp)
+{
+    switch (k) {
+    case ACCESS_ADMIN:
+        if (req->user && req->user->admin)
+            return 0;
+        reply_error(resp, API_ERR_FORBIDDEN, NULL, NULL);
+        return -1;
+    case ACCESS_MODEL:
+        return model_access_or_reply(a, req, resp, p->id, 0);
+    case ACCESS_PREDICT:
+        return model_access_or_reply(a, req, resp, p->id, 1);
+    case ACCESS_JOB:
+        return job_access_or_reply(a, req, resp, p->id);
+    default:
+        return 0;
+    }
+}
+
+int access_check_or_reply(app *a, api_request *req, const route *rt, const route_params *p,
+                          auth_user *user, api_response *resp)
+{
+    access_kind k = access_of_route(rt);
+    req->user = NULL;
+    if (k == ACCESS_PUBLIC)
+        return 0;
+    if (!a->auth_token) {
+        req->user = &access_local_user;
+        return 0; /* the local admin may do anything; handlers say 404 */
+    }
+    st_status se = ST_OK;
+    auth_result ar = auth_lookup(a->st, api_header(req, "Authorization"), user, &se);
+    switch (ar) {
+    case AUTH_ERROR:
+        reply_storage_error(resp, se);
+        return -1;
+    case AUTH_INVALID:
+        /* guesses cost the guesser's address, like anonymous traffic */
+        atomic_fetch_add(&a->auth_failures, 1);
+        if (quota_anon_rate_or_reply(a, req, resp) != 0)
+            return -1;
+        reply_unauthorized(resp, 1);
+        return -1;
+    case AUTH_ANONYMOUS:
+        if (k != ACCESS_PREDICT) {
+            reply_unauthorized(resp, 0);
+            return -1;
+        }
+        if (quota_anon_rate_or_reply(a, req, resp) != 0)
+            return -1;
+        return model_access_or_reply(a, req, resp, p->id, 1);
+    case AUTH_OK:
+        break;
+    }
+    req->user = user;
+    if (quota_rate_or_reply(a, req, resp) != 0)
+        return -1;
+    return object_or_reply(a, req, k, p, resp);
+}

@@ -1,0 +1,160 @@
+/*
+ * handlers.h - one function per endpoint (see the route table in routes.c)
+ * and the helpers they share (model.c).
+ *
+ * A handler fills the response through reply.h and returns; request
+ * bodies have already passed the Content-Type check for the route.
+ */
+#ifndef MLPD_SERVER_HANDLERS_H
+#define MLPD_SERVER_HANDLERS_H
+
+#include <cJSON.h>
+
+#include "api/api.h"
+#include "domain/cache.h"
+#include "api/routes.h"
+
+#define H(name) void name(app *a, const api_request *req, const route_params *p, api_response *resp)
+H(h_model_create);
+H(h_model_list);
+H(h_model_get);
+H(h_model_delete);
+H(h_weights_get);
+H(h_weights_put);
+H(h_samples_add);
+H(h_samples_list);
+H(h_samples_clear);
+H(h_train);
+H(h_job_get);
+H(h_job_cancel);
+H(h_job_events);
+H(h_jobs_list);
+H(h_history);
+H(h_versions_list);
+H(h_version_restore);
+H(h_predict);
+H(h_predict_v1);
+H(h_step);
+H(h_model_export);
+H(h_model_import);
+H(h_health);
+H(h_metrics);
+H(h_openapi);
+H(h_web_index);
+H(h_web_file);
+H(h_model_patch);
+H(h_me);
+H(h_v2_server);
+H(h_v2_model);
+H(h_v2_ready);
+H(h_v2_infer);
+H(h_tfs_metadata);
+#undef H
+
+/* Per-user series of /metrics (handlers_users.c). */
+void metrics_users_write(app *a, sbuf *b);
+
+/* ---- model.c: shared by the handlers -------------------------------- */
+
+/* How a model was initialised (kept in its spec_json). */
+typedef struct model_init {
+    int method;     /* mlp_init_method */
+    uint64_t seed;
+    double scale;   /* uniform only */
+} model_init;
+
+/* Canonical spec_json text for storage (malloc'ed), NULL if out of memory. */
+char *model_spec_json(const mlp_spec *spec, const model_init *init);
+/* Parse spec_json back; 0 on success, -1 if it is damaged. */
+int model_spec_parse(const char *text, mlp_spec *spec, model_init *init);
+
+/* The model's row and architecture: 0, or -1 after replying (404, 500...).
+ * On success the caller clears *m (st_model_clear). */
+int model_get_or_reply(app *a, api_response *resp, const char *id, st_model *m,
+                       mlp_spec *spec, model_init *init);
+
+/* 0 if the model exists, else -1 after replying (404...). */
+int model_exists_or_reply(app *a, api_response *resp, const char *id);
+
+/* Ownership, checked for every route by access.c before its handler:
+ * 0 if req->user owns the model or is an admin, or (predict != 0) the
+ * model is public_predict; else -1 after replying 404 not_found, exactly
+ * as for a model that does not exist (401 for an anonymous caller). */
+int model_access_or_reply(app *a, const api_request *req, api_response *resp, const char *id,
+                          int predict);
+/* The same for a job, through the model it belongs to. */
+int job_access_or_reply(app *a, const api_request *req, api_response *resp, const char *job_id);
+
+/* A reference to the model's network at version (0 = current, served from
+ * the cache; n > 0 read from storage, not cached). NULL after replying. */
+snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t version);
+
+/* Store net as a new version (source "put", "step", "train") and publish
+ * it in the cache. Caller holds the model's write lock. net stays the
+ * caller's. 0, or -1 after replying. */
+int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
+                         const char *source, double loss, int64_t *version);
+
+/* api/tfserving.c: TF Serving's "model_version_status" (the
+ * current version, AVAILABLE) added to a model's JSON. */
+void tfs_add_version_status(cJSON *model, int64_t version);
+
+/* api/export_onnx.c: GET export with ?format=onnx (h_model_export hands
+ * it over). */
+void model_export_onnx(app *a, const api_request *req, const route_params *p,
+                       api_response *resp);
+
+/* The export document's format marker (handlers_export.c writes it,
+ * handlers_import.c reads it). */
+#define EXPORT_FORMAT "mlpd-model"
+#define EXPORT_FORMAT_VERSION 1
+
+/* Check a create body ({"name", "inputs", "layers", "loss", "init"}) into
+ * name (points into body), spec and init; -1 after replying
+ * (handlers_models.c; import reuses it). */
+int model_create_body_or_reply(app *a, api_response *resp, const cJSON *body,
+                               const char **name, mlp_spec *spec, model_init *init);
+
+/* [{"weights": [[..]], "biases": [..]}, ...] of net, as GET weights shows
+ * it (handlers_weights.c). */
+void weights_write_layers(sbuf *b, const mlp_t *net);
+/* Copy body's "layers" (that shape, checked: sizes, finite numbers) into
+ * net; prefix names body in messages ("" at top level). -1 after replying. */
+int weights_layers_or_reply(api_response *resp, const cJSON *body, const char *prefix,
+                            mlp_t *net);
+
+/* The model's JSON object (for create, get, list). NULL if out of memory. */
+cJSON *model_to_json(const st_model *m, const mlp_spec *spec, const model_init *init);
+
+/* Striped per-model write lock (step, PUT weights, restore, train publish). */
+pthread_mutex_t *model_lock(app *a, const char *id);
+
+/* ?version=n (>= 1) into *version (0 when absent); -1 after replying. */
+int query_version_or_reply(const api_request *req, api_response *resp, int64_t *version);
+/* An unsigned integer query parameter in [min, max]; absent keeps *out. */
+int query_uint_or_reply(const api_request *req, api_response *resp, const char *key,
+                        uint64_t min, uint64_t max, uint64_t *out);
+
+/* Job JSON (for train, get, list). stop_reason NULL: the stored one, or
+ * for rows from before schema 0002 derived from the row: cancelled,
+ * diverged (failed with "diverged..."), target_loss, epochs, timeout,
+ * early_stopping, else stopped. */
+cJSON *job_to_json(const st_job *j, const char *stop_reason);
+
+/* handlers_jobs.c: the job's JSON with live values while it runs (epoch,
+ * losses from the worker's memory) and elapsed_seconds, eta_seconds; a NULL
+ * app (event streams) gives what storage holds. */
+cJSON *job_to_json_live(app *a, st_job *j);
+/* handlers_jobs.c: answer with the job once it has ended (200) or at
+ * deadline (jobs_mono(); 202 with the job as it is then). When the caller
+ * can defer (resp->can_defer) the connection is parked and polled, so no
+ * HTTP thread waits; otherwise this call blocks. */
+void job_wait_reply(app *a, const char *job_id, double deadline, api_response *resp);
+
+struct train_params;
+/* handlers_train.c: a job's stored params_json into *t (the same checks
+ * as the request body); 0, or -1 after replying 400. */
+int train_params_parse(app *a, const char *params_json, struct train_params *t,
+                       api_response *resp);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * handlers_predict.c - forward passes from the cached snapshot.
+ *
+ * The hot path: no SQLite when the model is cached; the usual body shape
+ * is scanned by fastrows.c without building a JSON tree (anything else
+ * goes through the strict cJSON readers, which also word the errors);
+ * work areas live on the stack for small requests; outputs are printed
+ * into one buffer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/fastrows.h"
+#include "api/handlers.h"
+#include "api/jsonin.h"
+#include "api/reply.h"
+
+#define STACK_DOUBLES 512
+
+typedef struct predict_shape {
+    const char *rows_key; /* "inputs" or "instances" */
+    const char *out_key;  /* "outputs" or "predictions" */
+    int with_version;
+    int tf; /* :predict: also TF Serving's columnar {"inputs"} and signature_name */
+} predict_shape;
+
+/* Forward n rows of x and answer {"version"?, out_key: [[..]]}. */
+static void compute_and_reply(api_response *resp, const mlp_t *net, const double *x,
+                              size_t n, const predict_shape *shape, int64_t version)
+{
+    size_t n_out = mlp_outputs(net), nw = mlp_work_size(net);
+    double stack[STACK_DOUBLES];
+    double *mem = stack;
+    size_t need = n * n_out + nw;
+    if (need > STACK_DOUBLES && !(mem = malloc(need * sizeof *mem))) {
+        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
+        return;
+    }
+    double *y = mem, *work = mem + n * n_out;
+    mlp_status s = mlp_predict(net, n, x, y, work);
+    if (s == MLP_ERR_NONFINITE) {
+        reply_error(resp, API_ERR_INVALID_FIELD, shape->rows_key,
+                    "These inputs make an output overflow to a non-finite value.");
+    } else if (s != MLP_OK) {
+        reply_error(resp, API_ERR_INTERNAL, NULL, "Prediction failed (%s).", mlp_status_name(s));
+    } else {
+        sbuf b;
+        sbuf_init(&b);
+        sbuf_reserve(&b, 32 + n * n_out * 26);
+        sbuf_putc(&b, '{');
+        if (shape->with_version) {
+            sbuf_puts(&b, "\"version\":");
+            sbuf_json_int(&b, version);
+            sbuf_putc(&b, ',');
+        }
+        sbuf_json_string(&b, shape->out_key);
+        sbuf_putc(&b, ':');
+        sbuf_json_matrix(&b, y, n, n_out);
+        sbuf_putc(&b, '}');
+        reply_sbuf(resp, 200, &b);
+    }
+    if (mem != stack)
+        free(mem);
+}
+
+/* TF Serving's body: {"instances": rows} answered as {"predictions"}, or
+ * the columnar {"inputs": rows} (or {"inputs": {"input": rows}})
+ * answered as {"outputs"}; "signature_name" may name serving_default.
+ * *shape gets the keys to use; -1 after replying. */
+static int tf_rows_or_reply(api_response *resp, const cJSON *body, predict_shape *shape,
+                            const cJSON **rows)
+{
+    static const char *const fields[] = {"instances", "inputs", "signature_name", NULL};
+    const char *sig = NULL;
+    if (json_object_or_reply(resp, body, "", fields) != 0 ||
+        json_string_or_reply(resp, body, "signature_name", "", 0, 0, 128, &sig) != 0)
+        return -1;
+    if (sig && strcmp(sig, "serving_default") != 0) {
+        reply_error(resp, API_ERR_INVALID_FIELD, "signature_name",
+                    "The only signature is serving_default.");
+        return -1;
+    }
+    const cJSON *inst = cJSON_GetObjectItemCaseSensitive(body, "instances");
+    const cJSON *cols = cJSON_GetObjectItemCaseSensitive(body, "inputs");
+    if (inst && cols) {
+        reply_error(resp, API_ERR_INVALID_FIELD, "inputs",
+                    "Give instances (rows) or inputs (columnar), not both.");
+        return -1;
+    }
+    *rows = inst;
+    if (!cols)
+        return 0;
+    shape->rows_key = "inputs";
+    shape->out_key = "outputs";
+    if (cJSON_IsObject(cols)) {
+        static const char *const named[] = {"input", NULL};
+        if (json_object_or_reply(resp, cols, "inputs", named) != 0)
+            return -1;
+        cols = cJSON_GetObjectItemCaseSensitive(cols, "input");
+        shape->rows_key = "inputs.input";
+    }
+    *rows = cols;
+    return 0;
+}
+
+/* The general path: strict parse, exact errors. */
+static void predict_slow(app *a, const api_request *req, api_response *resp,
+                         const mlp_t *net, const predict_shape *shape_in, int64_t version)
+{
+    const char *const fields[] = {shape_in->rows_key, NULL};
+    predict_shape shape_tf = *shape_in;
+    const predict_shape *shape = &shape_tf;
+    size_t n_in = mlp_inputs(net), n = 0;
+    cJSON *body = NULL;
+    double *x = NULL;
+    const cJSON *rows = NULL;
+    if (json_parse_or_reply(resp, req->body, req->body_len, &body) != 0)
+        goto out;
+    if (shape->tf ? tf_rows_or_reply(resp, body, &shape_tf, &rows) != 0
+                  : json_object_or_reply(resp, body, "", fields) != 0)
+        goto out;
+    if (!shape->tf)
+        rows = cJSON_GetObjectItemCaseSensitive(body, shape->rows_key);
+    if (!rows) {
+        reply_error(resp, API_ERR_MISSING_FIELD, shape->rows_key, "The field %s is required.",
+                    shape->rows_key);
+        goto out;
+    }
+    if (json_rows_or_reply(resp, rows, shape->rows_key, (size_t)a->cfg->max_batch, &n) != 0)
+        goto out;
+    if (!(x = malloc(n * n_in * sizeof *x + 1))) {
+        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
+        goto out;
+    }
+    if (json_matrix_or_reply(resp, rows, shape->rows_key, n, n_in, x) != 0)
+        goto out;
+    compute_and_reply(resp, net, x, n, shape, version);
+out:
+    free(x);
+    cJSON_Delete(body);
+}
+
+static void predict(app *a, const api_request *req, const route_params *p,
+                    api_response *resp, const predict_shape *shape)
+{
+    int64_t version;
+    if (query_version_or_reply(req, resp, &version) != 0)
+        return;
+    snapshot *snap = model_net_or_reply(a, resp, p->id, version);
+    if (!snap)
+        return;
+    const mlp_t *net = snapshot_net(snap);
+    double stack[STACK_DOUBLES];
+    fast_rows fr;
+    if (fast_rows_parse(req->body, req->body_len, shape->rows_key, mlp_inputs(net),
+                        (size_t)a->cfg->max_batch, stack, STACK_DOUBLES, &fr)) {
+        compute_and_reply(resp, net, fr.x, fr.rows, shape, snapshot_version(snap));
+        if (fr.owned)
+            free(fr.x);
+    } else {
+        predict_slow(a, req, resp, net, shape, snapshot_version(snap));
+    }
+    snapshot_release(snap);
+}
+
+void h_predict(app *a, const api_request *req, const route_params *p, api_response *resp)
+{
+    static const predict_shape shape = {"inputs", "outputs", 1, 0};
+    predict(a, req, p, resp, &shape);
+}
+
+void h_predict_v1(app *a, const api_request *req, const route_params *p, api_response *resp)
+{
+    static const predict_shape shape = {"instances", "predictions", 0, 1};
+    predict(a, req, p, resp, &shape);
+}

@@ -1,0 +1,128 @@
+/*
+ * storage_sql.c - the text of every statement the storage module runs, in
+ * one table so the whole of its SQL can be read (and grepped) at once.
+ * Only ?N parameters: no statement is ever built from strings.
+ */
+#include "storage/storage_internal.h"
+
+#define JOB_COLUMNS                                                            \
+    "id, model_id, status, params_json, error, epoch, epochs, loss, val_loss, " \
+    "version, created_at, started_at, finished_at, owner, stop_reason, base_version"
+/* models AS m LEFT JOIN users AS u: the owner's name comes along */
+#define MODEL_COLUMNS                                                                 \
+    "m.id, m.name, m.spec_json, m.version, m.samples, m.last_loss, m.created_at, "    \
+    "m.updated_at, m.owner, coalesce(u.name, ''), m.public_predict"
+#define MODEL_FROM " FROM models AS m LEFT JOIN users AS u ON u.id = m.owner "
+#define USER_COLUMNS \
+    "id, name, role, token_id, token_salt, token_hash, created_at, token_at"
+
+const char *const st_sql[Q_N_STMTS] = {
+    [Q_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+    [Q_BEGIN_READ] = "BEGIN",
+    [Q_COMMIT] = "COMMIT",
+    [Q_ROLLBACK] = "ROLLBACK",
+
+    [Q_MODEL_INSERT] = "INSERT INTO models (id, name, spec_json, version, samples, "
+                       "created_at, updated_at) VALUES (?1, ?2, ?3, 1, 0, ?4, ?4)",
+    [Q_MODEL_GET] = "SELECT " MODEL_COLUMNS MODEL_FROM "WHERE m.id = ?1",
+    [Q_MODEL_LIST] = "SELECT " MODEL_COLUMNS MODEL_FROM "ORDER BY m.created_at, m.rowid",
+    [Q_MODEL_DELETE] = "DELETE FROM models WHERE id = ?1",
+    [Q_MODEL_EXISTS] = "SELECT samples FROM models WHERE id = ?1",
+    /* last_loss changes only when the new weights come with a known loss */
+    [Q_MODEL_SET_VERSION] = "UPDATE models SET version = ?2, updated_at = ?3, "
+                            "last_loss = coalesce(?4, last_loss) WHERE id = ?1",
+    [Q_COUNT] = "SELECT (SELECT count(*) FROM models), "
+                "(SELECT coalesce(sum(samples), 0) FROM models), "
+                "(SELECT count(*) FROM jobs)",
+
+    [Q_VERSION_INSERT] = "INSERT INTO versions (model_id, version, source, created_at, "
+                         "loss, blob, crc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_VERSION_MAX] = "SELECT coalesce(max(version), 0) FROM versions WHERE model_id = ?1",
+    /* ?2 = 0 reads the current version */
+    [Q_VERSION_GET] = "SELECT v.version, v.blob, v.crc, v.loss FROM models AS m "
+                      "JOIN versions AS v ON v.model_id = m.id AND v.version = "
+                      "CASE WHEN ?2 = 0 THEN m.version ELSE ?2 END WHERE m.id = ?1",
+    [Q_VERSION_LIST] = "SELECT version, source, created_at, loss FROM versions "
+                       "WHERE model_id = ?1 ORDER BY version",
+
+    [Q_SAMPLES_INSERT] = "INSERT INTO samples (model_id, first, n, x, y) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_SAMPLES_SET_TOTAL] = "UPDATE models SET samples = ?2, updated_at = ?3 WHERE id = ?1",
+    /* batches from the one holding sample ?2 on, both found by the index */
+    [Q_SAMPLES_PAGE] = "SELECT first, n, x, y FROM samples WHERE model_id = ?1 AND "
+                       "first >= coalesce((SELECT first FROM samples WHERE model_id = ?1 "
+                       "AND first <= ?2 ORDER BY first DESC LIMIT 1), 0) ORDER BY first",
+    [Q_SAMPLES_DELETE] = "DELETE FROM samples WHERE model_id = ?1",
+
+    [Q_JOB_ACTIVE] = "SELECT id FROM jobs WHERE model_id = ?1 AND "
+                     "status IN ('queued', 'running') LIMIT 1",
+    [Q_JOB_INSERT] = "INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
+                     "(?1, ?2, 'queued', ?3, NULL, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                     "NULL, 0)",
+    [Q_JOB_UPDATE] = "UPDATE jobs SET status = ?2, epoch = ?3, loss = ?4, val_loss = ?5, "
+                     "error = ?6, version = ?7, started_at = ?8, finished_at = ?9, "
+                     "stop_reason = ?10, base_version = ?11 WHERE id = ?1",
+    [Q_JOB_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
+    [Q_JOB_LIST_MODEL] = "SELECT " JOB_COLUMNS " FROM jobs WHERE model_id = ?1 "
+                         "ORDER BY created_at, rowid",
+    [Q_JOB_LIST_ALL] = "SELECT " JOB_COLUMNS " FROM jobs ORDER BY created_at, rowid",
+
+    /* The fair pick: the queued job whose owner runs the fewest jobs, then
+     * the oldest (both through jobs_by_status). */
+    [Q_JOB_NEXT] = "SELECT " JOB_COLUMNS " FROM jobs AS q WHERE q.status = 'queued' "
+                   "ORDER BY (SELECT count(*) FROM jobs AS r WHERE r.status = 'running' "
+                   "AND r.owner = q.owner), q.created_at, q.rowid LIMIT 1",
+    [Q_JOB_CLAIM] = "UPDATE jobs SET status = 'running', started_at = ?2 "
+                    "WHERE id = ?1 AND status = 'queued'",
+    [Q_JOB_RECOVER] = "UPDATE jobs SET status = 'failed', stop_reason = 'interrupted', "
+                      "error = 'interrupted: the daemon stopped while the job ran', "
+                      "finished_at = ?1 WHERE status = 'running'",
+    [Q_JOB_CANCEL_QUEUED] = "UPDATE jobs SET status = 'cancelled', stop_reason = 'cancelled', "
+                            "finished_at = ?2 WHERE id = ?1 AND status = 'queued'",
+
+    [Q_HISTORY_INSERT] = "INSERT INTO history_chunks (model_id, job_id, min_epoch, max_epoch, "
+                         "n, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_MODEL_INSERT_OWNED] = "INSERT INTO models (id, name, spec_json, version, samples, "
+                             "created_at, updated_at, owner, public_predict) "
+                             "VALUES (?1, ?2, ?3, 1, 0, ?4, ?4, ?5, ?6)",
+    [Q_MODEL_LIST_OWNED] = "SELECT " MODEL_COLUMNS MODEL_FROM "WHERE m.owner = ?1 "
+                           "ORDER BY m.created_at, m.rowid",
+    [Q_MODEL_ACCESS] = "SELECT owner, public_predict FROM models WHERE id = ?1",
+    [Q_MODEL_SET_PUBLIC] = "UPDATE models SET public_predict = ?2, updated_at = ?3 WHERE id = ?1",
+    [Q_MODEL_COUNT_OWNED] = "SELECT count(*) FROM models WHERE owner = ?1",
+    [Q_SAMPLES_OWNED] = "SELECT coalesce(sum(samples), 0) FROM models WHERE owner = ?1",
+    [Q_USER_INSERT] = "INSERT INTO users (" USER_COLUMNS ") VALUES "
+                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    [Q_USER_BY_NAME] = "SELECT " USER_COLUMNS " FROM users WHERE name = ?1",
+    [Q_USER_BY_TOKEN] = "SELECT " USER_COLUMNS " FROM users WHERE token_id = ?1",
+    [Q_USER_SET_TOKEN] = "UPDATE users SET token_id = ?2, token_salt = ?3, token_hash = ?4, "
+                         "token_at = ?5 WHERE name = ?1 AND id <> 'local'",
+    [Q_USER_DELETE] = "DELETE FROM users WHERE id = ?1 AND id <> 'local'",
+    [Q_USER_MODELS_DELETE] = "DELETE FROM models WHERE owner = ?1",
+    [Q_USER_LIST] = "SELECT " USER_COLUMNS ", "
+                    "(SELECT count(*) FROM models WHERE owner = users.id), "
+                    "(SELECT coalesce(sum(samples), 0) FROM models WHERE owner = users.id), "
+                    "(SELECT coalesce(sum(train_seconds), 0) FROM user_usage "
+                    "WHERE user_id = users.id) FROM users ORDER BY created_at, rowid",
+    [Q_USAGE_ADD] = "INSERT INTO user_usage (user_id, day, train_seconds) VALUES (?1, ?2, ?3) "
+                    "ON CONFLICT (user_id, day) DO UPDATE SET "
+                    "train_seconds = train_seconds + excluded.train_seconds",
+    /* through the models, so it holds whatever the jobs table keeps */
+    [Q_JOBS_ACTIVE_OWNED] = "SELECT coalesce(sum(j.status = 'running'), 0), "
+                            "coalesce(sum(j.status = 'queued'), 0) FROM jobs AS j "
+                            "JOIN models AS m ON m.id = j.model_id WHERE m.owner = ?1 "
+                            "AND j.status IN ('queued', 'running')",
+    [Q_USAGE_GET] = "SELECT train_seconds FROM user_usage WHERE user_id = ?1 AND day = ?2",
+    [Q_HISTORY_LIST] = "SELECT job_id, n, data FROM history_chunks "
+                       "WHERE model_id = ?1 ORDER BY rowid",
+    /* a job's chunks holding epochs after ?2 (event streams), by the
+     * history_chunks_by_job index */
+    [Q_HISTORY_JOB_AFTER] = "SELECT n, data FROM history_chunks "
+                            "WHERE job_id = ?1 AND max_epoch > ?2 ORDER BY rowid",
+
+    [Q_IDEM_GET] = "SELECT request_hash, added, total FROM idempotency "
+                   "WHERE model_id = ?1 AND key = ?2",
+    [Q_IDEM_PUT] = "INSERT INTO idempotency (model_id, key, request_hash, added, total, "
+                   "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_IDEM_EXPIRE] = "DELETE FROM idempotency WHERE model_id = ?1 AND created_at < ?2",
+};

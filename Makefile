@@ -387,7 +387,8 @@ bench-core: bench-deps $(BENCH_BIN)
 
 bench: bench-core http-bench jobs-bench
 
-# npm tools (linters, the live OpenAPI check) only for tests: pinned in
+# npm tools (linters, the live OpenAPI check, onnxruntime-node) only for
+# tests: pinned in
 # package-lock.json, installed by `npm ci` when node_modules is missing or
 # older than the lock file. Needs Node.js >= 20.19 (Debian 12's is older).
 .PHONY: npm-deps lint-openapi lint-docker http-bench
@@ -395,7 +396,7 @@ npm-deps: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
 	  || { echo "npm-deps: Node.js >= 20.19 is needed for the linters and e2e tools"; exit 1; }
-	npm ci --no-audit --no-fund --loglevel=error
+	ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 lint-openapi: npm-deps

@@ -6,10 +6,18 @@
  * weights, metadata, determinism, size queries, refused options and
  * allocation failures. tests/e2e/onnx_check.py checks the same bytes with
  * the onnx package itself.
+ *
+ * With MLPD_ONNX_DUMP=DIR, the scaler graphs (which the server cannot
+ * export until models keep a scaler) are also written to DIR as
+ * NAME.onnx, NAME-w.json (the layers, as GET weights shows them) and
+ * NAME-case.json (inputs and the outputs the core computes: scaled
+ * inputs through mlp_predict, targets scaled back), for
+ * tests/e2e/onnx_export.sh to run in onnxruntime.
  */
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -501,6 +509,135 @@ START_TEST(allocation_failure_is_clean)
 }
 END_TEST
 
+
+/* ---- scaler graphs for onnxruntime (MLPD_ONNX_DUMP) ---------------------- */
+
+static void put_array(FILE *f, const double *v, size_t n)
+{
+    fputc('[', f);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%.17g", i ? "," : "", v[i]);
+    fputc(']', f);
+}
+
+static FILE *open_dump(const char *dir, const char *name, const char *suffix)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s%s", dir, name, suffix);
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    return f;
+}
+
+/* What the graph must compute, by the core: x scaled, forward, y unscaled. */
+static void expected_outputs(const mlp_t *net, const mlp_onnx_opts *o, const double *x,
+                             size_t rows, double *y)
+{
+    size_t n_in = mlp_inputs(net), n_out = mlp_outputs(net);
+    double *xs = malloc(rows * n_in * sizeof *xs);
+    double *work = malloc(mlp_work_size(net) * sizeof *work);
+    ck_assert(xs && work);
+    for (size_t i = 0; i < rows * n_in; i++)
+        xs[i] = o->inputs.offset ? (x[i] - o->inputs.offset[i % n_in]) / o->inputs.scale[i % n_in]
+                                 : x[i];
+    ck_assert_int_eq(mlp_predict(net, rows, xs, y, work), MLP_OK);
+    for (size_t i = 0; o->targets.offset && i < rows * n_out; i++)
+        y[i] = y[i] * o->targets.scale[i % n_out] + o->targets.offset[i % n_out];
+    free(xs);
+    free(work);
+}
+
+static void dump_case(const char *dir, const char *name, const mlp_t *net,
+                      const mlp_onnx_opts *o, const double *x, size_t rows)
+{
+    size_t len = 0, n_in = mlp_inputs(net), n_out = mlp_outputs(net);
+    unsigned char *buf = encode(net, o, &len);
+    FILE *f = open_dump(dir, name, ".onnx");
+    ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    free(buf);
+    const mlp_spec *spec = mlp_get_spec(net);
+    f = open_dump(dir, name, "-w.json");
+    fputs("{\"layers\":[", f);
+    for (size_t l = 0; l < spec->n_layers; l++) {
+        size_t fan_in, w_off, b_off, units = spec->layers[l].units;
+        ck_assert_int_eq(mlp_layer_offsets(net, l, &fan_in, &w_off, &b_off), MLP_OK);
+        fputs(l ? ",{\"weights\":[" : "{\"weights\":[", f);
+        for (size_t k = 0; k < units; k++) {
+            if (k)
+                fputc(',', f);
+            put_array(f, mlp_params_const(net) + w_off + k * fan_in, fan_in);
+        }
+        fputs("],\"biases\":", f);
+        put_array(f, mlp_params_const(net) + b_off, units);
+        fputc('}', f);
+    }
+    fputs("]}\n", f);
+    fclose(f);
+    double *y = malloc(rows * n_out * sizeof *y);
+    ck_assert_ptr_nonnull(y);
+    expected_outputs(net, o, x, rows, y);
+    f = open_dump(dir, name, "-case.json");
+    fputs("{\"inputs\":[", f);
+    for (size_t i = 0; i < rows; i++) {
+        if (i)
+            fputc(',', f);
+        put_array(f, x + i * n_in, n_in);
+    }
+    fputs("],\"outputs\":[", f);
+    for (size_t i = 0; i < rows; i++) {
+        if (i)
+            fputc(',', f);
+        put_array(f, y + i * n_out, n_out);
+    }
+    fputs("]}\n", f);
+    fclose(f);
+    free(y);
+}
+
+START_TEST(scaler_graphs_dump)
+{
+    const char *dir = getenv("MLPD_ONNX_DUMP");
+    if (!dir || !*dir)
+        return; /* only when tests/e2e/onnx_export.sh asks */
+    enum { ROWS = 40 };
+    static const double mean[4] = {5.84, 3.05, 3.76, 1.2}, scale[4] = {0.83, 0.43, 1.76, 0.76};
+    static const char *const classes[3] = {"setosa", "versicolor", "virginica"};
+    double x[ROWS * 4];
+    mlp_rng rng;
+    mlp_rng_seed(&rng, 11);
+    for (size_t i = 0; i < ROWS * 4; i++)
+        x[i] = mean[i % 4] + 2.5 * scale[i % 4] * (2 * mlp_rng_uniform(&rng) - 1);
+    mlp_t *cls = classifier_net();
+    for (int d = 0; d < 2; d++) {
+        mlp_onnx_opts o = {0};
+        o.dtype = d ? MLP_ONNX_FLOAT32 : MLP_ONNX_FLOAT64;
+        o.inputs.offset = mean;
+        o.inputs.scale = scale;
+        o.classes = classes;
+        o.n_classes = 3;
+        dump_case(dir, d ? "scaled-classifier-float32" : "scaled-classifier-float64", cls, &o, x,
+                  ROWS);
+    }
+    mlp_free(cls);
+    static const size_t u[3] = {7, 5, 2};
+    static const int a[3] = {MLP_ACT_RELU, MLP_ACT_TANH, MLP_ACT_LINEAR};
+    mlp_t *reg = make_net(4, 3, u, a, MLP_LOSS_MSE, 12);
+    static const double t_mean[2] = {250.0, -3.5}, t_scale[2] = {40.0, 0.25};
+    for (int d = 0; d < 2; d++) {
+        mlp_onnx_opts o = {0};
+        o.dtype = d ? MLP_ONNX_FLOAT32 : MLP_ONNX_FLOAT64;
+        o.inputs.offset = mean;
+        o.inputs.scale = scale;
+        o.targets.offset = t_mean;
+        o.targets.scale = t_scale;
+        dump_case(dir, d ? "scaled-regressor-float32" : "scaled-regressor-float64", reg, &o, x,
+                  ROWS);
+    }
+    mlp_free(reg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core_onnx");
@@ -513,6 +650,7 @@ int main(void)
     tcase_add_test(tc, same_bytes_and_size_queries);
     tcase_add_test(tc, inconsistent_options_are_refused);
     tcase_add_test(tc, allocation_failure_is_clean);
+    tcase_add_test(tc, scaler_graphs_dump);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

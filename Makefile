@@ -152,8 +152,17 @@ $(B)/asan/libmlpserver.a: $(SAN)/gen/openapi_yaml.o
 
 # The lab page (server/web/*.html, *.css, *.js) is embedded as
 # $(B)/gen/web_files.c (server/api/static.c serves it); screenshots stay out.
-WEB_SRC := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js))
+# The ONNX demo page's onnxruntime-web (server/web/vendor/onnxruntime-web/,
+# see its README.md) is served from /web/ too; its WebAssembly is kept
+# gzipped in the repository and unpacked here.
+ORT_WEB  := server/web/vendor/onnxruntime-web
+ORT_WASM := $(B)/gen/web/ort-wasm-simd-threaded.wasm
+WEB_SRC := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js)) \
+           $(ORT_WEB)/ort-wasm-bundle.mjs $(ORT_WEB)/onnxruntime-web-LICENSE.txt $(ORT_WASM)
 GEN_WEB := $(B)/gen/web_files.c
+$(ORT_WASM): $(ORT_WEB)/ort-wasm-simd-threaded.wasm.gz
+	@mkdir -p $(dir $@)
+	gzip -dc $< >$@.tmp && mv $@.tmp $@
 $(GEN_WEB): $(WEB_SRC) scripts/embed-web.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-web.sh $@ $(WEB_SRC)

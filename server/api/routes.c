@@ -85,6 +85,11 @@ const route routes[] = {
     /* GET /web/{name}.js|.css - the lab page's scripts and styles */
     {"GET", "/web/{id}.js", h_web_file, BODY_NONE},
     {"GET", "/web/{id}.css", h_web_file, BODY_NONE},
+    /* GET /web/{name}.html|.mjs|.wasm|.txt - the ONNX demo page, onnxruntime-web and its licence */
+    {"GET", "/web/{id}.html", h_web_file, BODY_NONE},
+    {"GET", "/web/{id}.mjs", h_web_file, BODY_NONE},
+    {"GET", "/web/{id}.wasm", h_web_file, BODY_NONE},
+    {"GET", "/web/{id}.txt", h_web_file, BODY_NONE},
     /* GET /v1/me - the caller: name, role, quotas and usage */
     {"GET", "/v1/me", h_me, BODY_NONE},
 };

@@ -110,6 +110,8 @@ await call('GET', '/');
 await call('GET', '/web/lab.js');
 await call('GET', '/web/lab.css');
 await call('GET', '/web/missing.js');
+await call('GET', '/web/onnx.html');
+await call('GET', '/web/onnxruntime-web-LICENSE.txt');
 const doc = await call('GET', '/openapi.yaml');
 if (doc && doc.body !== readFileSync('openapi.yaml', 'utf8')) fail('GET /openapi.yaml', 'differs from the file');
 

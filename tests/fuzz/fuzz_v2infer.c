@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "v2infer.h"
+#include "api/v2infer.h"
 
 #define MAX_ROWS 64
 

@@ -208,18 +208,26 @@ run: all
 # Unit tests: each binary is a check suite; CK_FORK=no keeps ASan's leak
 # check in the process that allocated.
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t; done
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 unit-asan: $(UNIT_SBIN)
 	@set -e; for t in $(UNIT_SBIN); do echo "== $$t (asan+ubsan)"; \
-	  CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./$$t; done
+	  CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $$t; done
 
 E2E := $(sort $(wildcard tests/e2e/*.sh))
 e2e: $(B)/mlpd browser-deps
 	@set -e; for t in $(E2E); do echo "== $$t"; MLPD_BIN=$(B)/mlpd bash $$t; done
 
-test: deps all npm-deps lint-openapi lint-docker lint unit unit-asan fuzz-replay e2e tsan valgrind fuzz-short
-	@echo "make test: all suites passed"
+# ---- layers ------------------------------------------------------------------
+# server/ is in layer folders that include only the layers below them
+# (README "How the code is laid out"); the checker reads every #include
+# and fails on an upward include, a cycle, or sqlite3.h / microhttpd.h
+# outside their layer. tests/layers/ checks the checker on planted faults.
+.PHONY: check-layers check-layers-test
+check-layers:
+	@/usr/bin/python3 scripts/check-layers.py
+check-layers-test:
+	@bash tests/layers/check_layers_test.sh
 
 # ---- fuzzing (tests/fuzz/) -------------------------------------------------
 # libFuzzer targets, built with Debian's clang over a third object tree
@@ -338,7 +346,8 @@ TSN := $(B)/tsan/obj
 CORE_TOBJ   := $(call objs,$(TSN),$(CORE_SRC))
 SERVER_TOBJ := $(call objs,$(TSN),$(SERVER_SRC))
 TSAN_UNIT   := $(B)/tsan/tests/test_jobs $(B)/tsan/tests/test_server_api
-TSAN_ENV     = TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp log_path=$(CURDIR)/$(B)/tsan/report"
+# $(call tsan_env,NAME): reports go to $(B)/tsan/NAME.PID
+tsan_env     = TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp log_path=$(abspath $(B))/tsan/$(1)"
 
 # core/ is built without tsan: its target_clones ifunc resolvers (vmath,
 # online, batch, tiny, train) run before the tsan runtime is up
@@ -364,11 +373,20 @@ $(B)/tsan/tests/%: $(TSN)/tests/unit/%.o $(B)/tsan/libmlpserver.a $(B)/tsan/libm
 	@mkdir -p $(dir $@)
 	$(CC) $(TSAN_FLAGS) -o $@ $^ $(CHECKLIBS) $(SRVLIBS) $(CORELIBS)
 
-tsan: $(B)/tsan/mlpd $(TSAN_UNIT)
+# Two halves with their own report files, so that make test can run them
+# in different lanes: the unit tests (no timing) and the e2e run.
+.PHONY: tsan-unit tsan-e2e
+tsan: tsan-unit tsan-e2e
+tsan-unit: $(TSAN_UNIT)
+	@rm -f $(B)/tsan/unit-report.*
+	@set -e; for t in $(TSAN_UNIT); do echo "== $$t (tsan)"; \
+	  CK_FORK=no $(call tsan_env,unit-report) $$t || { cat $(B)/tsan/unit-report.* 2>/dev/null; exit 1; }; done
+	@if ls $(B)/tsan/unit-report.* >/dev/null 2>&1; then cat $(B)/tsan/unit-report.*; echo "tsan: reports above"; exit 1; fi
+	@echo "tsan: unit tests, no reports"
+tsan-e2e: $(B)/tsan/mlpd
 	@rm -f $(B)/tsan/report.*
-	@set -e; for t in $(TSAN_UNIT); do echo "== $$t (tsan)"; CK_FORK=no $(TSAN_ENV) ./$$t; done
 	@echo "== tests/e2e/jobs_race.sh against $(B)/tsan/mlpd"
-	@$(TSAN_ENV) MLPD_BIN=$(B)/tsan/mlpd bash tests/e2e/jobs_race.sh || { cat $(B)/tsan/report.* 2>/dev/null; exit 1; }
+	@$(call tsan_env,report) MLPD_BIN=$(B)/tsan/mlpd bash tests/e2e/jobs_race.sh || { cat $(B)/tsan/report.* 2>/dev/null; exit 1; }
 	@if ls $(B)/tsan/report.* >/dev/null 2>&1; then cat $(B)/tsan/report.*; echo "tsan: reports above"; exit 1; fi
 	@echo "tsan: no reports"
 
@@ -431,6 +449,59 @@ $(B)/bench/jobs-direct: bench/jobs/direct.c $(B)/libmlpcore.a | bench-deps
 
 jobs-bench: bench-deps $(B)/mlpd $(B)/bench/jobs-direct
 	MLPD_BIN=$(B)/mlpd DIRECT_BIN=$(B)/bench/jobs-direct bash scripts/bench-jobs.sh
+
+# ---- make test ---------------------------------------------------------------
+# Every check, in two stages (README "Tests"):
+#  1. test-build: every object tree (release, asan, tsan, fuzz) and every
+#     binary a check runs, once, in one `make -j2`, plus the npm tools and
+#     the browser. test-run then refuses to start if anything is left to
+#     build, so no lane compiles (and no two lanes compile one file).
+#  2. test-run: three lanes side by side, each a fixed sequence of the
+#     targets below, each logged to $(B)/test/<lane>.log (printed at the
+#     end, one lane after the other). A lane stops at its first failure,
+#     the others go on; make test fails if any lane failed.
+#       daemon  e2e, the tsan daemon's run, valgrind: they measure time
+#               (timeouts, progress each second, a latency ratio), so they
+#               keep the normal priority;
+#       checks  linters, the layer check, unit tests (also under ASan and
+#               TSan), the fuzz corpus replay: CPU-bound, no timing, nice 10;
+#       fuzz    30 s per fuzzer, nice 10.
+#     Every daemon listens on a free port and every suite has its own
+#     temporary files, so the lanes share only the CPUs, and the niced ones
+#     yield them to the daemon lane.
+LANE_daemon := e2e tsan-e2e valgrind
+LANE_checks := lint-openapi lint-docker lint check-layers check-layers-test unit unit-asan \
+               tsan-unit fuzz-replay
+LANE_fuzz   := fuzz-short
+NICE_daemon :=
+NICE_checks := nice -n 10
+NICE_fuzz   := nice -n 10
+TEST_LANES  := daemon checks fuzz
+# What test-build makes (files, so that `make -q` can tell they are current).
+TEST_BUILT  := $(B)/mlpd $(UNIT_BIN) $(UNIT_SBIN) $(REPLAY_BIN) $(FUZZ_BIN) \
+               $(B)/tsan/mlpd $(TSAN_UNIT)
+
+.PHONY: test test-build test-run
+test: deps
+	@$(MAKE) --no-print-directory -j2 test-build
+	@$(MAKE) --no-print-directory test-run
+
+test-build: $(TEST_BUILT) npm-deps browser-deps
+
+test-run:
+	@$(MAKE) --no-print-directory -q $(TEST_BUILT) || \
+	  { echo "make test: test-build left something to build"; exit 1; }
+	@mkdir -p $(B)/test; rm -f $(B)/test/*.log $(B)/test/*.rc; t0=$$(date +%s); \
+	$(foreach l,$(TEST_LANES),( s=$$(date +%s); \
+	  $(NICE_$(l)) $(MAKE) --no-print-directory $(LANE_$(l)) >$(B)/test/$(l).log 2>&1; \
+	  echo "$$? $$(( $$(date +%s) - s ))" >$(B)/test/$(l).rc ) & ) \
+	wait; fail=0; \
+	for l in $(TEST_LANES); do echo "==== lane $$l: $(B)/test/$$l.log"; cat $(B)/test/$$l.log; done; \
+	for l in $(TEST_LANES); do read rc secs <$(B)/test/$$l.rc; \
+	  if [ "$$rc" = 0 ]; then echo "make test: lane $$l passed in $$secs s"; \
+	  else echo "make test: lane $$l FAILED (exit $$rc) after $$secs s; see $(B)/test/$$l.log"; fail=1; fi; done; \
+	echo "make test: $$(( $$(date +%s) - t0 )) s for the lanes"; \
+	[ $$fail = 0 ] && echo "make test: all suites passed"
 
 clean:
 	rm -rf $(B)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/api.h"
+#include "app.h"
 #include "cli_user.h"
 #include "util/config.h"
 #include "http/http.h"

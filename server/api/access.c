@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
-#include "domain/quota.h"
+#include "api/quota_check.h"
 #include "api/reply.h"
 
 const auth_user access_local_user = {ST_USER_LOCAL, ST_USER_LOCAL, 1};
@@ -63,6 +63,53 @@ void reply_unauthorized(api_response *resp, int invalid_token)
     api_response_header(resp, "WWW-Authenticate",
                         invalid_token ? "Bearer realm=\"mlpd\", error=\"invalid_token\""
                                       : "Bearer realm=\"mlpd\"");
+}
+
+int model_access_or_reply(app *a, const api_request *req, api_response *resp, const char *id,
+                          int predict)
+{
+    const auth_user *u = req->user;
+    if (u && u->admin)
+        return 0; /* the handler answers 404 for a missing model */
+    char owner[17];
+    int pub = 0;
+    st_status s = storage_model_access(a->st, id, owner, &pub);
+    if (s == ST_OK && ((predict && pub) || (u && strcmp(owner, u->id) == 0)))
+        return 0;
+    if (s != ST_OK && s != ST_NOT_FOUND) {
+        reply_storage_error(resp, s);
+        return -1;
+    }
+    /* the same answer whether the model is missing or someone else's */
+    if (u)
+        reply_error(resp, API_ERR_NOT_FOUND, NULL, NULL);
+    else
+        reply_unauthorized(resp, 0);
+    return -1;
+}
+
+int job_access_or_reply(app *a, const api_request *req, api_response *resp, const char *job_id)
+{
+    if (req->user && req->user->admin)
+        return 0;
+    st_job j;
+    memset(&j, 0, sizeof j);
+    st_status s = storage_job_get(a->st, job_id, &j);
+    char model_id[17];
+    memcpy(model_id, j.model_id, sizeof model_id);
+    st_job_clear(&j);
+    if (s == ST_NOT_FOUND) {
+        if (req->user)
+            reply_error(resp, API_ERR_NOT_FOUND, NULL, NULL);
+        else
+            reply_unauthorized(resp, 0);
+        return -1;
+    }
+    if (s != ST_OK) {
+        reply_storage_error(resp, s);
+        return -1;
+    }
+    return model_access_or_reply(a, req, resp, model_id, 0);
 }
 
 /* The route's object, for an authenticated caller (or an anonymous one on

@@ -44,6 +44,15 @@ extern const auth_user access_local_user;
 int access_check_or_reply(app *a, api_request *req, const route *rt, const route_params *p,
                           auth_user *user, api_response *resp);
 
+/* Ownership, checked for every route before its handler: 0 if req->user
+ * owns the model or is an admin, or (predict != 0) the model is
+ * public_predict; else -1 after replying 404 not_found, exactly as for a
+ * model that does not exist (401 for an anonymous caller). */
+int model_access_or_reply(app *a, const api_request *req, api_response *resp, const char *id,
+                          int predict);
+/* The same for a job, through the model it belongs to. */
+int job_access_or_reply(app *a, const api_request *req, api_response *resp, const char *job_id);
+
 /* 401 with WWW-Authenticate: Bearer. */
 void reply_unauthorized(api_response *resp, int invalid_token);
 

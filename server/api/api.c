@@ -1,6 +1,6 @@
 /*
  * api.c - request dispatch without a socket: route, check the body's media
- * type, call the handler. Also the app's lifetime.
+ * type, call the handler. (The app's lifetime is in ../app.c.)
  */
 #include "api/api.h"
 
@@ -11,77 +11,11 @@
 
 #include "api/access.h"
 #include "domain/auth.h"
-#include "domain/cache.h"
 #include "api/cors.h"
-#include "jobs/jobs.h"
 #include "api/metrics.h"
 #include "api/protocol_errors.h"
-#include "domain/ratelimit.h"
 #include "api/reply.h"
 #include "api/routes.h"
-
-/* Buckets: one per user (a class fits many times over) and one per
- * client address (see ratelimit.h for what happens when it is full). */
-#define USER_BUCKETS 4096
-#define IP_BUCKETS 8192
-
-int app_init(app *a, const mlpd_config *cfg, storage *st)
-{
-    memset(a, 0, sizeof *a);
-    atomic_init(&a->streams, 0);
-    a->st = st;
-    a->cfg = cfg;
-    a->limits.max_inputs = (size_t)cfg->max_inputs;
-    a->limits.max_layers = (size_t)cfg->max_layers;
-    a->limits.max_units = (size_t)cfg->max_units;
-    a->limits.max_params = (size_t)cfg->max_params;
-    a->cache = cache_new((size_t)cfg->cache_mb << 20);
-    a->metrics = metrics_new(n_routes);
-    a->auth_token = strcmp(cfg->auth, "token") == 0;
-    a->user_rl = ratelimit_new(USER_BUCKETS, (double)cfg->rate_limit, (double)cfg->rate_burst);
-    a->ip_rl = ratelimit_new(IP_BUCKETS, (double)cfg->anon_rate_limit, (double)cfg->anon_burst);
-    if (!a->cache || !a->metrics || !a->user_rl || !a->ip_rl || auth_init() != 0)
-        goto fail;
-    for (size_t i = 0; i < APP_MODEL_LOCKS; i++)
-        pthread_mutex_init(&a->model_locks[i], NULL);
-    jobs_config jc = {cfg->workers, cfg->checkpoint_epochs, (double)cfg->checkpoint_seconds,
-                      1.0, 0.2};
-    char err[160];
-    a->jobs = jobs_start(a, &jc, err, sizeof err);
-    if (!a->jobs) {
-        fprintf(stderr, "mlpd: %s\n", err);
-        for (size_t i = 0; i < APP_MODEL_LOCKS; i++)
-            pthread_mutex_destroy(&a->model_locks[i]);
-        goto fail;
-    }
-    return 0;
-fail:
-    cache_free(a->cache);
-    metrics_free(a->metrics);
-    ratelimit_free(a->user_rl);
-    ratelimit_free(a->ip_rl);
-    memset(a, 0, sizeof *a);
-    return -1;
-}
-
-void app_free(app *a)
-{
-    if (!a->cache)
-        return;
-    jobs_free(a->jobs);
-    cache_free(a->cache);
-    metrics_free(a->metrics);
-    ratelimit_free(a->user_rl);
-    ratelimit_free(a->ip_rl);
-    for (size_t i = 0; i < APP_MODEL_LOCKS; i++)
-        pthread_mutex_destroy(&a->model_locks[i]);
-    memset(a, 0, sizeof *a);
-}
-
-void app_stop_jobs(app *a)
-{
-    jobs_shutdown(a->jobs);
-}
 
 void app_wake_streams(app *a)
 {

@@ -16,6 +16,7 @@
 #include "mlp.h"
 #include "util/sbuf.h"
 #include "storage/storage.h"
+#include "domain/model.h"
 
 struct auth_user;
 struct cache;
@@ -99,7 +100,6 @@ void api_response_header(api_response *r, const char *name, const char *value);
 void api_response_stream(api_response *r, int status, const char *content_type,
                          api_stream stream);
 
-#define APP_MODEL_LOCKS 64
 
 /* Everything a handler needs; shared by all request threads. */
 typedef struct app {
@@ -111,7 +111,7 @@ typedef struct app {
     struct jobs *jobs;          /* owned: the training workers (jobs.h) */
     /* Serialise writers of one model's weights (step, PUT, restore,
      * publishing a training result), striped by id hash. */
-    pthread_mutex_t model_locks[APP_MODEL_LOCKS];
+    pthread_mutex_t model_locks[MODEL_LOCKS];
     /* Open event streams (bounded by cfg->max_streams). */
     atomic_long streams;
     /* Set by the HTTP glue: ask every parked stream for more bytes now. */
@@ -122,16 +122,6 @@ typedef struct app {
     struct ratelimit *ip_rl;    /* owned: a bucket per address, for requests without a valid token */
     atomic_uint_fast64_t anon_requests, anon_limited, auth_failures;
 } app;
-
-/* 0 on success; -1 if memory ran out or the job workers could not start
- * (nothing to free then). Starts the training workers (jobs_start: jobs
- * left running by a stopped daemon are marked interrupted first). */
-int app_init(app *a, const mlpd_config *cfg, storage *st);
-/* Stops the workers (if app_stop_jobs did not) and frees everything. */
-void app_free(app *a);
-/* Shutdown, before the HTTP server stops: running jobs checkpoint and are
- * marked interrupted, waiting requests return, workers are joined. */
-void app_stop_jobs(app *a);
 
 /* Wake parked streams now instead of at the next tick (e.g. when a job
  * changes state); harmless without an HTTP glue. */

@@ -1,6 +1,6 @@
 /*
  * handlers.h - one function per endpoint (see the route table in routes.c)
- * and the helpers they share (model.c).
+ * and the helpers they share (model_reply.c).
  *
  * A handler fills the response through reply.h and returns; request
  * bodies have already passed the Content-Type check for the route.
@@ -12,7 +12,9 @@
 
 #include "api/api.h"
 #include "domain/cache.h"
+#include "domain/model.h"
 #include "api/routes.h"
+#include "util/states.h"
 
 #define H(name) void name(app *a, const api_request *req, const route_params *p, api_response *resp)
 H(h_model_create);
@@ -54,19 +56,7 @@ H(h_tfs_metadata);
 /* Per-user series of /metrics (handlers_users.c). */
 void metrics_users_write(app *a, sbuf *b);
 
-/* ---- model.c: shared by the handlers -------------------------------- */
-
-/* How a model was initialised (kept in its spec_json). */
-typedef struct model_init {
-    int method;     /* mlp_init_method */
-    uint64_t seed;
-    double scale;   /* uniform only */
-} model_init;
-
-/* Canonical spec_json text for storage (malloc'ed), NULL if out of memory. */
-char *model_spec_json(const mlp_spec *spec, const model_init *init);
-/* Parse spec_json back; 0 on success, -1 if it is damaged. */
-int model_spec_parse(const char *text, mlp_spec *spec, model_init *init);
+/* ---- model_reply.c: shared by the handlers -------------------------- */
 
 /* The model's row and architecture: 0, or -1 after replying (404, 500...).
  * On success the caller clears *m (st_model_clear). */
@@ -76,15 +66,6 @@ int model_get_or_reply(app *a, api_response *resp, const char *id, st_model *m,
 /* 0 if the model exists, else -1 after replying (404...). */
 int model_exists_or_reply(app *a, api_response *resp, const char *id);
 
-/* Ownership, checked for every route by access.c before its handler:
- * 0 if req->user owns the model or is an admin, or (predict != 0) the
- * model is public_predict; else -1 after replying 404 not_found, exactly
- * as for a model that does not exist (401 for an anonymous caller). */
-int model_access_or_reply(app *a, const api_request *req, api_response *resp, const char *id,
-                          int predict);
-/* The same for a job, through the model it belongs to. */
-int job_access_or_reply(app *a, const api_request *req, api_response *resp, const char *job_id);
-
 /* A reference to the model's network at version (0 = current, served from
  * the cache; n > 0 read from storage, not cached). NULL after replying. */
 snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t version);
@@ -93,7 +74,7 @@ snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t
  * it in the cache. Caller holds the model's write lock. net stays the
  * caller's. 0, or -1 after replying. */
 int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
-                         const char *source, double loss, int64_t *version);
+                         version_source source, double loss, int64_t *version);
 
 /* api/tfserving.c: TF Serving's "model_version_status" (the
  * current version, AVAILABLE) added to a model's JSON. */
@@ -135,11 +116,11 @@ int query_version_or_reply(const api_request *req, api_response *resp, int64_t *
 int query_uint_or_reply(const api_request *req, api_response *resp, const char *key,
                         uint64_t min, uint64_t max, uint64_t *out);
 
-/* Job JSON (for train, get, list). stop_reason NULL: the stored one, or
+/* Job JSON (for train, get, list). reason NULL: the stored one, or
  * for rows from before schema 0002 derived from the row: cancelled,
  * diverged (failed with "diverged..."), target_loss, epochs, timeout,
  * early_stopping, else stopped. */
-cJSON *job_to_json(const st_job *j, const char *stop_reason);
+cJSON *job_to_json(const st_job *j, const char *reason);
 
 /* handlers_jobs.c: the job's JSON with live values while it runs (epoch,
  * losses from the worker's memory) and elapsed_seconds, eta_seconds; a NULL
@@ -150,11 +131,5 @@ cJSON *job_to_json_live(app *a, st_job *j);
  * can defer (resp->can_defer) the connection is parked and polled, so no
  * HTTP thread waits; otherwise this call blocks. */
 void job_wait_reply(app *a, const char *job_id, double deadline, api_response *resp);
-
-struct train_params;
-/* handlers_train.c: a job's stored params_json into *t (the same checks
- * as the request body); 0, or -1 after replying 400. */
-int train_params_parse(app *a, const char *params_json, struct train_params *t,
-                       api_response *resp);
 
 #endif

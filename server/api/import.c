@@ -230,11 +230,8 @@ static int header_or_reply(api_response *resp, const cJSON *doc)
  * checkpoint, schema 0002). */
 static int valid_source(const char *s)
 {
-    static const char *const ok[] = {"init", "put", "step", "train", "restore", "checkpoint"};
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-        if (strcmp(s, ok[i]) == 0)
-            return 1;
-    return 0;
+    version_source v;
+    return version_source_from_name(s, &v) == 0;
 }
 
 /* One versions[i] entry into st->versions[i], its blob and parameters. */
@@ -422,14 +419,14 @@ static int job_or_reply(api_response *resp, const cJSON *jo, size_t i, import_st
         return -1;
     st->old_job_ids[i] = (job_ref){old_id, i};
     /* a job still active at export time never finishes here */
-    int active = strcmp(status, "queued") == 0 || strcmp(status, "running") == 0;
-    if (!active && strcmp(status, "succeeded") != 0 && strcmp(status, "failed") != 0 &&
-        strcmp(status, "cancelled") != 0) {
+    job_status js;
+    if (job_status_from_name(status, &js) != 0) {
         reply_error(resp, API_ERR_INVALID_FIELD, path,
                     "%s.status must be queued, running, succeeded, failed or cancelled.", path);
         return -1;
     }
-    snprintf(j->status, sizeof j->status, "%s", active ? "failed" : status);
+    int active = !job_ended(js);
+    snprintf(j->status, sizeof j->status, "%s", job_status_name(active ? JOB_FAILED : js));
     if (active)
         error = "interrupted: the job was still active when the model was exported";
     if (error && !(j->error = strdup(error)))

@@ -10,18 +10,13 @@
 #include "jobs/jobs.h"
 #include "api/jsonin.h"
 #include "api/reply.h"
-
-static int job_finished(const st_job *j)
-{
-    return strcmp(j->status, "succeeded") == 0 || strcmp(j->status, "failed") == 0 ||
-           strcmp(j->status, "cancelled") == 0;
-}
+#include "util/states.h"
 
 cJSON *job_to_json_live(app *a, st_job *j)
 {
     job_live live;
     /* a NULL app (event streams) reads what storage holds */
-    int running = a && strcmp(j->status, "running") == 0 && jobs_live(a->jobs, j->id, &live);
+    int running = a && job_status_is(j->status, JOB_RUNNING) && jobs_live(a->jobs, j->id, &live);
     if (running && live.epoch >= j->epoch) {
         j->epoch = live.epoch;
         j->loss = live.loss;
@@ -122,9 +117,9 @@ void job_wait_reply(app *a, const char *job_id, double deadline, api_response *r
 static int cancel(app *a, api_response *resp, st_job *j)
 {
     double until = jobs_mono() + CANCEL_WAIT_SECONDS;
-    while (!job_finished(j)) {
+    while (!job_ended_name(j->status)) {
         st_status s = ST_CONFLICT;
-        if (strcmp(j->status, "queued") == 0)
+        if (job_status_is(j->status, JOB_QUEUED))
             s = storage_job_cancel_queued(a->st, j->id, jobs_unix());
         else if (jobs_cancel(a->jobs, j->id))
             return CANCEL_WAITS;

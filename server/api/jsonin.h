@@ -1,16 +1,10 @@
 /*
  * jsonin.h - reading request bodies, "...or reply" style.
  *
- * Each reader returns 0 when the value is good, and -1 after it has
- * already filled the response with a 400 naming the field; handlers then
- * just return. Paths name fields as in the body: "layers[1].units".
- *
- * Traps of cJSON 1.7.15 handled here: trailing garbage (the parse must end
- * at the end of the body), duplicate keys, case variants (only the
- * case-sensitive getters, plus an unknown-field check), 1e999 (parsed as
- * infinity), 3.7 where an integer is meant (cJSON's int field is never read),
- * nesting (deeper than JSONIN_MAX_DEPTH refused), "\u0000" inside strings
- * and invalid UTF-8 (both refused).
+ * Each reader is the util/jsonread.h reader of the same name: it returns 0
+ * when the value is good, and -1 after it has already filled the response
+ * with the 400 (or 413) naming the field; handlers then just return.
+ * See util/jsonread.h for the checks and the traps of cJSON they cover.
  */
 #ifndef MLPD_SERVER_JSONIN_H
 #define MLPD_SERVER_JSONIN_H
@@ -19,12 +13,10 @@
 #include <stdint.h>
 
 #include "api/api.h"
+#include "util/jsonread.h"
 
-#define JSONIN_MAX_DEPTH 8
-#define JSONIN_MAX_KEYS 64 /* members of one object */
-/* max for json_int_or_reply when a later check (e.g. a limit) bounds the
- * value; the message then names only the minimum. */
-#define JSONIN_NO_MAX (INT64_C(1) << 40)
+/* The error reply for a refusal of a util/jsonread.h reader. */
+void reply_json_err(api_response *r, const json_err *e);
 
 /* Parse a whole body (not NUL-terminated) into *out (caller deletes). */
 int json_parse_or_reply(api_response *r, const char *buf, size_t len, cJSON **out);
@@ -59,12 +51,5 @@ int json_rows_or_reply(api_response *r, const cJSON *item, const char *path,
 /* item: array of `rows` arrays of `cols` finite numbers, into out (row-major). */
 int json_matrix_or_reply(api_response *r, const cJSON *item, const char *path,
                          size_t rows, size_t cols, double *out);
-
-/* A number usable as an integer in [min, max]: finite and integral. */
-int json_number_is_int(double v, int64_t min, int64_t max);
-
-/* Build "path.key" (or "key" when path is empty) / "path[i]" into out. */
-void json_path_key(char *out, size_t n, const char *path, const char *key);
-void json_path_index(char *out, size_t n, const char *path, size_t i);
 
 #endif

@@ -10,7 +10,7 @@
 #include "api/handlers.h"
 #include "jobs/jobs.h"
 #include "api/jsonin.h"
-#include "domain/quota.h"
+#include "api/quota_check.h"
 #include "api/reply.h"
 
 #define NAME_MAX_BYTES 128

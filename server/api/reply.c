@@ -122,6 +122,22 @@ void reply_storage_error(api_response *r, st_status s)
     }
 }
 
+void reply_dom_error(api_response *r, const dom_status *s)
+{
+    api_error e = API_ERR_INTERNAL;
+    switch (s->code) {
+    case DOM_STORAGE: reply_storage_error(r, s->st); return;
+    case DOM_NOT_FOUND: e = API_ERR_NOT_FOUND; break;
+    case DOM_INVALID: e = API_ERR_INVALID_FIELD; break;
+    case DOM_CORRUPT: e = API_ERR_MODEL_CORRUPT; break;
+    default: break;
+    }
+    if (s->reason[0])
+        reply_error(r, e, s->field, "%s", s->reason);
+    else
+        reply_error(r, e, s->field, NULL);
+}
+
 cJSON *json_add_number(cJSON *obj, const char *key, double v)
 {
     if (!isfinite(v))

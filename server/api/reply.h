@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "api/errors.h"
+#include "domain/status.h"
 
 #define CT_JSON "application/json"
 
@@ -30,6 +31,8 @@ void reply_error(api_response *r, api_error e, const char *field, const char *fm
 
 /* Map a storage status to the matching error reply (ST_OK is a bug). */
 void reply_storage_error(api_response *r, st_status s);
+/* The error reply for a domain service's refusal (DOM_OK is a bug). */
+void reply_dom_error(api_response *r, const dom_status *s);
 
 /* cJSON helpers that never emit NaN/Inf: a non-finite value becomes null. */
 cJSON *json_add_number(cJSON *obj, const char *key, double v);

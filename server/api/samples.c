@@ -10,7 +10,7 @@
 #include "domain/datasets.h"
 #include "api/handlers.h"
 #include "api/jsonin.h"
-#include "domain/quota.h"
+#include "api/quota_check.h"
 #include "api/reply.h"
 
 #define SAMPLES_PAGE_DEFAULT 100

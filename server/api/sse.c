@@ -117,12 +117,6 @@ void sse_close(sse_stream *s)
     free(s);
 }
 
-static int job_ended(const st_job *j)
-{
-    return strcmp(j->status, "succeeded") == 0 || strcmp(j->status, "failed") == 0 ||
-           strcmp(j->status, "cancelled") == 0;
-}
-
 /* The job as an event (state or end). */
 static void job_event(sbuf *out, const char *event, const st_job *j)
 {
@@ -176,7 +170,7 @@ int sse_produce(sse_stream *s, sbuf *out, double now)
     st_status rc = storage_job_get(s->st, s->job_id, &j);
     if (rc != ST_OK)
         return storage_failed(s, out, rc);
-    int ended = job_ended(&j);
+    int ended = job_ended_name(j.status);
     if (!s->status[0] || (!ended && strcmp(s->status, j.status) != 0)) {
         job_event(out, "state", &j);
         memcpy(s->status, j.status, sizeof s->status);
@@ -200,7 +194,7 @@ int sse_produce(sse_stream *s, sbuf *out, double now)
     if (ended && n < SSE_BATCH) {
         job_event(out, "end", &j);
         open = 0;
-    } else if (out->len == before && strcmp(j.status, "running") == 0 &&
+    } else if (out->len == before && job_status_is(j.status, JOB_RUNNING) &&
                now - s->last_write >= SSE_PROGRESS) {
         job_event(out, "progress", &j); /* a long epoch: elapsed time goes on */
     }

@@ -150,7 +150,7 @@ void h_step(app *a, const api_request *req, const route_params *p, api_response 
     int64_t version = snapshot_version(snap);
     /* No loss for the version: one sample's E is not the data set's loss. */
     if (s.apply &&
-        model_store_or_reply(a, resp, p->id, net, "step", NAN, &version) != 0)
+        model_store_or_reply(a, resp, p->id, net, SOURCE_STEP, NAN, &version) != 0)
         goto unlock;
     sbuf b;
     sbuf_init(&b);

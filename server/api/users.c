@@ -9,7 +9,7 @@
 #include "domain/auth.h"
 #include "api/handlers.h"
 #include "api/jsonin.h"
-#include "domain/quota.h"
+#include "api/quota_check.h"
 #include "domain/ratelimit.h"
 #include "api/reply.h"
 

@@ -128,7 +128,7 @@ void h_weights_put(app *a, const api_request *req, const route_params *p, api_re
     }
     int64_t version = 0;
     if (weights_layers_or_reply(resp, body, "", net) != 0 ||
-        model_store_or_reply(a, resp, p->id, net, "put", NAN, &version) != 0)
+        model_store_or_reply(a, resp, p->id, net, SOURCE_PUT, NAN, &version) != 0)
         goto unlock;
     cJSON *root = cJSON_CreateObject();
     if (root)

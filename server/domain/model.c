@@ -1,17 +1,16 @@
 /*
- * model.c - what the handlers share: a model's stored architecture
- * (spec_json), loading its network through the cache, storing a new
- * version, the model and job JSON, query parameters.
+ * model.c - a model's stored architecture, its network through the cache,
+ * storing a new version (see model.h).
  */
-#include <errno.h>
-#include <math.h>
+#include "domain/model.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/access.h"
-#include "api/handlers.h"
-#include "api/jsonin.h"
-#include "api/reply.h"
+#include <cJSON.h>
+
+#include "util/jsonread.h"
+#include "util/sbuf.h"
 
 char *model_spec_json(const mlp_spec *spec, const model_init *init)
 {
@@ -88,165 +87,7 @@ out:
     return rc;
 }
 
-int model_get_or_reply(app *a, api_response *resp, const char *id, st_model *m,
-                       mlp_spec *spec, model_init *init)
-{
-    memset(m, 0, sizeof *m);
-    st_status s = storage_model_get(a->st, id, m);
-    if (s != ST_OK) {
-        reply_storage_error(resp, s);
-        return -1;
-    }
-    if (model_spec_parse(m->spec_json, spec, init) != 0) {
-        st_model_clear(m);
-        reply_error(resp, API_ERR_MODEL_CORRUPT, NULL, "The stored architecture is damaged.");
-        return -1;
-    }
-    return 0;
-}
-
-/* 404 for an unknown model; 0 if it exists. */
-int model_exists_or_reply(app *a, api_response *resp, const char *id)
-{
-    st_model m;
-    memset(&m, 0, sizeof m);
-    st_status s = storage_model_get(a->st, id, &m);
-    st_model_clear(&m);
-    if (s != ST_OK) {
-        reply_storage_error(resp, s);
-        return -1;
-    }
-    return 0;
-}
-
-int model_access_or_reply(app *a, const api_request *req, api_response *resp, const char *id,
-                          int predict)
-{
-    const auth_user *u = req->user;
-    if (u && u->admin)
-        return 0; /* the handler answers 404 for a missing model */
-    char owner[17];
-    int pub = 0;
-    st_status s = storage_model_access(a->st, id, owner, &pub);
-    if (s == ST_OK && ((predict && pub) || (u && strcmp(owner, u->id) == 0)))
-        return 0;
-    if (s != ST_OK && s != ST_NOT_FOUND) {
-        reply_storage_error(resp, s);
-        return -1;
-    }
-    /* the same answer whether the model is missing or someone else's */
-    if (u)
-        reply_error(resp, API_ERR_NOT_FOUND, NULL, NULL);
-    else
-        reply_unauthorized(resp, 0);
-    return -1;
-}
-
-int job_access_or_reply(app *a, const api_request *req, api_response *resp, const char *job_id)
-{
-    if (req->user && req->user->admin)
-        return 0;
-    st_job j;
-    memset(&j, 0, sizeof j);
-    st_status s = storage_job_get(a->st, job_id, &j);
-    char model_id[17];
-    memcpy(model_id, j.model_id, sizeof model_id);
-    st_job_clear(&j);
-    if (s == ST_NOT_FOUND) {
-        if (req->user)
-            reply_error(resp, API_ERR_NOT_FOUND, NULL, NULL);
-        else
-            reply_unauthorized(resp, 0);
-        return -1;
-    }
-    if (s != ST_OK) {
-        reply_storage_error(resp, s);
-        return -1;
-    }
-    return model_access_or_reply(a, req, resp, model_id, 0);
-}
-
-/* Read and decode a stored version; NULL after replying. */
-static mlp_t *load_version(app *a, api_response *resp, const char *id, int64_t version,
-                           int64_t *version_out)
-{
-    unsigned char *blob = NULL;
-    size_t len = 0;
-    st_status s = storage_weights_get(a->st, id, version, &blob, &len, version_out);
-    if (s != ST_OK) {
-        if (s == ST_NOT_FOUND && version > 0)
-            reply_error(resp, API_ERR_NOT_FOUND, "version", "No such model or version.");
-        else
-            reply_storage_error(resp, s);
-        return NULL;
-    }
-    mlp_t *net = NULL;
-    mlp_status ms = mlp_load(blob, len, NULL, NULL, &net);
-    free(blob);
-    if (ms == MLP_ERR_NOMEM) {
-        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
-        return NULL;
-    }
-    if (ms != MLP_OK) {
-        reply_error(resp, API_ERR_MODEL_CORRUPT, NULL,
-                    "The stored weights are damaged (%s).", mlp_status_name(ms));
-        return NULL;
-    }
-    return net;
-}
-
-snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t version)
-{
-    snapshot *snap;
-    if (version == 0 && (snap = cache_get(a->cache, id)) != NULL)
-        return snap;
-    uint64_t gen = cache_generation(a->cache);
-    int64_t got = 0;
-    mlp_t *net = load_version(a, resp, id, version, &got);
-    if (!net)
-        return NULL;
-    snap = version == 0 ? cache_put(a->cache, id, net, got, gen) : snapshot_new(net, got);
-    if (!snap)
-        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
-    return snap;
-}
-
-int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
-                         const char *source, double loss, int64_t *version)
-{
-    size_t cap = mlp_saved_size(net), len = 0;
-    unsigned char *blob = malloc(cap ? cap : 1);
-    if (!blob || mlp_save(net, blob, cap, &len) != MLP_OK) {
-        free(blob);
-        reply_error(resp, API_ERR_INTERNAL, NULL, "Could not serialise the model.");
-        return -1;
-    }
-    st_status s = storage_weights_put(a->st, id, source, blob, len, loss, version);
-    free(blob);
-    if (s != ST_OK) {
-        /* outcome_unknown: the cache may now be behind; forget the entry. */
-        cache_remove(a->cache, id);
-        reply_storage_error(resp, s);
-        return -1;
-    }
-    mlp_t *copy = NULL;
-    if (mlp_clone(net, &copy) != MLP_OK) {
-        cache_remove(a->cache, id); /* readers reload the stored version */
-        return 0;
-    }
-    snapshot_release(cache_put(a->cache, id, copy, *version, UINT64_MAX));
-    return 0;
-}
-
-pthread_mutex_t *model_lock(app *a, const char *id)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *id; id++)
-        h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-    return &a->model_locks[h % APP_MODEL_LOCKS];
-}
-
-static size_t param_count(const mlp_spec *spec)
+size_t model_param_count(const mlp_spec *spec)
 {
     size_t n = 0, fan_in = spec->inputs;
     for (size_t l = 0; l < spec->n_layers; l++) {
@@ -256,155 +97,99 @@ static size_t param_count(const mlp_spec *spec)
     return n;
 }
 
-cJSON *model_to_json(const st_model *m, const mlp_spec *spec, const model_init *init)
+dom_status model_read(storage *st, const char *id, st_model *m, mlp_spec *spec,
+                      model_init *init)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    cJSON_AddStringToObject(o, "id", m->id);
-    cJSON_AddStringToObject(o, "name", m->name ? m->name : "");
-    cJSON_AddNumberToObject(o, "inputs", (double)spec->inputs);
-    cJSON_AddNumberToObject(o, "outputs", (double)spec->layers[spec->n_layers - 1].units);
-    cJSON *layers = cJSON_AddArrayToObject(o, "layers");
-    for (size_t l = 0; layers && l < spec->n_layers; l++) {
-        cJSON *lo = cJSON_CreateObject();
-        if (!lo)
-            break;
-        cJSON_AddItemToArray(layers, lo);
-        cJSON_AddNumberToObject(lo, "units", (double)spec->layers[l].units);
-        const char *act = mlp_activation_name(spec->layers[l].activation);
-        cJSON_AddStringToObject(lo, "activation", act ? act : "unknown");
+    memset(m, 0, sizeof *m);
+    st_status s = storage_model_get(st, id, m);
+    if (s != ST_OK)
+        return dom_storage(s);
+    if (model_spec_parse(m->spec_json, spec, init) != 0) {
+        st_model_clear(m);
+        return dom_fail(DOM_CORRUPT, NULL, "The stored architecture is damaged.");
     }
-    cJSON_AddStringToObject(o, "loss", mlp_loss_name(spec->loss));
-    cJSON *ini = cJSON_AddObjectToObject(o, "init");
-    if (ini) {
-        cJSON_AddStringToObject(ini, "method", mlp_init_name(init->method));
-        cJSON_AddNumberToObject(ini, "seed", (double)init->seed);
-        if (init->method == MLP_INIT_UNIFORM)
-            json_add_number(ini, "scale", init->scale);
+    return dom_ok();
+}
+
+dom_status model_exists(storage *st, const char *id)
+{
+    st_model m;
+    memset(&m, 0, sizeof m);
+    st_status s = storage_model_get(st, id, &m);
+    st_model_clear(&m);
+    return dom_storage(s);
+}
+
+/* Read and decode a stored version into *out. */
+static dom_status load_version(storage *st, const char *id, int64_t version,
+                               int64_t *version_out, mlp_t **out)
+{
+    unsigned char *blob = NULL;
+    size_t len = 0;
+    *out = NULL;
+    st_status s = storage_weights_get(st, id, version, &blob, &len, version_out);
+    if (s != ST_OK) {
+        if (s == ST_NOT_FOUND && version > 0)
+            return dom_fail(DOM_NOT_FOUND, "version", "No such model or version.");
+        return dom_storage(s);
     }
-    cJSON *conv = cJSON_AddObjectToObject(o, "conventions");
-    if (conv) {
-        cJSON_AddStringToObject(conv, "bias", "+b");
-        cJSON_AddStringToObject(conv, "cost", "1/2 e^2 per sample");
-        cJSON_AddStringToObject(conv, "activations", "exact");
+    mlp_status ms = mlp_load(blob, len, NULL, NULL, out);
+    free(blob);
+    if (ms == MLP_ERR_NOMEM)
+        return dom_fail(DOM_NOMEM, NULL, "Out of memory.");
+    if (ms != MLP_OK)
+        return dom_fail(DOM_CORRUPT, NULL, "The stored weights are damaged (%s).",
+                        mlp_status_name(ms));
+    return dom_ok();
+}
+
+dom_status model_net_get(storage *st, cache *c, const char *id, int64_t version,
+                         snapshot **out)
+{
+    if (version == 0 && (*out = cache_get(c, id)) != NULL)
+        return dom_ok();
+    *out = NULL;
+    uint64_t gen = cache_generation(c);
+    int64_t got = 0;
+    mlp_t *net = NULL;
+    dom_status s = load_version(st, id, version, &got, &net);
+    if (s.code != DOM_OK)
+        return s;
+    *out = version == 0 ? cache_put(c, id, net, got, gen) : snapshot_new(net, got);
+    if (!*out)
+        return dom_fail(DOM_NOMEM, NULL, "Out of memory.");
+    return dom_ok();
+}
+
+dom_status model_net_store(storage *st, cache *c, const char *id, const mlp_t *net,
+                           version_source source, double loss, int64_t *version)
+{
+    size_t cap = mlp_saved_size(net), len = 0;
+    unsigned char *blob = malloc(cap ? cap : 1);
+    if (!blob || mlp_save(net, blob, cap, &len) != MLP_OK) {
+        free(blob);
+        return dom_fail(DOM_INTERNAL, NULL, "Could not serialise the model.");
     }
-    cJSON_AddNumberToObject(o, "samples", (double)m->samples);
-    cJSON_AddNumberToObject(o, "version", (double)m->version);
-    json_add_number(o, "last_loss", m->last_loss);
-    cJSON_AddNumberToObject(o, "params", (double)param_count(spec));
-    cJSON_AddStringToObject(o, "owner", m->owner_name);
-    cJSON_AddBoolToObject(o, "public_predict", m->public_predict);
-    json_add_time(o, "created_at", m->created_at);
-    json_add_time(o, "updated_at", m->updated_at);
-    return o;
-}
-
-static int parse_uint(const char *s, uint64_t *out)
-{
-    if (!s || !*s || strlen(s) > 19)
-        return -1;
-    uint64_t v = 0;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        v = v * 10 + (uint64_t)(*s - '0');
+    st_status s = storage_weights_put(st, id, version_source_name(source), blob, len, loss, version);
+    free(blob);
+    if (s != ST_OK) {
+        /* outcome_unknown: the cache may now be behind; forget the entry. */
+        cache_remove(c, id);
+        return dom_storage(s);
     }
-    *out = v;
-    return 0;
-}
-
-int query_uint_or_reply(const api_request *req, api_response *resp, const char *key,
-                        uint64_t min, uint64_t max, uint64_t *out)
-{
-    const char *v = api_query(req, key);
-    if (!v)
-        return 0;
-    uint64_t x;
-    if (parse_uint(v, &x) != 0 || x < min || x > max) {
-        reply_error(resp, API_ERR_INVALID_QUERY, key,
-                    "Query parameter %s must be an integer from %llu to %llu.", key,
-                    (unsigned long long)min, (unsigned long long)max);
-        return -1;
+    mlp_t *copy = NULL;
+    if (mlp_clone(net, &copy) != MLP_OK) {
+        cache_remove(c, id); /* readers reload the stored version */
+        return dom_ok();
     }
-    *out = x;
-    return 0;
+    snapshot_release(cache_put(c, id, copy, *version, UINT64_MAX));
+    return dom_ok();
 }
 
-int query_version_or_reply(const api_request *req, api_response *resp, int64_t *version)
+pthread_mutex_t *model_lock_of(pthread_mutex_t *locks, const char *id)
 {
-    uint64_t v = 0;
-    *version = 0;
-    if (query_uint_or_reply(req, resp, "version", 1, (uint64_t)INT64_MAX, &v) != 0)
-        return -1;
-    *version = (int64_t)v;
-    return 0;
-}
-
-static double param_number(const cJSON *params, const char *key)
-{
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(params, key);
-    return cJSON_IsNumber(n) ? n->valuedouble : 0;
-}
-
-/* Why a finished job stopped, from what storage keeps (it has no column
- * for the reason): see handlers.h. */
-static const char *derived_stop_reason(const st_job *j, const cJSON *params)
-{
-    if (strcmp(j->status, "cancelled") == 0)
-        return "cancelled";
-    if (strcmp(j->status, "failed") == 0)
-        return j->error && strncmp(j->error, "diverged", 8) == 0 ? "diverged" : NULL;
-    if (strcmp(j->status, "succeeded") != 0)
-        return NULL;
-    double target = param_number(params, "target_loss");
-    double max_seconds = param_number(params, "max_seconds");
-    if (target > 0 && isfinite(j->loss) && j->loss <= target)
-        return "target_loss";
-    if (j->epoch >= j->epochs)
-        return "epochs";
-    if (max_seconds > 0 && j->finished_at - j->started_at >= max_seconds * 0.999)
-        return "timeout";
-    if (param_number(params, "patience") > 0)
-        return "early_stopping";
-    return "stopped";
-}
-
-cJSON *job_to_json(const st_job *j, const char *stop_reason)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    cJSON_AddStringToObject(o, "id", j->id);
-    cJSON_AddStringToObject(o, "model_id", j->model_id);
-    cJSON_AddStringToObject(o, "status", j->status);
-    cJSON_AddNumberToObject(o, "epoch", (double)j->epoch);
-    cJSON_AddNumberToObject(o, "epochs", (double)j->epochs);
-    json_add_number(o, "loss", j->loss);
-    json_add_number(o, "val_loss", j->val_loss);
-    cJSON *params = j->params_json ? cJSON_Parse(j->params_json) : NULL;
-    if (!stop_reason && j->stop_reason[0])
-        stop_reason = j->stop_reason;
-    if (!stop_reason)
-        stop_reason = derived_stop_reason(j, params);
-    if (stop_reason)
-        cJSON_AddStringToObject(o, "stop_reason", stop_reason);
-    else
-        cJSON_AddNullToObject(o, "stop_reason");
-    if (j->error)
-        cJSON_AddStringToObject(o, "error", j->error);
-    else
-        cJSON_AddNullToObject(o, "error");
-    if (j->version > 0)
-        cJSON_AddNumberToObject(o, "version", (double)j->version);
-    else
-        cJSON_AddNullToObject(o, "version");
-    json_add_time(o, "created_at", j->created_at);
-    json_add_time(o, "started_at", j->started_at);
-    json_add_time(o, "finished_at", j->finished_at);
-    if (params)
-        cJSON_AddItemToObject(o, "params", params);
-    else
-        cJSON_AddObjectToObject(o, "params");
-    return o;
+    uint64_t h = 1469598103934665603ULL;
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+    return &locks[h % MODEL_LOCKS];
 }

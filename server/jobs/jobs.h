@@ -6,17 +6,20 @@
  * clone of the model on a snapshot of its samples, and publishes
  * checkpoints. While a job runs its live state (epoch, losses) is kept
  * here, so readers see current values without touching the database.
- * See jobs.c for the design and README.md "Training jobs" for the rules.
+ * See pool.c for the design and README.md "Training jobs" for the rules.
  */
 #ifndef MLPD_SERVER_JOBS_H
 #define MLPD_SERVER_JOBS_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "domain/cache.h"
+#include "domain/train_params.h"
 #include "mlp.h"
+#include "storage/storage.h"
 
-struct app;
 typedef struct jobs jobs;
 
 typedef struct jobs_config {
@@ -27,16 +30,29 @@ typedef struct jobs_config {
     double tick_seconds;       /* how often max_seconds is enforced mid-epoch */
 } jobs_config;
 
-/* What a job trains with, parsed from its params_json. */
-typedef struct train_params {
-    mlp_train_opts opts;
-    char optimizer[16];
-    double max_seconds;
-} train_params;
+/* What the layers above hear about (jobs_env.on_change). */
+typedef enum jobs_event {
+    JOBS_EVENT_PROGRESS, /* a running job stored epochs (and maybe a version) */
+    JOBS_EVENT_STATE     /* a job started or ended */
+} jobs_event;
+
+/* What the workers use and whom they tell; the pointers stay the
+ * caller's and must outlive the pool. */
+typedef struct jobs_env {
+    storage *st;
+    cache *cache;                  /* published versions go here */
+    pthread_mutex_t *model_locks;  /* MODEL_LOCKS of them (domain/model.h) */
+    train_limits limits;           /* a queued job's parameters are checked again */
+    /* Called from a worker thread, with no lock of the pool held, after
+     * each change a reader may wait for (event streams, ?wait=true).
+     * NULL: nobody listens. */
+    void (*on_change)(void *ctx, jobs_event ev);
+    void *on_change_ctx;
+} jobs_env;
 
 /* Mark jobs left running by a stopped daemon as failed/interrupted, then
  * start the workers. NULL if that failed (a sentence in err). */
-jobs *jobs_start(struct app *a, const jobs_config *cfg, char *err, size_t errlen);
+jobs *jobs_start(const jobs_env *env, const jobs_config *cfg, char *err, size_t errlen);
 /* Shutdown: claim no more jobs; every running job stops, publishes a
  * checkpoint and is marked failed/interrupted; queued jobs stay queued;
  * waiters return; workers are joined. Idempotent; accepts NULL. */

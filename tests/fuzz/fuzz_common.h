@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/api.h"
+#include "app.h"
 
 #define FUZZ_MAX_INPUT (1u << 20)
 

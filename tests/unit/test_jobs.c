@@ -18,7 +18,7 @@
 
 #include <cJSON.h>
 
-#include "api/api.h"
+#include "app.h"
 #include "util/config.h"
 #include "jobs/jobs.h"
 #include "storage/storage.h"

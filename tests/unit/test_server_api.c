@@ -14,7 +14,7 @@
 
 #include <cJSON.h>
 
-#include "api/api.h"
+#include "app.h"
 #include "util/config.h"
 #include "storage/storage.h"
 

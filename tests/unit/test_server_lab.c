@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/api.h"
+#include "app.h"
 #include "util/config.h"
 #include "storage/storage.h"
 #include "api/web_files.h"

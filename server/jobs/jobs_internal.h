@@ -1,0 +1,74 @@
+/*
+ * jobs_internal.h - what the pool (pool.c) and the run of one job (run.c)
+ * share: the run and pool structs. Not for use outside jobs/.
+ */
+#ifndef MLPD_JOBS_INTERNAL_H
+#define MLPD_JOBS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "domain/train_params.h"
+#include "jobs/jobs.h"
+#include "storage/storage.h"
+#include "util/states.h"
+
+/* Why a run was asked to stop (run.why). */
+enum { WHY_NONE, WHY_CANCEL, WHY_TIMEOUT, WHY_SHUTDOWN, WHY_GONE, WHY_STORAGE };
+
+typedef struct run {
+    struct run *next;          /* in jobs.runs, under jobs.mu */
+    struct jobs *pool;
+    st_job job;                /* the row as this worker writes it */
+    train_params tp;
+    mlp_t *net;                /* the clone being trained */
+    mlp_t *base;               /* the weights before the job */
+    atomic_int cancel;         /* polled by the core before every batch */
+    atomic_int why;            /* WHY_* */
+    double deadline;           /* monotonic; under jobs.mu (0 until known) */
+    double max_seconds;        /* under mu */
+    double worker_deadline;    /* the worker's own copy of deadline */
+    double mono0, unix0;       /* start, on both clocks */
+    /* buffered history since the last flush (worker thread only) */
+    st_epoch *pending;
+    size_t n_pending, cap_pending;
+    double last_flush, last_ckpt;
+    int64_t last_ckpt_epoch;
+    int published;             /* a checkpoint of this run is current */
+    int oom;
+    /* live state, under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;         /* broadcast per epoch when waiters > 0 */
+    int waiters;
+    int refs;                  /* under jobs.mu: the list and waiters */
+    job_live live;
+} run;
+
+struct jobs {
+    jobs_env env;
+    jobs_config cfg;
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv;    /* workers: something was queued, or stop */
+    pthread_cond_t state_cv;   /* waiters: some job changed state */
+    pthread_cond_t tick_cv;
+    uint64_t queued_seq;       /* bumped by jobs_wake */
+    uint64_t state_seq;        /* bumped when a job starts or ends */
+    int stopping, stopped;
+    run *runs;
+    pthread_t *threads;
+    size_t n_threads;
+    pthread_t ticker;
+    int ticker_started;
+};
+
+/* A run of *job (taking its strings; *job is emptied), or NULL. */
+run *run_new(jobs *j, st_job *job);
+void run_free(run *r);
+/* Ask a run to stop for why (the first reason wins). */
+void stop_run(run *r, int why);
+/* Train the run's job from start to its final row (run.c). */
+void train_job(run *r);
+/* Tell the layers above (jobs_env.on_change). */
+void jobs_notify(jobs *j, jobs_event ev);
+
+#endif

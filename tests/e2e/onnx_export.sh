@@ -120,7 +120,7 @@ check_error "no token" 401 unauthorized
 # is merged, so the encoder's scaler graphs (Sub/Div on the inputs,
 # Mul/Add back to raw targets) come from the unit test's dump, with the
 # outputs the core computes for them.
-echo "== scaler graphs of core/onnx.c (from ${ONNX_TEST_BIN:=build/tests/test_core_onnx})"
+echo "== scaler graphs of core/onnx.c (from ${ONNX_TEST_BIN:=$(dirname "$MLPD_BIN")/tests/test_core_onnx})"
 mkdir -p "$E2E_TMP/dump"
 if [ -x "$ONNX_TEST_BIN" ] && MLPD_ONNX_DUMP="$E2E_TMP/dump" "$ONNX_TEST_BIN" >"$E2E_TMP/unit.log"; then
     for n in scaled-classifier-float64 scaled-classifier-float32 scaled-regressor-float64 scaled-regressor-float32; do

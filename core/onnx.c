@@ -172,12 +172,44 @@ static mlp_status check_opts(const mlp_t *net, const mlp_onnx_opts *o, int dtype
     return s;
 }
 
+/* Layer l (0-based): initializers W<l+1>, b<l+1>, its Gemm and activation
+ * nodes, reading prev; out names the layer's result. */
+static void plan_layer(plan *p, size_t l, const char *prev, const char *out)
+{
+    const mlp_spec *spec = mlp_get_spec(p->net);
+    size_t fan_in = 0, w_off = 0, b_off = 0, units = spec->layers[l].units;
+    mlp_layer_offsets(p->net, l, &fan_in, &w_off, &b_off);
+    const double *params = mlp_params_const(p->net);
+    int act = spec->layers[l].activation;
+    const char *op = act_op(act);
+    char w[NAME_LEN], b[NAME_LEN], v[NAME_LEN], gemm[NAME_LEN], name[NAME_LEN];
+    snprintf(w, sizeof w, "W%zu", l + 1);
+    snprintf(b, sizeof b, "b%zu", l + 1);
+    snprintf(v, sizeof v, "v%zu", l + 1); /* the lecture's v = W x + b */
+    snprintf(gemm, sizeof gemm, "gemm_%zu", l + 1);
+    add_init(p, w, params + w_off, units, fan_in);
+    add_init(p, b, params + b_off, units, 0);
+    plan_node *g = add_node(p, "Gemm", gemm, prev, w, b, op ? v : out);
+    g->attr = "transB"; /* W is units x fan_in: row k = unit k */
+    g->attr_value = 1;
+    if (!op)
+        return; /* linear: y = v */
+    snprintf(name, sizeof name, "%s_%zu", op, l + 1);
+    for (char *c = name; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
+    plan_node *a = add_node(p, op, name, v, NULL, NULL, out);
+    if (act == MLP_ACT_SOFTMAX) {
+        a->attr = "axis"; /* over each row's outputs */
+        a->attr_value = 1;
+    }
+}
+
 static void plan_build(plan *p)
 {
     const mlp_spec *spec = mlp_get_spec(p->net);
     const mlp_onnx_opts *o = p->o;
-    const double *params = mlp_params_const(p->net);
-    char prev[NAME_LEN] = "input";
+    char prev[NAME_LEN] = "input", out[NAME_LEN];
     if (o->inputs.offset) {
         add_init(p, "input_offset", o->inputs.offset, spec->inputs, 0);
         add_init(p, "input_scale", o->inputs.scale, spec->inputs, 0);
@@ -186,36 +218,14 @@ static void plan_build(plan *p)
         snprintf(prev, sizeof prev, "x_scaled");
     }
     for (size_t l = 0; l < spec->n_layers; l++) {
-        size_t fan_in = 0, w_off = 0, b_off = 0, units = spec->layers[l].units;
-        mlp_layer_offsets(p->net, l, &fan_in, &w_off, &b_off);
-        int last = l + 1 == spec->n_layers;
-        const char *op = act_op(spec->layers[l].activation);
-        char w[NAME_LEN], b[NAME_LEN], v[NAME_LEN], y[NAME_LEN], gemm[NAME_LEN], act[NAME_LEN];
-        snprintf(w, sizeof w, "W%zu", l + 1);
-        snprintf(b, sizeof b, "b%zu", l + 1);
-        snprintf(v, sizeof v, "v%zu", l + 1);
-        snprintf(y, sizeof y, "y%zu", l + 1);
-        snprintf(gemm, sizeof gemm, "gemm_%zu", l + 1);
-        add_init(p, w, params + w_off, units, fan_in);
-        add_init(p, b, params + b_off, units, 0);
-        /* the layer's last node names the graph's output (or what the
-         * target scaler takes) */
-        const char *final = !last ? y : o->targets.offset ? "y_scaled" : "output";
-        plan_node *g = add_node(p, "Gemm", gemm, prev, w, b, op ? v : final);
-        g->attr = "transB";
-        g->attr_value = 1;
-        if (op) {
-            snprintf(act, sizeof act, "%s_%zu", op, l + 1);
-            for (char *c = act; *c; c++)
-                if (*c >= 'A' && *c <= 'Z')
-                    *c = (char)(*c - 'A' + 'a');
-            plan_node *a = add_node(p, op, act, v, NULL, NULL, final);
-            if (spec->layers[l].activation == MLP_ACT_SOFTMAX) {
-                a->attr = "axis";
-                a->attr_value = 1;
-            }
-        }
-        snprintf(prev, sizeof prev, "%s", final);
+        /* the last layer names the graph's output, or what the target
+         * scaler takes */
+        if (l + 1 < spec->n_layers)
+            snprintf(out, sizeof out, "y%zu", l + 1);
+        else
+            snprintf(out, sizeof out, "%s", o->targets.offset ? "y_scaled" : "output");
+        plan_layer(p, l, prev, out);
+        memcpy(prev, out, sizeof prev);
     }
     if (o->targets.offset) {
         size_t n_out = mlp_outputs(p->net);

@@ -72,6 +72,13 @@ api = {
     "bad_method": (b"PATCH", b"/v1/models/{M}", b"", b""),
     "traversal": (b"GET", b"/v1/models/../../etc/passwd", b"", b""),
     "delete_samples": (b"DELETE", b"/v1/models/{M}/samples", b"", b""),
+    "onnx_export": (b"GET", b"/v1/models/{M}/export?format=onnx&dtype=float64&version=1", b"", b""),
+    "tf_metadata": (b"GET", b"/v1/models/{M}/metadata", b"", b""),
+    "tf_columnar": (b"POST", b"/v1/models/{M}:predict", J, b'{"signature_name":"serving_default","inputs":{"input":[[1,2]]}}'),
+    "v2_server": (b"GET", b"/v2", b"", b""),
+    "v2_model": (b"GET", b"/v2/models/{M}/versions/1", b"", b""),
+    "v2_ready": (b"GET", b"/v2/models/{M}/ready", b"", b""),
+    "v2_infer": (b"POST", b"/v2/models/{M}/infer", J, b'{"id":"1","parameters":{"a":1},"inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[[1,2]]}]}'),
 }
 for name, (m, p, h, b) in api.items():
     write("api", name, m + b"\0" + p + b"\0" + h + b"\0" + b)

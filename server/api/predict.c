@@ -108,15 +108,15 @@ static void predict_slow(app *a, const api_request *req, api_response *resp,
                          const mlp_t *net, const predict_shape *shape_in, int64_t version)
 {
     const char *const fields[] = {shape_in->rows_key, NULL};
-    predict_shape shape_tf = *shape_in;
-    const predict_shape *shape = &shape_tf;
+    predict_shape keys = *shape_in; /* :predict's columnar form answers with other keys */
+    const predict_shape *shape = &keys;
     size_t n_in = mlp_inputs(net), n = 0;
     cJSON *body = NULL;
     double *x = NULL;
     const cJSON *rows = NULL;
     if (json_parse_or_reply(resp, req->body, req->body_len, &body) != 0)
         goto out;
-    if (shape->tf ? tf_rows_or_reply(resp, body, &shape_tf, &rows) != 0
+    if (shape->tf ? tf_rows_or_reply(resp, body, &keys, &rows) != 0
                   : json_object_or_reply(resp, body, "", fields) != 0)
         goto out;
     if (!shape->tf)

@@ -459,7 +459,8 @@ mlp_status mlp_onnx_encode(const mlp_t *net, const mlp_onnx_opts *opts, unsigned
     plan_build(&p);
     pb_writer count = pb_counter();
     enc_model(&count, &p);
-    if (count.overflow)
+    /* protobuf's parsers refuse messages of 2 GiB and more */
+    if (count.overflow || count.pos > (size_t)INT32_MAX)
         return MLP_ERR_LIMIT;
     *size = count.pos;
     if (!buf || cap < count.pos)

@@ -76,7 +76,8 @@ typedef struct mlp_onnx_opts {
  * unspecified. MLP_ERR_INVALID: options inconsistent with the network
  * (dtype, classes count, a zero or non-finite scale, a NULL string);
  * MLP_ERR_NONFINITE: float32 asked and a parameter or scaler value is
- * outside float's range. */
+ * outside float's range; MLP_ERR_LIMIT: the encoding would reach 2 GiB,
+ * which protobuf cannot read (float32 halves it). */
 mlp_status mlp_onnx_encode(const mlp_t *net, const mlp_onnx_opts *opts, unsigned char *buf,
                            size_t cap, size_t *size);
 

@@ -48,6 +48,12 @@ static int encode_or_reply(api_response *resp, const char *id, const snapshot *s
                     "A weight is outside float32's range; export with dtype=float64.");
         return -1;
     }
+    if (s == MLP_ERR_LIMIT) {
+        reply_error(resp, API_ERR_LIMIT_EXCEEDED_SIZE, "dtype",
+                    "The model is too large for one ONNX file (2 GiB)%s.",
+                    dtype == MLP_ONNX_FLOAT64 ? "; float32 takes half" : "");
+        return -1;
+    }
     if (s != MLP_OK) {
         reply_error(resp, API_ERR_INTERNAL, NULL, "ONNX encoding failed (%s).",
                     mlp_status_name(s));

@@ -2,23 +2,22 @@
 #   docker build -t mlpd .
 #   docker run -p 8080:8080 -v mlpd-data:/data mlpd
 # Stage 1 builds with the -dev packages; stage 2 holds only the runtime
-# libraries, the binary and curl (for the health check).
+# libraries, the binary and curl (for the health check). Both install from
+# the Makefile's list, scripts/packages.txt (groups build and runtime),
+# through the Makefile's script; the package layer comes before the
+# sources so that it is cached across source changes.
 
 FROM debian:bookworm-slim AS build
-RUN apt-get update \
- && apt-get install -y --no-install-recommends \
-      gcc libc6-dev make pkg-config check curl \
-      libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodium-dev libopenblas-serial-dev \
- && rm -rf /var/lib/apt/lists/*
+COPY scripts/packages.txt scripts/install-deps.sh /src/scripts/
+RUN sh /src/scripts/install-deps.sh --no-recommends --clean build
 WORKDIR /src
 COPY . .
 RUN make B=/build /build/mlpd
 
 FROM debian:bookworm-slim
-RUN apt-get update \
- && apt-get install -y --no-install-recommends \
-      libmicrohttpd12 libcjson1 libsqlite3-0 libsodium23 libopenblas0-serial curl \
- && rm -rf /var/lib/apt/lists/* \
+COPY scripts/packages.txt scripts/install-deps.sh /tmp/deps/
+RUN sh /tmp/deps/install-deps.sh --no-recommends --clean runtime \
+ && rm -rf /tmp/deps \
  && useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin mlpd \
  && mkdir -p /data \
  && chown mlpd:mlpd /data \

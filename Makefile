@@ -1,7 +1,9 @@
 # mlpd - build, run, test, benchmark.
 #
-# `make run` and `make test` are all the set-up a fresh Debian 12 machine
-# needs: missing Debian packages are installed first (apt-get, as root).
+# `make run` and `make test` are all the set-up a fresh Debian 12 or 13
+# machine needs: missing Debian packages are installed first (apt-get, as
+# root) from the one list, scripts/packages.txt (the Dockerfile reads it
+# too). `make fresh-check` proves it in a debootstrap chroot.
 #
 # Layout of $(B)/:
 #   build/mlpd                  the daemon
@@ -12,18 +14,17 @@
 #   build/tsan/...              the daemon and the job tests, under ThreadSanitizer
 
 B       ?= build
-CC      ?= cc
+# The compiler the build names (Debian's `cc` is whichever of gcc and clang
+# was installed last). `make CC=clang` builds too: no warning either
+# compiler turns into an error.
+CC      := gcc
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 BLASDIR := /usr/lib/$(MULTIARCH)/openblas-serial
 BLASINC := /usr/include/$(MULTIARCH)/openblas-serial
 
-# Debian packages: to build and test, and (extra) to benchmark.
-PKGS       := pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodium-dev check \
-              libopenblas-serial-dev curl python3 fiu-utils \
-              clang libclang-rt-14-dev llvm valgrind cppcheck clang-tidy
-BENCH_PKGS := libfann-dev wrk
-# Debian's chromium for the lab page's browser test (tests/e2e/lab_browser.sh).
-BROWSER_PKGS := chromium
+# Debian packages: scripts/packages.txt, groups build, test, bench.
+INSTALL_DEPS := sh scripts/install-deps.sh
+PKG_LIST     := scripts/packages.txt scripts/install-deps.sh
 
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes -Wvla
 HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2
@@ -70,39 +71,35 @@ TESTUTIL_SOBJ := $(call objs,$(SAN),$(TESTUTIL_SRC))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 UNIT_SBIN := $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps bench-deps browser-deps run test unit unit-asan e2e bench clean tsan
+.PHONY: all deps test-deps bench-deps browser-deps run test unit unit-asan e2e bench clean tsan
 .DEFAULT_GOAL := all
 
 all: deps $(B)/mlpd
 
-# Install what is missing, once (the stamp remembers the package list).
+# Install what is missing, once per change of the list (the stamps
+# remember it): build for `make run`, test for `make test`, bench.
 deps: $(B)/.deps
-$(B)/.deps: Makefile
+$(B)/.deps: $(PKG_LIST)
 	@mkdir -p $(B)
-	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	fi
+	@$(INSTALL_DEPS) build
 	@touch $@
 
-browser-deps: deps
-	@missing=""; for p in $(BROWSER_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	fi
+test-deps: $(B)/.test-deps
+$(B)/.test-deps: $(PKG_LIST) | $(B)/.deps
+	@$(INSTALL_DEPS) build test
+	@touch $@
+
+# The browser test's chromium is in the test group.
+browser-deps: test-deps
 
 bench-deps: deps
-	@missing=""; for p in $(BENCH_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	fi
+	@$(INSTALL_DEPS) bench
 
 $(REL)/%.o: %.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+# The unit tests need check (test group).
+$(call objs,$(REL),$(UNIT_SRC) $(TESTUTIL_SRC)): | $(B)/.test-deps
 
 # The core's inner loops are worth -O3 (vectorised dot products); the core
 # never reads errno, so sqrt may vectorise (-fno-math-errno).
@@ -116,11 +113,11 @@ $(call objs,$(REL),$(VMATH_SRC)): $(REL)/core/%.o: core/%.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O3 $(VMATH_FLAGS) -c $< -o $@
 
-$(call objs,$(SAN),$(VMATH_SRC)): $(SAN)/core/%.o: core/%.c | $(B)/.deps
+$(call objs,$(SAN),$(VMATH_SRC)): $(SAN)/core/%.o: core/%.c | $(B)/.test-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(SAN_FLAGS) $(VMATH_FLAGS) -MMD -MP -c $< -o $@
 
-$(SAN)/%.o: %.c | $(B)/.deps
+$(SAN)/%.o: %.c | $(B)/.test-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
@@ -150,14 +147,15 @@ $(SAN)/gen/openapi_yaml.o: $(GEN_OPENAPI)
 $(B)/libmlpserver.a: $(REL)/gen/openapi_yaml.o
 $(B)/asan/libmlpserver.a: $(SAN)/gen/openapi_yaml.o
 
-# The lab page (server/web/*.html, *.css, *.js) is embedded as
-# $(B)/gen/web_files.c (server/api/static.c serves it); screenshots stay out.
-# The ONNX demo page's onnxruntime-web (server/web/vendor/onnxruntime-web/,
-# see its README.md) is served from /web/ too; its WebAssembly is kept
-# gzipped in the repository and unpacked here.
+# The lab page (server/web/*.html, *.css, *.js, and the lecture as *.md) is
+# embedded as $(B)/gen/web_files.c (server/api/static.c serves it);
+# screenshots stay out. The ONNX demo page's onnxruntime-web
+# (server/web/vendor/onnxruntime-web/, see its README.md) is served from
+# /web/ too; its WebAssembly is kept gzipped in the repository and
+# unpacked here.
 ORT_WEB  := server/web/vendor/onnxruntime-web
 ORT_WASM := $(B)/gen/web/ort-wasm-simd-threaded.wasm
-WEB_SRC := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js)) \
+WEB_SRC := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js server/web/*.md)) \
            $(ORT_WEB)/ort-wasm-bundle.mjs $(ORT_WEB)/onnxruntime-web-LICENSE.txt $(ORT_WASM)
 GEN_WEB := $(B)/gen/web_files.c
 $(ORT_WASM): $(ORT_WEB)/ort-wasm-simd-threaded.wasm.gz
@@ -202,15 +200,17 @@ $(B)/asan/tests/%: $(SAN)/tests/unit/%.o $(TESTUTIL_SOBJ) $(B)/asan/libmlpserver
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(CHECKLIBS) $(SRVLIBS) $(CORELIBS)
 
+# RUN_PORT: another port where 8080 is taken (scripts/fresh-debian.sh).
+RUN_PORT ?= 8080
 run: all
-	./$(B)/mlpd --bind 127.0.0.1 --port 8080 --db ./mlpd.db
+	./$(B)/mlpd --bind 127.0.0.1 --port $(RUN_PORT) --db ./mlpd.db
 
 # Unit tests: each binary is a check suite; CK_FORK=no keeps ASan's leak
 # check in the process that allocated.
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) | $(B)/.test-deps
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-unit-asan: $(UNIT_SBIN)
+unit-asan: $(UNIT_SBIN) | $(B)/.test-deps
 	@set -e; for t in $(UNIT_SBIN); do echo "== $$t (asan+ubsan)"; \
 	  CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $$t; done
 
@@ -249,19 +249,19 @@ FUZZ_LIB_OBJ := $(call objs,$(FZ),$(CORE_SRC) $(SERVER_SRC) tests/fuzz/fuzz_comm
                 $(FZ)/gen/openapi_yaml.o $(FZ)/gen/schema_sql.o $(FZ)/gen/web_files.o
 .SECONDARY: $(FUZZ_LIB_OBJ) $(call objs,$(FZ),$(wildcard tests/fuzz/*.c)) $(call objs,$(SAN),$(wildcard tests/fuzz/*.c))
 
-$(FZ)/%.o: %.c | $(B)/.deps
+$(FZ)/%.o: %.c | $(B)/.test-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
-$(call objs,$(FZ),$(VMATH_SRC)): $(FZ)/core/%.o: core/%.c | $(B)/.deps
+$(call objs,$(FZ),$(VMATH_SRC)): $(FZ)/core/%.o: core/%.c | $(B)/.test-deps
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(VMATH_FLAGS) -Wno-pass-failed -Wno-unknown-warning-option -MMD -MP -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(VMATH_FLAGS) -MMD -MP -c $< -o $@
 $(FZ)/gen/%.o: $(B)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 $(B)/fuzz/fuzz_%: $(FZ)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(SRVLIBS) $(CORELIBS)
 
-$(SAN)/tests/fuzz/%.o: tests/fuzz/%.c | $(B)/.deps
+$(SAN)/tests/fuzz/%.o: tests/fuzz/%.c | $(B)/.test-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -Itests/fuzz -g -O1 $(SAN_FLAGS) -MMD -MP -c $< -o $@
 $(B)/asan/fuzz/replay_%: $(SAN)/tests/fuzz/fuzz_%.o $(SAN)/tests/fuzz/fuzz_common.o \
@@ -300,7 +300,7 @@ fuzz-short:
 
 # The daemon under valgrind memcheck through an API smoke test.
 .PHONY: valgrind
-valgrind: $(B)/mlpd | $(B)/.deps
+valgrind: $(B)/mlpd | $(B)/.test-deps
 	MLPD_BIN=$(B)/mlpd bash tests/valgrind/smoke.sh
 
 # ---- static analysis -------------------------------------------------------
@@ -324,12 +324,15 @@ lint-harden: $(B)/mlpd
 	  readelf -h $(B)/mlpd | grep -q 'DYN (' && nm -D $(B)/mlpd | grep -q '__.*_chk' \
 	  || { echo "mlpd is not PIE + full RELRO + fortified"; exit 1; }; \
 	echo "hardening: $$n objects with -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat=2 -O2/3; mlpd PIE, full RELRO, $$(nm -D $(B)/mlpd | grep -c '__.*_chk') fortified imports"
-lint-cppcheck: | $(B)/.deps
+# normalCheckLevelMaxBranches: cppcheck 2.17 (Debian 13) notes that it
+# limits its analysis of branches, and that note alone fails the run.
+lint-cppcheck: | $(B)/.test-deps
 	cppcheck --quiet --error-exitcode=1 --inline-suppr --std=c11 \
 	  --enable=warning,performance,portability --suppress=missingIncludeSystem \
+	  --suppress=normalCheckLevelMaxBranches \
 	  $(DEFS) -Icore -Iserver -I/usr/include/cjson core server
 	@echo "cppcheck: clean over $(words $(LINT_SRC)) files"
-lint-tidy: | $(B)/.deps
+lint-tidy: | $(B)/.test-deps
 	@command -v clang-tidy >/dev/null || { echo "clang-tidy is not installed"; exit 1; }
 	@printf '%s\n' $(LINT_SRC) | xargs -P 2 -I{} clang-tidy --quiet {} -- $(TIDY_FLAGS) 2>/dev/null \
 	  | tee $(B)/clang-tidy.log | grep -E 'warning|error' && { echo "clang-tidy: findings above"; exit 1; } || true
@@ -354,10 +357,10 @@ tsan_env     = TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1
 # (instrumented, they crash the loader), and the core has no threads of its
 # own: it computes on the calling thread's own arrays. The server, where
 # the threads are, is instrumented.
-$(CORE_TOBJ): $(TSN)/core/%.o: core/%.c | $(B)/.deps
+$(CORE_TOBJ): $(TSN)/core/%.o: core/%.c | $(B)/.test-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O2 $(VMATH_FLAGS) -MMD -MP -c $< -o $@
-$(TSN)/%.o: %.c | $(B)/.deps
+$(TSN)/%.o: %.c | $(B)/.test-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(TSAN_FLAGS) -MMD -MP -c $< -o $@
 $(TSN)/gen/%.o: $(B)/gen/%.c
@@ -417,13 +420,15 @@ bench: bench-core http-bench jobs-bench
 # npm tools (linters, the live OpenAPI check, onnxruntime-node) only for
 # tests: pinned in
 # package-lock.json, installed by `npm ci` when node_modules is missing or
-# older than the lock file. Needs Node.js >= 20.19 (Debian 12's is older).
+# older than the lock file. Every tool runs on Debian 12's Node.js 18.20.4
+# (nodejs + npm, test group); @redocly/cli 1.34 needs >= 18.17.
 .PHONY: npm-deps lint-openapi lint-docker http-bench
 npm-deps: node_modules/.package-lock.json
-node_modules/.package-lock.json: package.json package-lock.json
-	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
-	  || { echo "npm-deps: Node.js >= 20.19 is needed for the linters and e2e tools"; exit 1; }
+node_modules/.package-lock.json: package.json package-lock.json | $(B)/.test-deps
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>18||(a===18&&b>=17)?0:1)' \
+	  || { echo "npm-deps: Node.js >= 18.17 is needed for the linters and e2e tools (node is $$(node --version))"; exit 1; }
 	ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
+	node scripts/check-node-engines.mjs 18.20.4
 	@touch $@
 
 lint-openapi: npm-deps
@@ -482,7 +487,7 @@ TEST_BUILT  := $(B)/mlpd $(UNIT_BIN) $(UNIT_SBIN) $(REPLAY_BIN) $(FUZZ_BIN) \
                $(B)/tsan/mlpd $(TSAN_UNIT)
 
 .PHONY: test test-build test-run
-test: deps
+test: test-deps
 	@$(MAKE) --no-print-directory -j2 test-build
 	@$(MAKE) --no-print-directory test-run
 
@@ -502,6 +507,15 @@ test-run:
 	  else echo "make test: lane $$l FAILED (exit $$rc) after $$secs s; see $(B)/test/$$l.log"; fail=1; fi; done; \
 	echo "make test: $$(( $$(date +%s) - t0 )) s for the lanes"; \
 	[ $$fail = 0 ] && echo "make test: all suites passed"
+
+# The README's two commands on a stock Debian in a debootstrap chroot
+# (scripts/fresh-debian.sh; as root, half an hour or more, not in `make
+# test`). FRESH_SUITE: bookworm or trixie; FRESH_REF: a ref or a checkout.
+FRESH_SUITE ?= bookworm
+FRESH_REF   ?= HEAD
+.PHONY: fresh-check
+fresh-check:
+	bash scripts/fresh-debian.sh $(FRESH_SUITE) $(FRESH_REF)
 
 clean:
 	rm -rf $(B)

@@ -19,14 +19,14 @@
 
 VMATH_CLONES static void sigmoid_simd(double *restrict v, size_t n)
 {
-#pragma omp simd
+    VMATH_SIMD
     for (size_t i = 0; i < n; i++)
         v[i] = 1.0 / (1.0 + exp(-v[i]));
 }
 
 VMATH_CLONES static void tanh_simd(double *restrict v, size_t n)
 {
-#pragma omp simd
+    VMATH_SIMD
     for (size_t i = 0; i < n; i++)
         v[i] = tanh(v[i]);
 }
@@ -34,14 +34,14 @@ VMATH_CLONES static void tanh_simd(double *restrict v, size_t n)
 /* Exactly four lanes: one vector call, no loop set-up. */
 VMATH_CLONES static void sigmoid_4(double *restrict v)
 {
-#pragma omp simd
+    VMATH_SIMD
     for (size_t i = 0; i < 4; i++)
         v[i] = 1.0 / (1.0 + exp(-v[i]));
 }
 
 VMATH_CLONES static void tanh_4(double *restrict v)
 {
-#pragma omp simd
+    VMATH_SIMD
     for (size_t i = 0; i < 4; i++)
         v[i] = tanh(v[i]);
 }

@@ -21,6 +21,7 @@ type_of() {
         *.ico) echo "image/x-icon" ;;
         *.txt) echo "text/plain; charset=utf-8" ;;
         *.wasm) echo "application/wasm" ;;
+        *.md) echo "text/markdown; charset=utf-8" ;;
         *) echo "unsupported file type: $1" >&2; exit 1 ;;
     esac
 }

@@ -82,9 +82,10 @@ const route routes[] = {
     {"GET", "/openapi.yaml", h_openapi, BODY_NONE},
     /* GET / - the lab page (server/web/, compiled in) */
     {"GET", "/", h_web_index, BODY_NONE},
-    /* GET /web/{name}.js|.css - the lab page's scripts and styles */
+    /* GET /web/{name}.js|.css|.md - the lab page's scripts, styles, lecture */
     {"GET", "/web/{id}.js", h_web_file, BODY_NONE},
     {"GET", "/web/{id}.css", h_web_file, BODY_NONE},
+    {"GET", "/web/{id}.md", h_web_file, BODY_NONE},
     /* GET /web/{name}.html|.mjs|.wasm|.txt - the ONNX demo page, onnxruntime-web and its licence */
     {"GET", "/web/{id}.html", h_web_file, BODY_NONE},
     {"GET", "/web/{id}.mjs", h_web_file, BODY_NONE},

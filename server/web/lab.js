@@ -1,8 +1,10 @@
 // lab.js - the lab page: wires the forms to the API (api.js), the
-// drawings (charts.js) and the step explanation (explain.js).
+// drawings (charts.js), the step explanation (explain.js) and the lecture
+// beside it (lecture.js).
 import { api, ApiError, followJob, getToken, jobFinished, jobHistory, setToken } from './api.js';
 import { drawHeat, drawLoss, drawNetwork, gridPoints, planeOf, scaleOf } from './charts.js';
 import { fmt, renderStep } from './explain.js';
+import { showLecture } from './lecture.js';
 import { fetchOnnx, saveBytes } from './download.js';
 
 const $ = (id) => document.getElementById(id);
@@ -497,6 +499,10 @@ function init() {
   action('explain', explain);
   action('apply', applyStep);
   action('predict', predict);
+  // The lecture is fetched and rendered the first time it is opened.
+  $('lecture').addEventListener('toggle', () => {
+    if ($('lecture').open) showLecture($('lecture-text')).catch((e) => setStatus(e.message, true));
+  });
   action('onnx-download', downloadOnnx);
   drawLoss($('loss-chart'), []);
   drawNetwork($('net-canvas'), null, null);

@@ -3,12 +3,13 @@
 // generate xor on the server, train until the loss falls, check the loss
 // curve, the network and the heat map by their pixels, check the step
 // explanation's numbers against a direct call to the step endpoint, apply
-// it, predict, follow a job by server-sent events, cancel a long job, and
+// it, open the lecture beside it (server/web/lecture.md rendered with its
+// formulas as MathML), predict, follow a job by server-sent events, cancel a long job, and
 // fail on any console error or page error. Screenshots at desktop and
 // phone width go to $LAB_SHOTS (default build/). Run by
 // tests/e2e/lab_browser.sh.
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { launchChromium } from './browser.mjs';
+import { mkdirSync, readFileSync } from 'node:fs';
 
 const base = process.env.MLPD_URL;
 const shots = process.env.LAB_SHOTS || 'build';
@@ -38,11 +39,7 @@ async function call(method, path, body) {
 // A route that exists answers another method with 405, a missing one 404.
 const serverHasEvents = (await fetch(`${base}/v1/jobs/0000000000000000/events`, { method: 'POST' })).status === 405;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 const consoleProblems = [];
 page.on('console', (msg) => {
@@ -231,6 +228,35 @@ try {
   const versions = (await call('GET', `/v1/models/${id}/versions`)).body.versions;
   check(`the versions list shows every version (${versionRows})`, versionRows === versions.length);
 
+  // ---- the lecture beside the step ------------------------------------------------
+  // Its display formulas and aligned rows counted in the markdown file.
+  const lectureMd = readFileSync('server/web/lecture.md', 'utf8');
+  const blocks = lectureMd.split('$$').filter((_, i) => i % 2 === 1);
+  const alignedRows = blocks.filter((b) => b.includes('\\begin{aligned}'))
+    .reduce((n, b) => n + b.split('\\\\').length, 0);
+  await $('#lecture summary').click();
+  await waitAttr('#lecture-text', 'data-loaded', 'yes', 10_000);
+  const lec = await page.evaluate(() => {
+    const t = document.querySelector('#lecture-text');
+    const maths = [...t.querySelectorAll('math[display="block"]')];
+    const box = (e) => (e ? e.getBoundingClientRect() : { height: 0 });
+    const side = box(document.querySelector('#lecture')), expl = box(document.querySelector('#explanation'));
+    return {
+      n: maths.length, rows: t.querySelectorAll('mtable mtr').length,
+      unknown: [...t.querySelectorAll('.tex-unknown')].map((e) => e.textContent),
+      rawTex: /\\[A-Za-z]+|[{}^_$]/.test(t.textContent), title: t.textContent.includes('Backpropagation Learning Rules'),
+      flat: maths.filter((e) => box(e).height < 8).length,
+      fracH: box(t.querySelector('mfrac')).height, letterH: box(t.querySelector('mi')).height,
+      beside: side.left >= expl.right - 1 && side.top < expl.bottom,
+    };
+  });
+  check('the lecture opens beside the step explanation, fetched from /web/lecture.md', lec.title && lec.beside, JSON.stringify(lec));
+  check(`its ${blocks.length} display formulas are MathML, each laid out, no TeX left, no unknown command`,
+    lec.n === blocks.length && lec.flat === 0 && !lec.rawTex && lec.unknown.length === 0, JSON.stringify(lec));
+  check(`the aligned derivations keep their ${alignedRows} rows`, lec.rows === alignedRows, `${lec.rows}`);
+  check('fractions are stacked (an mfrac is taller than a letter: the browser lays out MathML)',
+    lec.fracH > 1.5 * lec.letterH, `${lec.fracH} vs ${lec.letterH}`);
+
   // ---- predict -----------------------------------------------------------------
   await $('#p-inputs').fill('0.5, -0.5\n-0.5, -0.5');
   await clickAndWait('#predict', '#p-out', 'data-outputs', null);
@@ -294,12 +320,14 @@ try {
   }
 
   // ---- the lab token: kept in localStorage, sent as a Bearer header ----------------
-  const auth = [];
-  page.on('request', (r) => { if (r.url().includes('/v1/')) auth.push(r.headers().authorization || ''); });
   await page.locator('.token summary').click();
   await $('#token').fill('tok-123');
   await $('#token').press('Enter');
   await page.waitForFunction(() => /saved/.test(document.querySelector('#status').textContent));
+  // Requests from here on (one sent before the token was saved, such as
+  // a last poll of the cancelled job, may still be reported first).
+  const auth = [];
+  page.on('request', (r) => { if (r.url().includes('/v1/')) auth.push(r.headers().authorization || ''); });
   await $('#refresh-models').click();
   await page.waitForFunction(() => !document.querySelector('#refresh-models').disabled);
   const stored = await page.evaluate(() => [localStorage.getItem('mlpd-lab-token'), document.cookie]);

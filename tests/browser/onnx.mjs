@@ -6,8 +6,8 @@
 // network cut off (offline), the same numbers; the lab page's "Download
 // ONNX" saves the bytes the export route gives; nothing is loaded from
 // another origin and the console stays clean. Run by tests/e2e/onnx_browser.sh.
-import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
+import { launchChromium } from './browser.mjs';
 
 const base = process.env.MLPD_URL;
 if (!base) {
@@ -44,11 +44,7 @@ if (!id || gen.status !== 201 || trained.body?.status !== 'succeeded') {
 }
 const rows = [[0, 0], [0.9, -0.1], [-0.35, 0.6], [1.2, 1.1], [-0.7, -0.72]];
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
 const page = await context.newPage();
 const problems = [];

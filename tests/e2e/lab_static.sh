@@ -20,7 +20,10 @@ for f in lab.js api.js charts.js explain.js; do
 done
 req GET /web/lab.css
 check "GET /web/lab.css is CSS" "s == 200 and h['content-type'] == 'text/css; charset=utf-8'"
-for p in /web/missing.js /web/index.js /web/lab.png /web/screenshot.png /web/a.b.js /web/ /web/..%2Flab.js /index.html; do
+req GET /web/lecture.md
+check "GET /web/lecture.md is the lecture, markdown, byte for byte server/web/lecture.md" \
+    "s == 200 and h['content-type'] == 'text/markdown; charset=utf-8' and t == open('server/web/lecture.md', encoding='utf-8').read() and 'Backpropagation' in t"
+for p in /web/missing.js /web/missing.md /web/README.md /web/index.js /web/lab.png /web/screenshot.png /web/a.b.js /web/ /web/..%2Flab.js /index.html; do
     req GET "$p"
     check_error "GET $p" 404 not_found
 done

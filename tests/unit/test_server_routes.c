@@ -74,12 +74,15 @@ START_TEST(lab_page_files)
     ck_assert_str_eq(p.id, "lab");
     ck_assert_int_eq(match("GET", "/web/lab-2_x.css", &pat, &p, allow), ROUTE_FOUND);
     ck_assert_str_eq(pat, "/web/{id}.css");
+    ck_assert_int_eq(match("GET", "/web/lecture.md", &pat, &p, allow), ROUTE_FOUND);
+    ck_assert_str_eq(pat, "/web/{id}.md");
+    ck_assert_str_eq(p.id, "lecture");
     ck_assert_int_eq(match("POST", "/", &pat, &p, allow), ROUTE_BAD_METHOD);
     ck_assert_str_eq(allow, "GET");
     /* only one safe name and a known extension: no dots, slashes or others */
     static const char *const bad[] = {"/web/a.b.js", "/web/.js", "/web/lab.png", "/web/lab",
                                       "/web/../x.js", "/web/x/y.js", "/web/", "/web",
-                                      "/index.html", "//", "/web/lab.js/"};
+                                      "/index.html", "//", "/web/lab.js/", "/web/a.md.js", "/web/lecture.markdown"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(match("GET", bad[i], &pat, &p, allow) == ROUTE_NOT_FOUND, "%s", bad[i]);
 }

@@ -108,7 +108,8 @@ try {
   check('the lab page links the demo page for this model',
     (await $('#onnx-demo').getAttribute('href')) === `/web/onnx.html?model=${id}`);
 } catch (e) {
-  fail('the browser test', e.stack || String(e));
+  const status = await page.evaluate(() => `${document.querySelector('#status').textContent} | inputs ${JSON.stringify(document.querySelector('#o-inputs').value)} | ${document.querySelector('#o-info').textContent}`).catch(() => '?');
+  fail('the browser test', `${e.stack || e}; the page's status: ${status}`);
 }
 check('nothing loaded from another origin', foreign.length === 0, foreign.join(' '));
 // Offline, the page's one refused request is expected: nothing else.

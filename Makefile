@@ -70,6 +70,11 @@ TESTUTIL_SOBJ := $(call objs,$(SAN),$(TESTUTIL_SRC))
 
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 UNIT_SBIN := $(patsubst tests/unit/%.c,$(B)/asan/tests/%,$(UNIT_SRC))
+# Keep the test objects: deleted as intermediates, they would be built
+# again by the next make (their .d files name them), e.g. in a test lane.
+.SECONDARY: $(call objs,$(REL),$(UNIT_SRC) $(TESTUTIL_SRC)) \
+            $(call objs,$(SAN),$(UNIT_SRC) $(TESTUTIL_SRC)) \
+            $(call objs,$(B)/tsan/obj,$(UNIT_SRC))
 
 .PHONY: all deps test-deps bench-deps browser-deps run test unit unit-asan e2e bench clean tsan
 .DEFAULT_GOAL := all
@@ -108,7 +113,7 @@ $(REL)/core/%.o: core/%.c | $(B)/.deps
 	$(CC) $(CFLAGS) -O3 -fno-math-errno -c $< -o $@
 
 # core/tiny.c too: its four-lane loops call libmvec's exp and tanh.
-VMATH_SRC := core/vmath.c core/tiny.c
+VMATH_SRC := core/vmath.c core/vmath32.c core/tiny.c
 $(call objs,$(REL),$(VMATH_SRC)): $(REL)/core/%.o: core/%.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O3 $(VMATH_FLAGS) -c $< -o $@
@@ -215,8 +220,23 @@ unit-asan: $(UNIT_SBIN) | $(B)/.test-deps
 	  CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $$t; done
 
 E2E := $(sort $(wildcard tests/e2e/*.sh))
+# The scripts that check no time: no timeout, rate, latency or duration
+# beyond the daemon's 10 s to stop (make test runs them in a lane of their
+# own); every other script, and any new one, counts as timed.
+E2E_PLAIN := $(addprefix tests/e2e/,api_errors.sh api_happy.sh csv_json_same.sh export_import.sh \
+               exercises.sh lab_static.sh lecture_step.sh openapi_live.sh restart.sh storage_faults.sh \
+               users_cors.sh users_isolation.sh)
+E2E_TIMED := $(filter-out $(E2E_PLAIN),$(E2E))
+# $(call run_e2e,SCRIPTS): each against $(B)/mlpd, with its time.
+run_e2e = @set -e; for t in $(1); do echo "== $$t"; s=$$(date +%s); MLPD_BIN=$(B)/mlpd bash $$t; \
+            echo "== $$t: $$(( $$(date +%s) - s )) s"; done
+.PHONY: e2e-plain e2e-timed
 e2e: $(B)/mlpd browser-deps
-	@set -e; for t in $(E2E); do echo "== $$t"; MLPD_BIN=$(B)/mlpd bash $$t; done
+	$(call run_e2e,$(E2E))
+e2e-plain: $(B)/mlpd
+	$(call run_e2e,$(filter $(E2E),$(E2E_PLAIN)))
+e2e-timed: $(B)/mlpd browser-deps
+	$(call run_e2e,$(E2E_TIMED))
 
 # ---- layers ------------------------------------------------------------------
 # server/ is in layer folders that include only the layers below them
@@ -406,7 +426,8 @@ $(REL)/bench/%.o: bench/%.c | bench-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O3 -c $< -o $@
 
-$(B)/bench/%: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(B)/libmlpcore.a | bench-deps
+# Each benchmark picks the BLAS kernel as the daemon does (blas_select.c).
+$(B)/bench/%: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(REL)/server/util/blas_select.o $(B)/libmlpcore.a | bench-deps
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ -ldoublefann $(CORELIBS)
 
@@ -461,35 +482,40 @@ jobs-bench: bench-deps $(B)/mlpd $(B)/bench/jobs-direct
 #     binary a check runs, once, in one `make -j2`, plus the npm tools and
 #     the browser. test-run then refuses to start if anything is left to
 #     build, so no lane compiles (and no two lanes compile one file).
-#  2. test-run: three lanes side by side, each a fixed sequence of the
+#  2. test-run: four lanes side by side, each a fixed sequence of the
 #     targets below, each logged to $(B)/test/<lane>.log (printed at the
 #     end, one lane after the other). A lane stops at its first failure,
 #     the others go on; make test fails if any lane failed.
-#       daemon  e2e, the tsan daemon's run, valgrind: they measure time
-#               (timeouts, progress each second, a latency ratio), so they
-#               keep the normal priority;
+#       timed   the e2e scripts that measure time (timeouts, progress each
+#               second, rates, a latency ratio), the tsan daemon's run,
+#               valgrind: one at a time, normal priority;
+#       plain   the e2e scripts that measure no time, one at a time;
 #       checks  linters, the layer check, unit tests (also under ASan and
 #               TSan), the fuzz corpus replay: CPU-bound, no timing, nice 10;
 #       fuzz    30 s per fuzzer, nice 10.
 #     Every daemon listens on a free port and every suite has its own
 #     temporary files, so the lanes share only the CPUs, and the niced ones
-#     yield them to the daemon lane.
-LANE_daemon := e2e tsan-e2e valgrind
+#     yield them to the two e2e lanes.
+LANE_timed  := e2e-timed tsan-e2e valgrind
+LANE_plain  := e2e-plain
 LANE_checks := lint-openapi lint-docker lint check-layers check-layers-test unit unit-asan \
                tsan-unit fuzz-replay
 LANE_fuzz   := fuzz-short
-NICE_daemon :=
+NICE_timed  :=
+NICE_plain  :=
 NICE_checks := nice -n 10
 NICE_fuzz   := nice -n 10
-TEST_LANES  := daemon checks fuzz
+TEST_LANES  := timed plain checks fuzz
 # What test-build makes (files, so that `make -q` can tell they are current).
 TEST_BUILT  := $(B)/mlpd $(UNIT_BIN) $(UNIT_SBIN) $(REPLAY_BIN) $(FUZZ_BIN) \
                $(B)/tsan/mlpd $(TSAN_UNIT)
 
 .PHONY: test test-build test-run
 test: test-deps
-	@$(MAKE) --no-print-directory -j2 test-build
-	@$(MAKE) --no-print-directory test-run
+	@t0=$$(date +%s); $(MAKE) --no-print-directory -j2 test-build && \
+	  echo "make test: test-build took $$(( $$(date +%s) - t0 )) s" && \
+	  $(MAKE) --no-print-directory test-run; rc=$$?; \
+	echo "make test: $$(( $$(date +%s) - t0 )) s in all"; exit $$rc
 
 test-build: $(TEST_BUILT) npm-deps browser-deps
 
@@ -498,7 +524,7 @@ test-run:
 	  { echo "make test: test-build left something to build"; exit 1; }
 	@mkdir -p $(B)/test; rm -f $(B)/test/*.log $(B)/test/*.rc; t0=$$(date +%s); \
 	$(foreach l,$(TEST_LANES),( s=$$(date +%s); \
-	  $(NICE_$(l)) $(MAKE) --no-print-directory $(LANE_$(l)) >$(B)/test/$(l).log 2>&1; \
+	  $(NICE_$(l)) $(MAKE) -j1 --no-print-directory $(LANE_$(l)) >$(B)/test/$(l).log 2>&1; \
 	  echo "$$? $$(( $$(date +%s) - s ))" >$(B)/test/$(l).rc ) & ) \
 	wait; fail=0; \
 	for l in $(TEST_LANES); do echo "==== lane $$l: $(B)/test/$$l.log"; cat $(B)/test/$$l.log; done; \
@@ -521,3 +547,39 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# ---- BLAS alternatives (issue 17) --------------------------------------------
+# The wide and digits benchmarks linked three ways: OpenBLAS (as shipped;
+# scripts/bench-blas.sh also forces its best family), Debian's BLIS (serial,
+# picks kernels by CPU features) and the core's own loops for every layer
+# (batch.c and batch32.c built with BLAS_MIN_WEIGHTS beyond any layer,
+# linked before libmlpcore.a so the archive's copies are not pulled in).
+BLISDIR := /usr/lib/$(MULTIARCH)/blis-serial
+ALT := $(B)/bench-alt
+.SECONDARY: $(ALT)/loops/batch.o $(ALT)/loops/batch32.o
+$(ALT)/loops/%.o: core/%.c | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O3 -fno-math-errno -DBLAS_MIN_WEIGHTS='((size_t)-1)' -c $< -o $@
+$(ALT)/%_blis: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(REL)/server/util/blas_select.o $(B)/libmlpcore.a | bench-deps
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ -ldoublefann -L$(BLISDIR) -Wl,-rpath,$(BLISDIR) -lblis -lmvec -lm
+$(ALT)/%_loops: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(REL)/server/util/blas_select.o \
+                $(ALT)/loops/batch.o $(ALT)/loops/batch32.o $(B)/libmlpcore.a | bench-deps
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ -ldoublefann $(CORELIBS)
+
+# A class: 30 users submit a job each at once while predicts go on
+# (scripts/bench-class.sh), for --workers 1, 2 and 3.
+.PHONY: bench-class
+bench-class: $(B)/mlpd
+	MLPD_BIN=$(B)/mlpd bash scripts/bench-class.sh
+
+# The wide job of issue 17 through the API, float64 against float32.
+.PHONY: bench-wide-api
+bench-wide-api: $(B)/mlpd
+	MLPD_BIN=$(B)/mlpd /usr/bin/python3 scripts/bench_wide_api.py
+
+.PHONY: bench-blas
+bench-blas: bench-deps $(B)/bench/core_bench $(B)/bench/wide_bench \
+            $(ALT)/core_bench_blis $(ALT)/wide_bench_blis $(ALT)/core_bench_loops $(ALT)/wide_bench_loops
+	B=$(B) bash scripts/bench-blas.sh

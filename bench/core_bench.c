@@ -1,7 +1,7 @@
 /*
  * core_bench.c - `make bench`: mlpd's training core (mlp_train) against
- * FANN 2.2 (double) and OpenBLAS dgemm, in one run, on the same data
- * (issue 2).
+ * FANN 2.2 (double), in one run, on the same data (issue 2). The wide
+ * 784-256-10 network against dgemm, kernels and float32 is wide_bench.c.
  *
  * Fairness: FANN is the twin of bench_fann.c (incremental, linear error,
  * logsig hidden, linear output, same float-exact learning rate, momentum 0,
@@ -19,9 +19,10 @@
 #include "bench_data.h"
 #include "bench_fann.h"
 #include "bench_report.h"
+#include "bench_run.h"
 #include "mlp.h"
+#include "util/blas_select.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,117 +34,6 @@
 
 /* ------------------------------------------------------------------ */
 /* Networks and runs                                                   */
-
-/* ni - units[0] - ... network, logsig hidden, linear output, mse, xavier. */
-static mlp_t *make_net(size_t ni, const size_t *units, size_t n_layers, uint64_t seed)
-{
-    mlp_spec spec = {.inputs = ni, .n_layers = n_layers, .loss = MLP_LOSS_MSE};
-    for (size_t l = 0; l < n_layers; l++)
-        spec.layers[l] = (mlp_layer_spec){units[l], l + 1 < n_layers ? MLP_ACT_SIGMOID
-                                                                     : MLP_ACT_LINEAR};
-    mlp_t *net = NULL;
-    mlp_status s = mlp_new(&spec, NULL, NULL, &net);
-    if (s == MLP_OK)
-        s = mlp_init(net, MLP_INIT_XAVIER_UNIFORM, seed, 0.0);
-    if (s != MLP_OK) {
-        fprintf(stderr, "mlp_new/mlp_init: %s\n", mlp_status_name(s));
-        mlp_free(net);
-        return NULL;
-    }
-    return net;
-}
-
-/* Plain, unshuffled SGD: what FANN's incremental rule does at batch 1. */
-static mlp_train_opts sgd_opts(size_t epochs, double lr, size_t batch)
-{
-    mlp_train_opts o = mlp_default_train_opts();
-    o.epochs = epochs;
-    o.learning_rate = lr;
-    o.batch_size = batch;
-    o.shuffle = 0;
-    return o;
-}
-
-/* Train a clone of init; on success *net (freed first) is the trained one. */
-static int mlpd_once(const mlp_t *init, const bench_set *train, const mlp_train_opts *o,
-                     double *secs, double *wall, size_t *epochs, mlp_t **net)
-{
-    mlp_t *n = NULL;
-    mlp_data d = {.n = train->n, .x = train->x, .y = train->y};
-    mlp_train_result res;
-    if (mlp_clone(init, &n) != MLP_OK)
-        return -1;
-    double w0 = bench_now(), t0 = bench_cpu_now();
-    mlp_status s = mlp_train(n, &d, o, NULL, &res);
-    *secs = bench_cpu_now() - t0;
-    *wall = bench_now() - w0;
-    if (s != MLP_OK) {
-        fprintf(stderr, "mlp_train: %s (stop %s)\n", mlp_status_name(s), mlp_stop_name(res.stop));
-        mlp_free(n);
-        return -1;
-    }
-    *epochs = res.epochs_run;
-    mlp_free(*net);
-    *net = n;
-    return 0;
-}
-
-/* epochs of FANN incremental training on a copy of init; *ann as above. */
-static int fann_once(struct fann *init, struct fann_train_data *d, size_t epochs, double *secs,
-                     double *wall, struct fann **ann)
-{
-    struct fann *a = bench_fann_copy(init);
-    if (a == NULL || fann_get_training_algorithm(a) != FANN_TRAIN_INCREMENTAL) {
-        fprintf(stderr, "fann: could not copy the twin with its training set-up\n");
-        if (a)
-            fann_destroy(a);
-        return -1;
-    }
-    double w0 = bench_now(), t0 = bench_cpu_now();
-    for (size_t e = 0; e < epochs; e++)
-        fann_train_epoch(a, d);
-    *secs = bench_cpu_now() - t0;
-    *wall = bench_now() - w0;
-    if (fann_get_errno((struct fann_error *)a) != FANN_E_NO_ERROR) {
-        fprintf(stderr, "fann_train_epoch: %s\n", fann_get_errstr((struct fann_error *)a));
-        fann_destroy(a);
-        return -1;
-    }
-    if (*ann)
-        fann_destroy(*ann);
-    *ann = a;
-    return 0;
-}
-
-/* Loss on train, loss and accuracy on test (may be NULL), from one
- * library's own forward pass: mlpd's when net is given, else FANN's. */
-static int score_outputs(const bench_set *train, const bench_set *test, const mlp_t *net,
-                         struct fann *ann, score *sc)
-{
-    size_t rows = test && test->n > train->n ? test->n : train->n;
-    double *y = malloc(rows * train->no * sizeof(double));
-    if (y == NULL)
-        return -1;
-    int rc = 0;
-    const bench_set *sets[2] = {train, test};
-    for (int k = 0; k < 2 && rc == 0; k++) {
-        const bench_set *s = sets[k];
-        if (s == NULL)
-            break;
-        if (net)
-            rc = bench_mlp_predict(net, s, y) == MLP_OK ? 0 : -1;
-        else
-            bench_fann_predict(ann, s, y);
-        if (k == 0) {
-            sc->loss = bench_half_mse(y, s->y, s->n, s->no);
-        } else {
-            sc->test_loss = bench_half_mse(y, s->y, s->n, s->no);
-            sc->acc = s->label ? bench_accuracy(y, s->label, s->n, s->no) : NAN;
-        }
-    }
-    free(y);
-    return rc;
-}
 
 /* The FANN side of a measurement: the twin, its data and its epochs. */
 typedef struct fann_side {
@@ -403,206 +293,15 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
-/* T3: 784-256-10, mini-batch 256, against dgemm                       */
-
-/* Training flops per sample: forward 2 in*out per layer, weight gradient
- * 2 in*out per layer, deltas for the layer below 2 in*out per layer but
- * the first (inputs need none). Biases and activations not counted. */
-static double train_flops_per_sample(const mlp_t *net)
-{
-    const mlp_spec *spec = mlp_get_spec(net);
-    double f = 0.0, in = (double)spec->inputs;
-    for (size_t l = 0; l < spec->n_layers; l++) {
-        double w = in * (double)spec->layers[l].units;
-        f += (l == 0 ? 4.0 : 6.0) * w;
-        in = (double)spec->layers[l].units;
-    }
-    return f;
-}
-
-/* C (m x n) = A (m x k) B^T with B n x k: the shape of mlpd's forward
- * product, timed in bursts of calls. */
-typedef struct gemm_bench {
-    int m, n, k, calls;
-    double *a, *b, *c;
-    double best; /* seconds of the fastest burst */
-} gemm_bench;
-
-static void gemm_free(gemm_bench *g)
-{
-    free(g->a);
-    free(g->b);
-    free(g->c);
-}
-
-static int gemm_alloc(gemm_bench *g, int m, int n, int k, int calls)
-{
-    *g = (gemm_bench){.m = m, .n = n, .k = k, .calls = calls, .best = INFINITY};
-    g->a = malloc((size_t)m * (size_t)k * sizeof(double));
-    g->b = malloc((size_t)n * (size_t)k * sizeof(double));
-    g->c = malloc((size_t)m * (size_t)n * sizeof(double));
-    if (g->a == NULL || g->b == NULL || g->c == NULL) {
-        gemm_free(g);
-        return -1;
-    }
-    for (size_t i = 0; i < (size_t)m * (size_t)k; i++)
-        g->a[i] = (double)(i % 17) / 17.0;
-    for (size_t i = 0; i < (size_t)n * (size_t)k; i++)
-        g->b[i] = (double)(i % 13) / 13.0 - 0.5;
-    return 0;
-}
-
-static void gemm_burst(gemm_bench *g)
-{
-    double t0 = bench_cpu_now();
-    for (int i = 0; i < g->calls; i++)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->m, g->n, g->k, 1.0, g->a, g->k,
-                    g->b, g->k, 0.0, g->c, g->n);
-    g->best = fmin(g->best, bench_cpu_now() - t0);
-}
-
-static double gemm_gflops(const gemm_bench *g)
-{
-    return 2.0 * g->m * g->n * g->k * g->calls / g->best * 1e-9;
-}
-
-/* REPS mlpd trainings, each followed by a dgemm burst of similar length,
- * so that both see the same moments of a noisy machine. */
-static int time_with_gemm(const mlp_t *init, const bench_set *data, const mlp_train_opts *o,
-                          gemm_bench *g, score *ms)
-{
-    mlp_t *net = NULL;
-    *ms = (score){.seconds = INFINITY, .wall = INFINITY, .test_loss = NAN, .acc = NAN};
-    for (int rep = 0; rep < REPS; rep++) {
-        double secs, wall;
-        if (mlpd_once(init, data, o, &secs, &wall, &ms->epochs, &net) != 0) {
-            mlp_free(net);
-            return -1;
-        }
-        ms->seconds = fmin(ms->seconds, secs);
-        ms->wall = fmin(ms->wall, wall);
-        gemm_burst(g);
-    }
-    ms->rate = (double)ms->epochs * (double)data->n / ms->seconds;
-    int rc = score_outputs(data, NULL, net, NULL, ms);
-    mlp_free(net);
-    return rc;
-}
-
-/* FANN online on a slice of the rows, one epoch, one timing: context only. */
-static double fann_rate_slice(const mlp_t *init, const bench_set *data, size_t rows, double lr)
-{
-    bench_set slice = *data;
-    slice.n = rows < data->n ? rows : data->n;
-    struct fann *ann = bench_fann_twin(init, lr);
-    struct fann_train_data *fd = ann ? bench_fann_data(&slice) : NULL;
-    double rate = -1.0, secs, wall, diff = -1.0;
-    struct fann *trained = NULL;
-    if (fd && (diff = bench_twin_max_diff(init, ann, &slice)) >= 0.0 && diff < 1e-9 &&
-        fann_once(ann, fd, 1, &secs, &wall, &trained) == 0)
-        rate = (double)slice.n / secs;
-    printf("  FANN twin start check: max |mlpd - FANN| = %.3g\n", diff);
-    if (trained)
-        fann_destroy(trained);
-    if (fd)
-        fann_destroy_train(fd);
-    if (ann)
-        fann_destroy(ann);
-    return rate;
-}
-
-static int test_t3(void)
-{
-    const size_t units[2] = {256, 10}, rows = 4096, epochs = 3, batch = 256, fann_rows = 512;
-    const double lr = (double)0.25f;
-    bench_set data = {0};
-    mlp_t *init = NULL;
-    score ms, s0 = {.test_loss = NAN, .acc = NAN};
-    gemm_bench gemm = {0};
-    int rc = -1;
-
-    printf("\nT3  784-256-10 on %zu synthetic rows (U[0,1) inputs, targets from a random\n"
-           "    784-256-10 teacher), mlpd mini-batch %zu, %zu epochs, lr %g\n",
-           rows, batch, epochs, lr);
-    if (bench_teacher_set(&data, rows, 784, 256, 10, 7) != 0 ||
-        (init = make_net(784, units, 2, 8)) == NULL ||
-        score_outputs(&data, NULL, init, NULL, &s0) != 0)
-        goto out;
-    mlp_train_opts o = sgd_opts(epochs, lr, batch);
-    /* 64 calls: about 6.6 GFLOP, a burst as long as an mlpd run. */
-    if (gemm_alloc(&gemm, 256, 256, 784, 64) != 0 ||
-        time_with_gemm(init, &data, &o, &gemm, &ms) != 0)
-        goto out;
-    double fps = train_flops_per_sample(init);
-    double mine = fps * (double)ms.epochs * (double)rows / ms.seconds * 1e-9;
-    double blas = gemm_gflops(&gemm);
-    double fann = fann_rate_slice(init, &data, fann_rows, lr);
-    if (fann <= 0.0)
-        goto out;
-    print_head();
-    print_score("mlpd   mini-batch 256", &ms);
-    printf("  %-30s %11.0f   (one epoch of %zu rows, rate only)\n", "FANN   incremental", fann,
-           fann_rows);
-    printf("  loss before training %.5e, after %.5e\n", s0.loss, ms.loss);
-    printf("  flops/sample = 2*sum(in*out) forward + 2*sum(in*out) weight gradients\n"
-           "                + 2*sum(in*out) deltas below, layers 2.. only = %.0f\n"
-           "                (the per-epoch loss pass inside mlp_train is timed, not counted)\n",
-           fps);
-    printf("  mlpd %.2f GFLOP/s; OpenBLAS dgemm 256x256x784, serial, timed between mlpd's\n"
-           "  runs: %.2f GFLOP/s; ratio %.2fx\n", mine, blas, mine / blas);
-    double six_n = 6.0 * (double)mlp_param_count(init);
-    printf("  (by the looser 6 x parameters rule, %.0f flops/sample, mlpd would show\n"
-           "   %.2f GFLOP/s, %.2fx; the target is judged by the count above)\n",
-           six_n, mine * six_n / fps, mine * six_n / fps / blas);
-    printf("  ratio mlpd/FANN (rate): %.1fx\n", ms.rate / fann);
-    add_target("T3 mini-batch 256 GFLOP/s >= 0.5x dgemm", mine / blas, 0.5, ms.loss < s0.loss,
-               ms.loss < s0.loss ? "learns (loss falls)" : "loss did not fall");
-    rc = 0;
-out:
-    gemm_free(&gemm);
-    mlp_free(init);
-    bench_set_free(&data);
-    return rc;
-}
-
-/* ------------------------------------------------------------------ */
-
-static void print_cpu(void)
-{
-    char line[256];
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "model name", 10) == 0) {
-            char *p = strchr(line, ':');
-            printf("cpu:%s", p ? p + 1 : line);
-            break;
-        }
-    if (f)
-        fclose(f);
-}
-
-/* The machine may be shared: say how busy it was (ratios come from runs
- * made in the same rounds, so they suffer less than absolute rates). */
-static void print_load(const char *what)
-{
-    double l1 = NAN, l5 = NAN, l15 = NAN;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) != 3)
-            l1 = l5 = l15 = NAN;
-        fclose(f);
-    }
-    printf("%s (1, 5, 15 min; %ld CPUs): %.2f %.2f %.2f\n", what,
-           sysconf(_SC_NPROCESSORS_ONLN), l1, l5, l15);
-}
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: core_bench [--only=T1|T2|T3] [digits.csv.gz]\n");
+    fprintf(stderr, "usage: core_bench [--only=T1|T2] [digits.csv.gz]\n");
 }
 
 int main(int argc, char **argv)
 {
+    blas_select_at_start(argv); /* as the daemon does: may re-execute */
     const char *digits = DIGITS_PATH, *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--only=", 7) == 0) {
@@ -614,14 +313,18 @@ int main(int argc, char **argv)
             digits = argv[i];
         }
     }
-    if (only && strcmp(only, "T1") != 0 && strcmp(only, "T2") != 0 && strcmp(only, "T3") != 0) {
+    if (only && strcmp(only, "T1") != 0 && strcmp(only, "T2") != 0) {
         usage();
         return 2;
     }
     double t0 = bench_now();
-    printf("mlpd core benchmark: mlp_train vs FANN 2.2 (double) and OpenBLAS dgemm\n");
+    printf("mlpd core benchmark: mlp_train vs FANN 2.2 (double)\n");
     print_cpu();
-    printf("openblas: %s; one thread\n", openblas_get_config());
+    blas_report br;
+    char line[256];
+    blas_report_get(&br);
+    blas_report_line(&br, line, sizeof line);
+    printf("%s; one thread\n", line);
     printf("times: best of %d runs, mlpd and FANN (or dgemm) alternating; rates and ratios\n"
            "use the thread's CPU time (the machine may be shared; for this single-threaded\n"
            "work it equals wall time on an idle machine), best wall time shown beside\n",
@@ -632,8 +335,6 @@ int main(int argc, char **argv)
         rc = test_t1();
     if (rc == 0 && (!only || strcmp(only, "T2") == 0))
         rc = test_t2(digits);
-    if (rc == 0 && (!only || strcmp(only, "T3") == 0))
-        rc = test_t3();
     if (rc != 0) {
         fprintf(stderr, "core_bench: failed\n");
         return 1;

@@ -241,6 +241,19 @@ typedef struct mlp_progress {
  * modify) net, e.g. to publish a checkpoint. */
 typedef int (*mlp_progress_fn)(void *ctx, const mlp_t *net, const mlp_progress *p);
 
+/* The number type training computes in. float64 is the lecture's exact
+ * arithmetic. float32 is for wide networks: the weights are rounded to
+ * float when training starts, every product is single precision (sgemm),
+ * losses are summed in double, and the network's double parameters are
+ * the float ones widened (exactly) after each epoch and at the end. The
+ * float64 paths are the same code as without this option. */
+typedef enum mlp_dtype {
+    MLP_DTYPE_FLOAT64 = 1,
+    MLP_DTYPE_FLOAT32 = 2
+} mlp_dtype;
+int mlp_dtype_from_name(const char *name); /* "float64", "float32"; 0 if unknown */
+const char *mlp_dtype_name(int id);         /* 0 reads as float64 */
+
 typedef struct mlp_train_opts {
     size_t epochs;
     double learning_rate;
@@ -258,6 +271,7 @@ typedef struct mlp_train_opts {
     mlp_progress_fn progress;
     void *progress_ctx;
     const atomic_int *cancel; /* may be NULL; checked before every batch */
+    int dtype;            /* mlp_dtype: 0 or MLP_DTYPE_FLOAT64 (the default), or FLOAT32 */
 } mlp_train_opts;
 
 /* Defaults: 100 epochs, lr 0.1, batch 1, sgd, momentum 0, adam 0.9/0.999/1e-8,
@@ -294,6 +308,24 @@ typedef struct mlp_train_result {
  * products) depends only on the spec and options. */
 mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opts,
                      const mlp_allocator *alloc, mlp_train_result *result);
+
+/* ------------------------------------------------------------------ */
+/* float32 inference                                                   */
+
+/* A float copy of a network for predicting at float32 speed: made once
+ * (weights rounded to float), then shared read-only by any number of
+ * threads, like a const mlp_t. */
+typedef struct mlp_f32 mlp_f32_t;
+mlp_status mlp_f32_new(const mlp_t *net, const mlp_allocator *alloc, mlp_f32_t **out);
+void mlp_f32_free(mlp_f32_t *f); /* accepts NULL */
+/* Floats of scratch mlp_f32_predict needs to take rows rows at a time. */
+size_t mlp_f32_work_size(const mlp_f32_t *f, size_t rows);
+/* y (n x outputs, double) = network(x (n x inputs, double)), computed in
+ * float in blocks of up to rows rows (work: mlp_f32_work_size(f, rows)
+ * floats). MLP_ERR_NONFINITE if an output is not finite. */
+mlp_status mlp_f32_predict(const mlp_f32_t *f, size_t n, const double *x, double *y,
+                           float *work, size_t rows);
+size_t mlp_f32_memory_size(const mlp_f32_t *f);
 
 /* ------------------------------------------------------------------ */
 /* One explained step                                                  */

@@ -51,6 +51,11 @@ static const name_entry optimizers[] = {
     {MLP_OPT_ADAM, "adam"},
 };
 
+static const name_entry dtypes[] = {
+    {MLP_DTYPE_FLOAT64, "float64"},
+    {MLP_DTYPE_FLOAT32, "float32"},
+};
+
 static const name_entry inits[] = {
     {MLP_INIT_XAVIER_UNIFORM, "xavier_uniform"}, {MLP_INIT_XAVIER_UNIFORM, "xavier"},
     {MLP_INIT_XAVIER_UNIFORM, "glorot"},         {MLP_INIT_XAVIER_UNIFORM, "glorot_uniform"},
@@ -83,6 +88,11 @@ int mlp_loss_from_name(const char *name) { return lookup_id(losses, COUNT(losses
 const char *mlp_loss_name(int id) { return lookup_name(losses, COUNT(losses), id); }
 int mlp_optimizer_from_name(const char *name) { return lookup_id(optimizers, COUNT(optimizers), name); }
 const char *mlp_optimizer_name(int id) { return lookup_name(optimizers, COUNT(optimizers), id); }
+int mlp_dtype_from_name(const char *name) { return lookup_id(dtypes, COUNT(dtypes), name); }
+const char *mlp_dtype_name(int id)
+{
+    return lookup_name(dtypes, COUNT(dtypes), id == 0 ? MLP_DTYPE_FLOAT64 : id);
+}
 int mlp_init_from_name(const char *name) { return lookup_id(inits, COUNT(inits), name); }
 const char *mlp_init_name(int id) { return lookup_name(inits, COUNT(inits), id); }
 const char *mlp_stop_name(int id) { return lookup_name(stops, COUNT(stops), id); }

@@ -9,9 +9,12 @@
  *    the row before its update, as the lecture says);
  *  - batch 1 with another optimizer: per-sample gradient, optimizer step;
  *  - mini-batches: matrix products through CBLAS (batch.c), mean gradient.
+ * With MLP_DTYPE_FLOAT32 every batch (of any size) goes through the float
+ * trainer of train32.c instead; the loop below stays the same.
  */
 #include "internal.h"
 #include "batch.h"
+#include "f32.h"
 #include "online.h"
 #include "tiny.h"
 
@@ -34,6 +37,7 @@ typedef struct trainer {
     online_net online;      /* the fused online path's resolved layers */
     int tiny;               /* online path through tiny.c */
     int tiny_eval;          /* loss pass through tiny.c */
+    train32 *f32;           /* float32 training, else NULL */
     void *block;
 } trainer;
 
@@ -90,13 +94,22 @@ mlp_status mlp_train_opts_check(const mlp_train_opts *o, mlp_spec_error *err)
         return opt_fail(err, "validation_split", "must be in [0, 1)");
     if (!isfinite(o->target_loss) || o->target_loss < 0.0)
         return opt_fail(err, "target_loss", "must be a finite number, 0 or more");
+    if (o->dtype != 0 && mlp_dtype_name(o->dtype) == NULL)
+        return opt_fail(err, "dtype", "must be float64 or float32");
     return MLP_OK;
 }
 
-static int fused_online(const mlp_train_opts *o)
+/* The lecture's rule: batch 1, plain gradient descent. */
+static int plain_online(const mlp_train_opts *o)
 {
     return o->batch_size == 1 && o->optimizer == MLP_OPT_SGD && o->momentum == 0.0 &&
            o->weight_decay == 0.0;
+}
+
+/* ... through the fused double kernels (float32: train32's own). */
+static int fused_online(const mlp_train_opts *o)
+{
+    return plain_online(o) && o->dtype != MLP_DTYPE_FLOAT32;
 }
 
 /* Rows of scratch: a batch, or a chunk of rows for the epoch's evaluation:
@@ -251,6 +264,8 @@ static size_t train_batch(trainer *t, size_t first, size_t count)
 {
     const mlp_data *data = t->data;
     size_t ni = t->net->spec.inputs, no = mlp_outputs(t->net);
+    if (t->f32)
+        return train32_batch(t->f32, t->order + first, count);
     if (count == 1) {
         memset(t->grad, 0, t->net->n_params * sizeof(double)); /* accumulated */
         size_t r = t->order[first];
@@ -282,6 +297,8 @@ static double eval_loss(trainer *t, size_t first, size_t n)
     const mlp_t *net = t->net;
     size_t ni = net->spec.inputs, no = mlp_outputs(net), L = net->spec.n_layers;
     double sum = 0.0;
+    if (t->f32)
+        return train32_loss_sum(t->f32, first, n) / (double)n;
     if (t->tiny_eval)
         return tiny_loss_sum(net, t->data, first, n) / (double)n;
     for (size_t r = first; r < first + n;) {
@@ -334,9 +351,13 @@ static mlp_status run_epochs(trainer *t, mlp_train_result *res)
     for (size_t epoch = 1; epoch <= o->epochs; epoch++) {
         if (o->shuffle)
             shuffle(t);
-        if (fused_online(o)) {
+        int online = fused_online(o) || (t->f32 && plain_online(o));
+        if (online) {
             size_t done, bad;
-            if (t->tiny)
+            if (t->f32)
+                bad = train32_online_epoch(t->f32, t->order, t->n_train, o->learning_rate,
+                                           o->cancel, &done);
+            else if (t->tiny)
                 bad = tiny_epoch(t->net, t->data, t->order, t->n_train, o->learning_rate,
                                  o->cancel, &done);
             else
@@ -350,7 +371,7 @@ static mlp_status run_epochs(trainer *t, mlp_train_result *res)
                 return MLP_OK;
             }
         }
-        for (size_t first = 0; !fused_online(o) && first < t->n_train; first += B) {
+        for (size_t first = 0; !online && first < t->n_train; first += B) {
             if (cancelled(o)) {
                 res->stop = MLP_STOP_CANCELLED;
                 res->loss = eval_loss(t, 0, t->n_train);
@@ -361,6 +382,8 @@ static mlp_status run_epochs(trainer *t, mlp_train_result *res)
             if (bad)
                 return diverged(res, epoch, bad);
         }
+        if (t->f32) /* the callback, the checks and the best copy read net */
+            train32_store(t->f32, t->net);
         mlp_progress p = {.epoch = epoch, .epochs = o->epochs, .val_loss = NAN};
         p.loss = eval_loss(t, 0, t->n_train);
         if (t->n_val)
@@ -405,6 +428,8 @@ static void restore_best(trainer *t, mlp_train_result *res)
     if (t->best == NULL || res->best_epoch == 0 || res->best_epoch == res->epochs_run)
         return;
     memcpy(t->net->params, t->best, t->net->n_params * sizeof(double));
+    if (t->f32)
+        train32_load(t->f32, t->net);
     res->loss = eval_loss(t, 0, t->n_train);
     res->val_loss = t->n_val ? eval_loss(t, t->n_train, t->n_val) : NAN;
 }
@@ -437,6 +462,13 @@ mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opt
         return s;
     for (size_t i = 0; i < t.n_train; i++)
         t.order[i] = i;
+    if (opts->dtype == MLP_DTYPE_FLOAT32) {
+        s = train32_new(net, data, t.rows_cap, opts, alloc, &t.f32);
+        if (s != MLP_OK) {
+            core_release(alloc, t.block);
+            return s;
+        }
+    }
     online_prepare(&t.online, net, t.acts, t.deltas);
     t.tiny_eval = tiny_fits(net);
     t.tiny = fused_online(opts) && t.tiny_eval;
@@ -444,6 +476,11 @@ mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opt
     s = run_epochs(&t, &res);
     if (s == MLP_OK && res.stop != MLP_STOP_CANCELLED)
         restore_best(&t, &res);
+    if (t.f32) {
+        if (s == MLP_OK)
+            train32_store(t.f32, net);
+        train32_free(t.f32, alloc);
+    }
     core_release(alloc, t.block);
     if (result)
         *result = res;

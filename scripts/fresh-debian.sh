@@ -22,6 +22,9 @@
 # keeps packages' services (postgresql, nginx) from starting in the chroot.
 # /proc, /sys, /dev, /dev/pts and a /dev/shm are mounted for the tests and
 # unmounted on exit. Logs: $FRESH_DIR/SUITE.logs/.
+# The whole script is one block, read before it runs: editing the file
+# during a run (it takes half an hour) cannot change what the run does.
+{
 set -euo pipefail
 SUITE=${1:-bookworm}
 SRC=${2:-HEAD}
@@ -75,6 +78,7 @@ summary() {
 
 mounted() { grep -q " $(realpath -m "$1") " /proc/mounts; }
 RUN_PGID=""
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
     local rc=$?
     if [ -n "$RUN_PGID" ]; then kill -TERM -- "-$RUN_PGID" 2>/dev/null || true; fi
@@ -87,7 +91,7 @@ cleanup() {
     for m in dev/shm dev/pts dev sys proc; do
         if mounted "$ROOT/$m"; then umount "$ROOT/$m" 2>/dev/null || umount -l "$ROOT/$m" || true; fi
     done
-    [ $rc = 0 ] || summary "FAILED (exit $rc; logs in $LOGS)"
+    [ "$rc" = 0 ] || summary "FAILED (exit $rc; logs in $LOGS)"
 }
 trap cleanup EXIT
 
@@ -185,8 +189,8 @@ step_done "stop make run"
 # 6. make test, the whole suite.
 step "make test $MAKE_TEST_FLAGS (log: $LOGS/make-test.log)"
 if ! in_root "cd /root/mlpd && make test $MAKE_TEST_FLAGS" 2>&1 | stamp >"$LOGS/make-test.log"; then
-    grep -nE 'FAIL|Error|error:|\*\*\*' "$LOGS/make-test.log" | tail -n 40
-    tail -n 30 "$LOGS/make-test.log"
+    # (not "error": every compile line has -Werror)
+    grep -E '  FAIL |[0-9]+ passed, [1-9][0-9]* failed|make: \*\*\*|^[0-9:]+ == ' "$LOGS/make-test.log" | grep -B1 -E '  FAIL |passed, [1-9]|\*\*\*' | tail -n 40
     echo "make test failed"
     exit 1
 fi
@@ -195,3 +199,5 @@ step_done "make test"
 # shellcheck disable=SC2016 # expanded inside the chroot
 in_root 'echo "   $(. /etc/os-release; echo "$PRETTY_NAME"), gcc $(gcc -dumpfullversion), clang $(clang -dumpversion), node $(node --version), npm $(npm --version), $(chromium --version 2>/dev/null)"'
 summary "passed"
+exit
+}

@@ -48,7 +48,7 @@ int app_init(app *a, const mlpd_config *cfg, storage *st)
     for (size_t i = 0; i < MODEL_LOCKS; i++)
         pthread_mutex_init(&a->model_locks[i], NULL);
     jobs_config jc = {cfg->workers, cfg->checkpoint_epochs, (double)cfg->checkpoint_seconds,
-                      1.0, 0.2};
+                      1.0, 0.2, cfg->worker_nice};
     jobs_env env = {st, a->cache, a->model_locks, {cfg->max_epochs, cfg->max_train_seconds},
                     on_jobs_change, a};
     char err[160];

@@ -14,6 +14,7 @@
 #include "util/config.h"
 #include "http/http.h"
 #include "storage/storage.h"
+#include "util/blas_select.h"
 
 /* Block the stop signals in every thread (the HTTP threads inherit the
  * mask) so that main alone receives them through sigwait. */
@@ -28,6 +29,7 @@ static void block_signals(sigset_t *set)
 
 int main(int argc, char **argv)
 {
+    blas_select_at_start(argv); /* may re-execute: before anything else */
     mlpd_config cfg;
     config_defaults(&cfg);
     int rc = config_parse(&cfg, argc, argv, stdout, stderr);
@@ -58,6 +60,11 @@ int main(int argc, char **argv)
         storage_close(st);
         return 1;
     }
+    blas_report br;
+    char line[256];
+    blas_report_get(&br);
+    blas_report_line(&br, line, sizeof line);
+    fprintf(stderr, "mlpd: %s\n", line);
     fprintf(stderr, "mlpd: listening on %s:%ld (db %s, auth %s%s%s)\n", cfg.bind, cfg.port,
             cfg.db, cfg.auth, cfg.cors_origin[0] ? ", CORS " : "", cfg.cors_origin);
 

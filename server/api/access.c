@@ -37,6 +37,14 @@ static int lab_page(const char *pat)
            under(pat, "/ui") || under(pat, "/assets") || strcmp(pat, "/favicon.ico") == 0;
 }
 
+/* An exercise's teacher routes: create, delete, results, solution. */
+static int exercise_teacher_route(const route *rt)
+{
+    return (strcmp(rt->method, "POST") == 0 && strcmp(rt->pattern, "/v1/exercises") == 0) ||
+           strcmp(rt->method, "DELETE") == 0 || ends(rt->pattern, "/results") ||
+           ends(rt->pattern, "/solution");
+}
+
 access_kind access_of_route(const route *rt)
 {
     const char *pat = rt->pattern;
@@ -54,6 +62,8 @@ access_kind access_of_route(const route *rt)
                    : ACCESS_MODEL;
     if (under(pat, "/v1/jobs/{id}"))
         return ACCESS_JOB;
+    if (under(pat, "/v1/exercises"))
+        return exercise_teacher_route(rt) ? ACCESS_ADMIN : ACCESS_USER;
     return ACCESS_USER;
 }
 

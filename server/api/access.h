@@ -12,6 +12,8 @@
  *            owner, an admin, or anyone when the model is public_predict
  *   model    any other /v1/models/{id}...: the owner or an admin
  *   job      /v1/jobs/{id}...: the owner of the job's model or an admin
+ *   admin    also an exercise's teacher routes: POST /v1/exercises, DELETE
+ *            /v1/exercises/{id}, GET /v1/exercises/{id}/results and /solution
  *   user     everything else (lists, create, import): any valid token
  * Another user's model or job answers exactly what a missing one answers
  * (404 not_found), so ids cannot be probed. With --auth none the caller

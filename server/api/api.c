@@ -24,22 +24,6 @@ void app_wake_streams(app *a)
         wake(a->wake_ctx);
 }
 
-const char *api_query(const api_request *req, const char *key)
-{
-    for (size_t i = 0; i < req->n_query; i++)
-        if (strcmp(req->query[i].key, key) == 0)
-            return req->query[i].value ? req->query[i].value : "";
-    return NULL;
-}
-
-const char *api_header(const api_request *req, const char *name)
-{
-    for (size_t i = 0; i < req->n_headers; i++)
-        if (strcasecmp(req->headers[i].key, name) == 0)
-            return req->headers[i].value ? req->headers[i].value : "";
-    return NULL;
-}
-
 /* Does the Content-Type's media type (before ';', spaces trimmed, case
  * ignored) equal want? */
 static int media_type_is(const char *ct, const char *want)

@@ -3,7 +3,7 @@
  *
  * api_handle() takes a parsed request (method, path, query, headers, body)
  * and fills a response (status, content type, body, extra headers). The
- * HTTP glue (http.c), the unit tests and fuzzers all drive it the same way.
+ * HTTP glue (http/), the unit tests and fuzzers all drive it the same way.
  */
 #ifndef MLPD_SERVER_API_H
 #define MLPD_SERVER_API_H

@@ -1,5 +1,5 @@
 /*
- * handlers_events.c - GET /v1/jobs/{id}/events: a job's progress as
+ * events.c - GET /v1/jobs/{id}/events: a job's progress as
  * server-sent events (sse.h). Checks happen here, before the stream
  * starts, so that they can still answer with a JSON error: an unknown job
  * is 404, a malformed Last-Event-ID 400, too many open streams 503.

@@ -1,6 +1,6 @@
 /*
- * handlers_export.c - GET /v1/models/{id}/export: a whole model as one
- * JSON document (format "mlpd-model", format_version 1; handlers_import.c
+ * export.c - GET /v1/models/{id}/export: a whole model as one
+ * JSON document (format "mlpd-model", format_version 1; import.c
  * reads it back):
  *   model        the create body: name, inputs, layers, loss, init
  *   conventions  bias "+b", cost "1/2 e^2 per sample", activations "exact"
@@ -27,6 +27,7 @@
 #include "api/handlers.h"
 #include "api/jsonin.h"
 #include "api/reply.h"
+#include "util/clock.h"
 
 /* Weights of old versions exported at most (numbers, about 20 bytes each). */
 #define EXPORT_VERSION_VALUES (1u << 20)
@@ -283,9 +284,7 @@ void h_model_export(app *a, const api_request *req, const route_params *p,
     sbuf_puts(&b, "{\"format\":\"" EXPORT_FORMAT "\",\"format_version\":");
     sbuf_json_int(&b, EXPORT_FORMAT_VERSION);
     sbuf_puts(&b, ",\"exported_at\":");
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    put_time(&b, (double)now.tv_sec + (double)now.tv_nsec / 1e9);
+    put_time(&b, clock_unix());
     sbuf_puts(&b, ",\"source_id\":");
     sbuf_json_string(&b, m.id);
     sbuf_putc(&b, ',');

@@ -51,9 +51,30 @@ H(h_v2_model);
 H(h_v2_ready);
 H(h_v2_infer);
 H(h_tfs_metadata);
+H(h_exercise_create);
+H(h_exercise_list);
+H(h_exercise_get);
+H(h_exercise_delete);
+H(h_attempt_post);
+H(h_attempts_list);
+H(h_exercise_results);
+H(h_exercise_solution);
 #undef H
 
-/* Per-user series of /metrics (handlers_users.c). */
+/* api/exercises.c, shared with api/exercise_results.c: the exercise's
+ * row and definition (0, or -1 after replying 404/500; on success the
+ * caller clears *row), and one attempt's JSON object. */
+struct ex_def;
+int exercise_or_reply(app *a, api_response *resp, const char *id, st_exercise *row,
+                      struct ex_def *def);
+void exercise_write_attempt(sbuf *b, const st_attempt *t);
+/* Whose variant or attempts: the caller, or ?user=NAME (the teacher may
+ * name anyone; a student only themselves, anyone else is 404). Fills
+ * id and name; 0, or -1 after replying. */
+int exercise_subject_or_reply(app *a, const api_request *req, api_response *resp, char id[17],
+                              char name[65]);
+
+/* Per-user series of /metrics (users.c). */
 void metrics_users_write(app *a, sbuf *b);
 
 /* ---- model_reply.c: shared by the handlers -------------------------- */
@@ -76,6 +97,15 @@ snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t
 int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
                          version_source source, double loss, int64_t *version);
 
+/* api/predict.c, shared with the KServe v2 infer (api/v2.c) so that
+ * both compute alike: the float copy of a float32 model's snapshot
+ * (*f32 NULL for float64 models; 0, or -1 after replying), and y = the
+ * model on n rows of x (work: mlp_work_size doubles). */
+int predict_f32_or_reply(app *a, api_response *resp, const char *id, snapshot *snap,
+                         const mlp_f32_t **f32);
+mlp_status predict_forward_rows(const mlp_t *net, const mlp_f32_t *f32, size_t n,
+                                const double *x, double *y, double *work);
+
 /* api/tfserving.c: TF Serving's "model_version_status" (the
  * current version, AVAILABLE) added to a model's JSON. */
 void tfs_add_version_status(cJSON *model, int64_t version);
@@ -85,19 +115,19 @@ void tfs_add_version_status(cJSON *model, int64_t version);
 void model_export_onnx(app *a, const api_request *req, const route_params *p,
                        api_response *resp);
 
-/* The export document's format marker (handlers_export.c writes it,
- * handlers_import.c reads it). */
+/* The export document's format marker (export.c writes it,
+ * import.c reads it). */
 #define EXPORT_FORMAT "mlpd-model"
 #define EXPORT_FORMAT_VERSION 1
 
 /* Check a create body ({"name", "inputs", "layers", "loss", "init"}) into
  * name (points into body), spec and init; -1 after replying
- * (handlers_models.c; import reuses it). */
+ * (models.c; import reuses it). */
 int model_create_body_or_reply(app *a, api_response *resp, const cJSON *body,
                                const char **name, mlp_spec *spec, model_init *init);
 
 /* [{"weights": [[..]], "biases": [..]}, ...] of net, as GET weights shows
- * it (handlers_weights.c). */
+ * it (weights.c). */
 void weights_write_layers(sbuf *b, const mlp_t *net);
 /* Copy body's "layers" (that shape, checked: sizes, finite numbers) into
  * net; prefix names body in messages ("" at top level). -1 after replying. */
@@ -122,12 +152,12 @@ int query_uint_or_reply(const api_request *req, api_response *resp, const char *
  * early_stopping, else stopped. */
 cJSON *job_to_json(const st_job *j, const char *reason);
 
-/* handlers_jobs.c: the job's JSON with live values while it runs (epoch,
+/* jobs.c: the job's JSON with live values while it runs (epoch,
  * losses from the worker's memory) and elapsed_seconds, eta_seconds; a NULL
  * app (event streams) gives what storage holds. */
 cJSON *job_to_json_live(app *a, st_job *j);
-/* handlers_jobs.c: answer with the job once it has ended (200) or at
- * deadline (jobs_mono(); 202 with the job as it is then). When the caller
+/* jobs.c: answer with the job once it has ended (200) or at
+ * deadline (clock_mono(); 202 with the job as it is then). When the caller
  * can defer (resp->can_defer) the connection is parked and polled, so no
  * HTTP thread waits; otherwise this call blocks. */
 void job_wait_reply(app *a, const char *job_id, double deadline, api_response *resp);

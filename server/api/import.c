@@ -1,6 +1,6 @@
 /*
- * handlers_import.c - POST /v1/models/import: a new model from a document
- * of GET export (see handlers_export.c for its parts).
+ * import.c - POST /v1/models/import: a new model from a document
+ * of GET export (see export.c for its parts).
  *
  * The document is hostile input: checked with the same readers and limits
  * as create, PUT weights and sample posts, and its parts against each

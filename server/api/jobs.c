@@ -1,5 +1,5 @@
 /*
- * handlers_jobs.c - read and cancel jobs; a model's jobs and its history.
+ * jobs.c - read and cancel jobs; a model's jobs and its history.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -36,7 +36,7 @@ cJSON *job_to_json_live(app *a, st_job *j)
         elapsed = j->finished_at - j->started_at;
         eta = 0;
     } else if (j->started_at > 0) {
-        elapsed = jobs_unix() - j->started_at; /* running, just claimed */
+        elapsed = clock_unix() - j->started_at; /* running, just claimed */
     }
     json_add_number(o, "elapsed_seconds", elapsed);
     json_add_number(o, "eta_seconds", eta);
@@ -79,14 +79,14 @@ static void reply_job(app *a, const char *job_id, int ended, api_response *resp)
 typedef struct job_wait {
     app *a;
     char job_id[17];
-    double deadline; /* jobs_mono() */
+    double deadline; /* clock_mono() */
 } job_wait;
 
 static int job_wait_poll(void *ctx, api_response *resp, int now)
 {
     job_wait *w = ctx;
     int ended = jobs_wait_end(w->a->jobs, w->job_id, 0); /* a look, no wait */
-    if (!ended && !now && jobs_mono() < w->deadline)
+    if (!ended && !now && clock_mono() < w->deadline)
         return 0;
     reply_job(w->a, w->job_id, ended, resp);
     return 1;
@@ -116,11 +116,11 @@ void job_wait_reply(app *a, const char *job_id, double deadline, api_response *r
  * the status to answer, CANCEL_WAITS, or 0 after replying an error. */
 static int cancel(app *a, api_response *resp, st_job *j)
 {
-    double until = jobs_mono() + CANCEL_WAIT_SECONDS;
+    double until = clock_mono() + CANCEL_WAIT_SECONDS;
     while (!job_ended_name(j->status)) {
         st_status s = ST_CONFLICT;
         if (job_status_is(j->status, JOB_QUEUED))
-            s = storage_job_cancel_queued(a->st, j->id, jobs_unix());
+            s = storage_job_cancel_queued(a->st, j->id, clock_unix());
         else if (jobs_cancel(a->jobs, j->id))
             return CANCEL_WAITS;
         if (s != ST_OK && s != ST_CONFLICT) {
@@ -130,7 +130,7 @@ static int cancel(app *a, api_response *resp, st_job *j)
         if (s == ST_OK)
             return 200;
         /* a worker is between claiming it and listing it: look again */
-        if (jobs_mono() >= until)
+        if (clock_mono() >= until)
             return 202;
         struct timespec pause = {0, 20L * 1000 * 1000};
         nanosleep(&pause, NULL);
@@ -162,7 +162,7 @@ void h_job_cancel(app *a, const api_request *req, const route_params *p, api_res
     if (status == 0)
         return;
     if (status == CANCEL_WAITS) {
-        job_wait_reply(a, id, jobs_mono() + CANCEL_WAIT_SECONDS, resp);
+        job_wait_reply(a, id, clock_mono() + CANCEL_WAIT_SECONDS, resp);
         return;
     }
     s = storage_job_get(a->st, id, &j);

@@ -1,5 +1,5 @@
 /*
- * handlers_misc.c - health, metrics, the OpenAPI document.
+ * misc.c - health, metrics, the OpenAPI document.
  */
 #include <stdio.h>
 
@@ -7,6 +7,7 @@
 #include "jobs/jobs.h"
 #include "api/metrics.h"
 #include "api/reply.h"
+#include "util/blas_select.h"
 
 /* Generated at build time from openapi.yaml (scripts/embed-file.sh). */
 extern const unsigned char openapi_yaml[];
@@ -42,6 +43,13 @@ void h_metrics(app *a, const api_request *req, const route_params *p, api_respon
     }
     sbuf_printf(&b, "mlpd_jobs{status=\"running\"} %zu\n", jobs_running(a->jobs));
     metrics_users_write(a, &b);
+    blas_report br;
+    blas_report_get(&br);
+    sbuf_printf(&b, "# HELP mlpd_blas_info The BLAS and the kernel family it runs (chosen_by: "
+                    "library, mlpd or user).\n# TYPE mlpd_blas_info gauge\n"
+                    "mlpd_blas_info{library=\"%s\",kernel=\"%s\",best=\"%s\",chosen_by=\"%s\","
+                    "fell_back=\"%s\",cpu=\"%s\"} 1\n",
+                br.library, br.kernel, br.best, br.chosen_by, br.fell_back, br.cpu);
     size_t entries = 0, bytes = 0;
     cache_stats(a->cache, &entries, &bytes);
     sbuf_printf(&b, "# HELP mlpd_cache_models Models held in the predict cache.\n"

@@ -80,6 +80,7 @@ cJSON *model_to_json(const st_model *m, const mlp_spec *spec, const model_init *
         if (init->method == MLP_INIT_UNIFORM)
             json_add_number(ini, "scale", init->scale);
     }
+    cJSON_AddStringToObject(o, "dtype", mlp_dtype_name(init->dtype));
     cJSON *conv = cJSON_AddObjectToObject(o, "conventions");
     if (conv) {
         cJSON_AddStringToObject(conv, "bias", "+b");

@@ -1,5 +1,5 @@
 /*
- * handlers_models.c - create, list, get and delete models.
+ * models.c - create, list, get and delete models.
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@
 #define DEFAULT_UNIFORM_SCALE 0.5
 
 static const char *const create_fields[] = {"name", "inputs", "layers", "loss", "init",
-                                            "public_predict", NULL};
+                                            "public_predict", "dtype", NULL};
 static const char *const layer_fields[] = {"units", "activation", NULL};
 static const char *const init_fields[] = {"method", "seed", "scale", NULL};
 
@@ -100,6 +100,21 @@ static int init_or_reply(api_response *resp, const cJSON *body, model_init *init
     return 0;
 }
 
+/* "dtype": "float64" (the default: the lecture's exact arithmetic) or
+ * "float32" (training and predict in single precision, for wide models). */
+static int dtype_or_reply(api_response *resp, const cJSON *body, model_init *init)
+{
+    const char *dtype = "float64";
+    if (json_string_or_reply(resp, body, "dtype", "", 0, 1, 16, &dtype) != 0)
+        return -1;
+    if (!(init->dtype = mlp_dtype_from_name(dtype))) {
+        reply_error(resp, API_ERR_INVALID_FIELD, "dtype",
+                    "Unknown dtype '%s' (float64, float32).", dtype);
+        return -1;
+    }
+    return 0;
+}
+
 int model_create_body_or_reply(app *a, api_response *resp, const cJSON *body,
                                 const char **name, mlp_spec *spec, model_init *init)
 {
@@ -120,7 +135,7 @@ int model_create_body_or_reply(app *a, api_response *resp, const cJSON *body,
                     "Unknown loss '%s' (mse, cross_entropy).", loss);
         return -1;
     }
-    if (init_or_reply(resp, body, init) != 0)
+    if (init_or_reply(resp, body, init) != 0 || dtype_or_reply(resp, body, init) != 0)
         return -1;
     mlp_spec_error err = {"", ""};
     mlp_status s = mlp_spec_check(spec, &a->limits, NULL, &err);

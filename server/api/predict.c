@@ -1,5 +1,5 @@
 /*
- * handlers_predict.c - forward passes from the cached snapshot.
+ * predict.c - forward passes from the cached snapshot.
  *
  * The hot path: no SQLite when the model is cached; the usual body shape
  * is scanned by fastrows.c without building a JSON tree (anything else
@@ -24,9 +24,44 @@ typedef struct predict_shape {
     int tf; /* :predict: also TF Serving's columnar {"inputs"} and signature_name */
 } predict_shape;
 
+/* Rows a float32 model's predict takes per block (sgemm). */
+#define F32_BLOCK_ROWS 64
+
+/* y = outputs of n rows: in double, or for float32 models in float
+ * blocks (work: F32_BLOCK_ROWS rows, from the heap). */
+mlp_status predict_forward_rows(const mlp_t *net, const mlp_f32_t *f32, size_t n,
+                                const double *x, double *y, double *work)
+{
+    if (!f32)
+        return mlp_predict(net, n, x, y, work);
+    size_t rows = n < F32_BLOCK_ROWS ? n : F32_BLOCK_ROWS;
+    float *fw = malloc(mlp_f32_work_size(f32, rows) * sizeof(float));
+    if (!fw)
+        return MLP_ERR_NOMEM;
+    mlp_status s = mlp_f32_predict(f32, n, x, y, fw, rows);
+    free(fw);
+    return s;
+}
+
+int predict_f32_or_reply(app *a, api_response *resp, const char *id, snapshot *snap,
+                         const mlp_f32_t **f32)
+{
+    /* float32 models compute in float: their dtype is read once per
+     * snapshot (a storage read), the float copy made once too. */
+    if (!snapshot_dtype(snap))
+        snapshot_set_dtype(snap, model_dtype(a->st, id));
+    *f32 = NULL;
+    if (snapshot_dtype(snap) == MLP_DTYPE_FLOAT32 && !(*f32 = snapshot_f32(snap))) {
+        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
+        return -1;
+    }
+    return 0;
+}
+
 /* Forward n rows of x and answer {"version"?, out_key: [[..]]}. */
-static void compute_and_reply(api_response *resp, const mlp_t *net, const double *x,
-                              size_t n, const predict_shape *shape, int64_t version)
+static void compute_and_reply(api_response *resp, const mlp_t *net, const mlp_f32_t *f32,
+                              const double *x, size_t n, const predict_shape *shape,
+                              int64_t version)
 {
     size_t n_out = mlp_outputs(net), nw = mlp_work_size(net);
     double stack[STACK_DOUBLES];
@@ -37,7 +72,7 @@ static void compute_and_reply(api_response *resp, const mlp_t *net, const double
         return;
     }
     double *y = mem, *work = mem + n * n_out;
-    mlp_status s = mlp_predict(net, n, x, y, work);
+    mlp_status s = predict_forward_rows(net, f32, n, x, y, work);
     if (s == MLP_ERR_NONFINITE) {
         reply_error(resp, API_ERR_INVALID_FIELD, shape->rows_key,
                     "These inputs make an output overflow to a non-finite value.");
@@ -104,8 +139,8 @@ static int tf_rows_or_reply(api_response *resp, const cJSON *body, predict_shape
 }
 
 /* The general path: strict parse, exact errors. */
-static void predict_slow(app *a, const api_request *req, api_response *resp,
-                         const mlp_t *net, const predict_shape *shape_in, int64_t version)
+static void predict_slow(app *a, const api_request *req, api_response *resp, const mlp_t *net,
+                         const mlp_f32_t *f32, const predict_shape *shape_in, int64_t version)
 {
     const char *const fields[] = {shape_in->rows_key, NULL};
     predict_shape keys = *shape_in; /* :predict's columnar form answers with other keys */
@@ -134,7 +169,7 @@ static void predict_slow(app *a, const api_request *req, api_response *resp,
     }
     if (json_matrix_or_reply(resp, rows, shape->rows_key, n, n_in, x) != 0)
         goto out;
-    compute_and_reply(resp, net, x, n, shape, version);
+    compute_and_reply(resp, net, f32, x, n, shape, version);
 out:
     free(x);
     cJSON_Delete(body);
@@ -150,15 +185,20 @@ static void predict(app *a, const api_request *req, const route_params *p,
     if (!snap)
         return;
     const mlp_t *net = snapshot_net(snap);
+    const mlp_f32_t *f32 = NULL;
+    if (predict_f32_or_reply(a, resp, p->id, snap, &f32) != 0) {
+        snapshot_release(snap);
+        return;
+    }
     double stack[STACK_DOUBLES];
     fast_rows fr;
     if (fast_rows_parse(req->body, req->body_len, shape->rows_key, mlp_inputs(net),
                         (size_t)a->cfg->max_batch, stack, STACK_DOUBLES, &fr)) {
-        compute_and_reply(resp, net, fr.x, fr.rows, shape, snapshot_version(snap));
+        compute_and_reply(resp, net, f32, fr.x, fr.rows, shape, snapshot_version(snap));
         if (fr.owned)
             free(fr.x);
     } else {
-        predict_slow(a, req, resp, net, shape, snapshot_version(snap));
+        predict_slow(a, req, resp, net, f32, shape, snapshot_version(snap));
     }
     snapshot_release(snap);
 }

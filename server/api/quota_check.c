@@ -11,14 +11,8 @@
 #include "domain/auth.h"
 #include "domain/quota.h"
 #include "domain/ratelimit.h"
+#include "util/clock.h"
 #include "api/reply.h"
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int exempt(const api_request *req)
 {
@@ -43,7 +37,7 @@ int quota_rate_or_reply(app *a, const api_request *req, api_response *resp)
     if (!req->user || !a->user_rl)
         return 0;
     double wait = 0;
-    int ok = ratelimit_take(a->user_rl, req->user->id, now_mono(), &wait);
+    int ok = ratelimit_take(a->user_rl, req->user->id, clock_mono(), &wait);
     if (ok || req->user->admin)
         return 0;
     reply_error(resp, API_ERR_RATE_LIMITED, NULL,
@@ -59,7 +53,7 @@ int quota_anon_rate_or_reply(app *a, const api_request *req, api_response *resp)
         return 0;
     double wait = 0;
     atomic_fetch_add(&a->anon_requests, 1);
-    if (ratelimit_take(a->ip_rl, req->client_ip ? req->client_ip : "?", now_mono(), &wait))
+    if (ratelimit_take(a->ip_rl, req->client_ip ? req->client_ip : "?", clock_mono(), &wait))
         return 0;
     atomic_fetch_add(&a->anon_limited, 1);
     reply_error(resp, API_ERR_RATE_LIMITED, NULL,

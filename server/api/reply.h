@@ -1,7 +1,7 @@
 /*
  * reply.h - the single way to answer: reply_json / reply_raw / reply_error.
  *
- * Every response carries Content-Type plus the security headers that http.c
+ * Every response carries Content-Type plus the security headers that http/http.c
  * adds. A reply function fully (re)sets the response, so the last call wins;
  * handlers return right after calling one.
  */

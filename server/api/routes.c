@@ -93,6 +93,22 @@ const route routes[] = {
     {"GET", "/web/{id}.txt", h_web_file, BODY_NONE},
     /* GET /v1/me - the caller: name, role, quotas and usage */
     {"GET", "/v1/me", h_me, BODY_NONE},
+    /* POST /v1/exercises - a graded step exercise (teacher) */
+    {"POST", "/v1/exercises", h_exercise_create, BODY_JSON},
+    /* GET /v1/exercises - every exercise */
+    {"GET", "/v1/exercises", h_exercise_list, BODY_NONE},
+    /* GET /v1/exercises/{id} - the caller's variant (?user=NAME: the teacher reads a student's) */
+    {"GET", "/v1/exercises/{id}", h_exercise_get, BODY_NONE},
+    /* DELETE /v1/exercises/{id} - the exercise with its attempts (teacher) */
+    {"DELETE", "/v1/exercises/{id}", h_exercise_delete, BODY_NONE},
+    /* POST /v1/exercises/{id}/attempts - grade an attempt, number by number */
+    {"POST", "/v1/exercises/{id}/attempts", h_attempt_post, BODY_JSON},
+    /* GET /v1/exercises/{id}/attempts - the caller's attempts (?user=NAME: the teacher) */
+    {"GET", "/v1/exercises/{id}/attempts", h_attempts_list, BODY_NONE},
+    /* GET /v1/exercises/{id}/results - each student's attempts and best score (teacher; CSV too) */
+    {"GET", "/v1/exercises/{id}/results", h_exercise_results, BODY_NONE},
+    /* GET /v1/exercises/{id}/solution - the expected numbers of a variant (teacher; ?user=NAME) */
+    {"GET", "/v1/exercises/{id}/solution", h_exercise_solution, BODY_NONE},
 };
 const size_t n_routes = sizeof routes / sizeof routes[0];
 

@@ -1,5 +1,5 @@
 /*
- * handlers_samples.c - add (JSON in two shapes, or text/csv), page through
+ * samples.c - add (JSON in two shapes, or text/csv), page through
  * and clear a model's samples. Adding is all or nothing.
  */
 #include <stdlib.h>

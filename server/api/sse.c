@@ -10,6 +10,7 @@
 
 #include "api/handlers.h"
 #include "api/reply.h"
+#include "util/clock.h"
 
 struct sse_stream {
     storage *st;
@@ -23,9 +24,7 @@ struct sse_stream {
 
 double sse_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return clock_mono();
 }
 
 /* Append s without CR and LF. */

@@ -1,5 +1,5 @@
 /*
- * handlers_static.c - the lab page: GET / (index.html) and GET /web/<file>
+ * static.c - the lab page: GET / (index.html) and GET /web/<file>
  * from the table compiled into the binary (web_files.h).
  *
  * Caching: an ETag per file and "Cache-Control: no-cache", so a browser

@@ -1,5 +1,5 @@
 /*
- * handlers_step.c - one explained online update (the lecture's rule) with
+ * step.c - one explained online update (the lecture's rule) with
  * every quantity of mlp_step's trace.
  */
 #include <math.h>

@@ -80,7 +80,7 @@ static int queue_or_reply(app *a, const api_request *req, api_response *resp,
     snprintf(j->owner, sizeof j->owner, "%s", quota_owner_of(req)); /* for the fair pick */
     j->epochs = (int64_t)t->opts.epochs;
     j->loss = j->val_loss = NAN;
-    j->created_at = jobs_unix();
+    j->created_at = clock_unix();
     st_status s = storage_job_create(a->st, j);
     if (s == ST_CONFLICT)
         reply_error(resp, API_ERR_CONFLICT, NULL, "The model already has a job queued or running.");
@@ -115,7 +115,7 @@ void h_train(app *a, const api_request *req, const route_params *p, api_response
     snprintf(location, sizeof location, "/v1/jobs/%s", j.id);
     api_response_header(resp, "Location", location);
     if (wait)
-        job_wait_reply(a, j.id, jobs_mono() + t.max_seconds + WAIT_MARGIN_SECONDS, resp);
+        job_wait_reply(a, j.id, clock_mono() + t.max_seconds + WAIT_MARGIN_SECONDS, resp);
     else
         reply_json(resp, 202, job_to_json_live(a, &j));
 out:

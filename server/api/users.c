@@ -1,5 +1,5 @@
 /*
- * handlers_users.c - what users see of themselves: PATCH a model's
+ * users.c - what users see of themselves: PATCH a model's
  * public_predict, GET /v1/me (who, quotas, usage), and the per-user part
  * of /metrics.
  */

@@ -6,8 +6,8 @@
  *   GET  /v2/models/{id}[/versions/{n}]/ready  model readiness
  *   POST /v2/models/{id}[/versions/{n}]/infer  inference (v2infer.h)
  * Access as for predict (access.c); errors become {"error": "text"} in
- * api.c (protocol_errors.h). Outputs are FP64, printed so that they read
- * back to the doubles predict gives.
+ * api.c (protocol_errors.h). Outputs are FP64: the doubles predict gives
+ * (through the same forward, float32 models in float), printed to read back.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -161,9 +161,12 @@ void h_v2_infer(app *a, const api_request *req, const route_params *p, api_respo
     if (!snap)
         return;
     const mlp_t *net = snapshot_net(snap);
+    const mlp_f32_t *f32 = NULL;
     v2_infer in;
     double *mem = NULL;
-    if (v2_infer_parse_or_reply(resp, req->body, req->body_len, mlp_inputs(net),
+    memset(&in, 0, sizeof in);
+    if (predict_f32_or_reply(a, resp, p->id, snap, &f32) != 0 ||
+        v2_infer_parse_or_reply(resp, req->body, req->body_len, mlp_inputs(net),
                                 (size_t)a->cfg->max_batch, &in) != 0)
         goto out;
     size_t n_out = mlp_outputs(net), nw = mlp_work_size(net);
@@ -171,7 +174,8 @@ void h_v2_infer(app *a, const api_request *req, const route_params *p, api_respo
         reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
         goto out;
     }
-    mlp_status s = mlp_predict(net, in.rows, in.x, mem, mem + in.rows * n_out);
+    /* as predict computes (float32 models in float) */
+    mlp_status s = predict_forward_rows(net, f32, in.rows, in.x, mem, mem + in.rows * n_out);
     if (s == MLP_ERR_NONFINITE)
         reply_error(resp, API_ERR_INVALID_FIELD, "inputs[0].data",
                     "These inputs make an output overflow to a non-finite value.");

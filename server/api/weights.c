@@ -1,5 +1,5 @@
 /*
- * handlers_weights.c - read and replace a model's weights; list and
+ * weights.c - read and replace a model's weights; list and
  * restore stored versions.
  */
 #include <math.h>

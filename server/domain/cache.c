@@ -14,6 +14,8 @@
 struct snapshot {
     atomic_int refs;
     mlp_t *net;
+    atomic_int dtype;            /* the model's mlp_dtype once known, else 0 */
+    _Atomic(mlp_f32_t *) f32;    /* float copy of net for float32 predict, made on first use */
     int64_t version;
     size_t bytes;
     char id[17];
@@ -54,6 +56,7 @@ cache *cache_new(size_t max_bytes)
 void snapshot_release(snapshot *s)
 {
     if (s && atomic_fetch_sub(&s->refs, 1) == 1) {
+        mlp_f32_free(atomic_load(&s->f32));
         mlp_free(s->net);
         free(s);
     }
@@ -194,6 +197,24 @@ void cache_remove(cache *c, const char *id)
 
 const mlp_t *snapshot_net(const snapshot *s) { return s->net; }
 int64_t snapshot_version(const snapshot *s) { return s->version; }
+
+int snapshot_dtype(snapshot *s) { return atomic_load(&s->dtype); }
+void snapshot_set_dtype(snapshot *s, int dtype) { atomic_store(&s->dtype, dtype); }
+
+const mlp_f32_t *snapshot_f32(snapshot *s)
+{
+    mlp_f32_t *f = atomic_load_explicit(&s->f32, memory_order_acquire), *mine = NULL;
+    if (f)
+        return f;
+    if (mlp_f32_new(s->net, NULL, &mine) != MLP_OK)
+        return NULL;
+    /* Two readers may race to make it: the first one's copy stays. */
+    if (atomic_compare_exchange_strong_explicit(&s->f32, &f, mine, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return mine;
+    mlp_f32_free(mine);
+    return f;
+}
 
 void cache_stats(cache *c, size_t *entries, size_t *bytes)
 {

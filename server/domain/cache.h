@@ -51,6 +51,15 @@ void snapshot_release(snapshot *s);
 const mlp_t *snapshot_net(const snapshot *s);
 int64_t snapshot_version(const snapshot *s);
 
+/* The model's dtype as a reader learnt it (0: not yet; a model's dtype is
+ * fixed at creation, so any reader may record it once for all). */
+int snapshot_dtype(snapshot *s);
+void snapshot_set_dtype(snapshot *s, int dtype);
+/* A float copy of the snapshot's network (float32 models' predict), made
+ * by the first reader that asks and kept with the snapshot; NULL if out
+ * of memory. Not counted in the cache's bytes (half the network's). */
+const mlp_f32_t *snapshot_f32(snapshot *s);
+
 /* Entries and bytes held (for tests and metrics). */
 void cache_stats(cache *c, size_t *entries, size_t *bytes);
 

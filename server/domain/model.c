@@ -31,7 +31,11 @@ char *model_spec_json(const mlp_spec *spec, const model_init *init)
         sbuf_puts(&b, ",\"scale\":");
         sbuf_json_number(&b, init->scale);
     }
-    sbuf_puts(&b, "}}");
+    sbuf_putc(&b, '}');
+    /* float64 (the default) is not written: older rows read the same */
+    if (init->dtype == MLP_DTYPE_FLOAT32)
+        sbuf_puts(&b, ",\"dtype\":\"float32\"");
+    sbuf_putc(&b, '}');
     if (sbuf_failed(&b)) {
         sbuf_free(&b);
         return NULL;
@@ -81,10 +85,25 @@ int model_spec_parse(const char *text, mlp_spec *spec, model_init *init)
     init->method = mlp_init_from_name(method->valuestring);
     init->seed = (uint64_t)seed->valuedouble;
     init->scale = cJSON_IsNumber(scale) ? scale->valuedouble : 0;
-    rc = spec->loss && init->method ? 0 : -1;
+    const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(root, "dtype");
+    init->dtype = dtype == NULL ? MLP_DTYPE_FLOAT64
+                  : cJSON_IsString(dtype) ? mlp_dtype_from_name(dtype->valuestring) : 0;
+    rc = spec->loss && init->method && init->dtype ? 0 : -1;
 out:
     cJSON_Delete(root);
     return rc;
+}
+
+int model_dtype(storage *st, const char *id)
+{
+    st_model m;
+    mlp_spec spec;
+    model_init init = {.dtype = MLP_DTYPE_FLOAT64};
+    memset(&m, 0, sizeof m);
+    if (storage_model_get(st, id, &m) == ST_OK && model_spec_parse(m.spec_json, &spec, &init) != 0)
+        init.dtype = MLP_DTYPE_FLOAT64;
+    st_model_clear(&m);
+    return init.dtype ? init.dtype : MLP_DTYPE_FLOAT64;
 }
 
 size_t model_param_count(const mlp_spec *spec)

@@ -26,6 +26,8 @@ typedef struct model_init {
     int method;     /* mlp_init_method */
     uint64_t seed;
     double scale;   /* uniform only */
+    int dtype;      /* model option kept beside init: mlp_dtype of training and
+                       predict (0 or MLP_DTYPE_FLOAT64: the default) */
 } model_init;
 
 /* Canonical spec_json text for storage (malloc'ed), NULL if out of memory. */
@@ -39,6 +41,9 @@ size_t model_param_count(const mlp_spec *spec);
  * (st_model_clear); otherwise *m is empty. */
 dom_status model_read(storage *st, const char *id, st_model *m, mlp_spec *spec,
                       model_init *init);
+/* A model's dtype (MLP_DTYPE_FLOAT64 or FLOAT32) from its stored
+ * architecture, fixed at creation; MLP_DTYPE_FLOAT64 when unreadable. */
+int model_dtype(storage *st, const char *id);
 /* DOM_OK if the model exists. */
 dom_status model_exists(storage *st, const char *id);
 

@@ -19,6 +19,7 @@
 #include "domain/train_params.h"
 #include "mlp.h"
 #include "storage/storage.h"
+#include "util/clock.h"
 
 typedef struct jobs jobs;
 
@@ -28,6 +29,7 @@ typedef struct jobs_config {
     double checkpoint_seconds; /* publish every S seconds (0: only by epochs) */
     double flush_seconds;      /* history and job row at least this often */
     double tick_seconds;       /* how often max_seconds is enforced mid-epoch */
+    long worker_nice;          /* worker threads this much nicer (0..19): requests go first */
 } jobs_config;
 
 /* What the layers above hear about (jobs_env.on_change). */
@@ -99,9 +101,5 @@ int jobs_wait_epoch(jobs *j, const char *job_id, int64_t since, double timeout,
  * buffered history and job row (flush_seconds since the last), else 0. */
 int jobs_due(const jobs_config *cfg, int64_t epoch, int64_t last_ckpt_epoch, double now,
              double last_ckpt, double last_flush);
-
-/* CLOCK_MONOTONIC and CLOCK_REALTIME seconds. */
-double jobs_mono(void);
-double jobs_unix(void);
 
 #endif

@@ -69,6 +69,10 @@ void stop_run(run *r, int why);
 /* Train the run's job from start to its final row (run.c). */
 void train_job(run *r);
 /* Tell the layers above (jobs_env.on_change). */
-void jobs_notify(jobs *j, jobs_event ev);
+static inline void jobs_notify(jobs *j, jobs_event ev)
+{
+    if (j->env.on_change)
+        j->env.on_change(j->env.on_change_ctx, ev);
+}
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * jobs.c - training job workers.
+ * pool.c - training job workers: the pool, its queue in storage, waits.
  *
  * Design. The queue is the jobs table: a request inserts a "queued" row
  * (storage_job_create, 409 when the model has one) and calls jobs_wake.
@@ -36,21 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
-
-double jobs_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double jobs_unix(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include <unistd.h>
 
 /* A CLOCK_MONOTONIC deadline for pthread_cond_timedwait (the conditions
  * are created with that clock). */
@@ -136,7 +124,7 @@ static void publish_end(jobs *j, run *r)
 static int work_once(jobs *j)
 {
     st_job job;
-    st_status s = storage_job_claim(j->env.st, jobs_unix(), &job);
+    st_status s = storage_job_claim(j->env.st, clock_unix(), &job);
     if (s != ST_OK)
         return s == ST_NOT_FOUND ? 0 : -1;
     jobs_notify(j, JOBS_EVENT_STATE); /* its streams show "running" at once */
@@ -145,7 +133,7 @@ static int work_once(jobs *j)
         snprintf(job.status, sizeof job.status, "%s", job_status_name(JOB_FAILED));
         snprintf(job.stop_reason, sizeof job.stop_reason, "%s", stop_reason_name(STOP_ERROR));
         job.error = strdup("out of memory");
-        job.finished_at = jobs_unix();
+        job.finished_at = clock_unix();
         storage_job_update(j->env.st, &job);
         st_job_clear(&job);
         return 1;
@@ -167,6 +155,17 @@ static int work_once(jobs *j)
 static void *worker_main(void *arg)
 {
     jobs *j = arg;
+    /* Linux: a nice value set on a thread id applies to that thread only;
+     * the HTTP threads keep the daemon's, so a woken request preempts
+     * training. Relative to the daemon's own nice, capped at 19. */
+    if (j->cfg.worker_nice > 0) {
+        errno = 0;
+        int base = getpriority(PRIO_PROCESS, 0);
+        int nice = (errno ? 0 : base) + (int)j->cfg.worker_nice;
+        if (setpriority(PRIO_PROCESS, (id_t)gettid(), nice > 19 ? 19 : nice) != 0)
+            fprintf(stderr, "mlpd: cannot lower the priority of a job worker (%s)\n",
+                    strerror(errno));
+    }
     pthread_mutex_lock(&j->mu);
     while (!j->stopping) {
         uint64_t seq = j->queued_seq;
@@ -177,7 +176,7 @@ static void *worker_main(void *arg)
             continue;
         /* Nothing queued (or storage busy): sleep until woken, or a second
          * (a safety net; jobs_wake is what normally wakes us). */
-        struct timespec until = abs_mono(jobs_mono() + (got < 0 ? 0.5 : 1.0));
+        struct timespec until = abs_mono(clock_mono() + (got < 0 ? 0.5 : 1.0));
         while (!j->stopping && j->queued_seq == seq)
             if (pthread_cond_timedwait(&j->work_cv, &j->mu, &until) == ETIMEDOUT)
                 break;
@@ -192,7 +191,7 @@ static void *ticker_main(void *arg)
     jobs *j = arg;
     pthread_mutex_lock(&j->mu);
     while (!j->stopping) {
-        double now = jobs_mono();
+        double now = clock_mono();
         for (run *r = j->runs; r; r = r->next)
             if (r->deadline > 0 && now >= r->deadline)
                 stop_run(r, WHY_TIMEOUT);
@@ -225,16 +224,10 @@ fail_mu:
     return -1;
 }
 
-void jobs_notify(jobs *j, jobs_event ev)
-{
-    if (j->env.on_change)
-        j->env.on_change(j->env.on_change_ctx, ev);
-}
-
 jobs *jobs_start(const jobs_env *env, const jobs_config *cfg, char *err, size_t errlen)
 {
     int64_t interrupted = 0;
-    st_status s = storage_jobs_recover(env->st, jobs_unix(), &interrupted);
+    st_status s = storage_jobs_recover(env->st, clock_unix(), &interrupted);
     if (s != ST_OK) {
         snprintf(err, errlen, "cannot mark interrupted jobs: %s", st_status_name(s));
         return NULL;
@@ -346,7 +339,7 @@ void jobs_cancel_model(jobs *j, const char *model_id)
 static void live_copy(const run *r, job_live *out)
 {
     *out = r->live;
-    out->elapsed = jobs_mono() - r->mono0;
+    out->elapsed = clock_mono() - r->mono0;
     out->eta = NAN;
     if (out->epoch > 0 && out->epochs >= out->epoch) {
         double per = out->elapsed / (double)out->epoch;
@@ -405,7 +398,7 @@ int jobs_wait_end(jobs *j, const char *job_id, double deadline)
         pthread_mutex_unlock(&j->mu);
         ended = row_ended(j->env.st, job_id); /* no lock held while reading */
         pthread_mutex_lock(&j->mu);
-        if (ended || j->stopped || jobs_mono() >= deadline)
+        if (ended || j->stopped || clock_mono() >= deadline)
             break;
         struct timespec until = abs_mono(deadline);
         while (j->state_seq == seq && !j->stopped)

@@ -33,8 +33,8 @@ run *run_new(jobs *j, st_job *job)
     memset(job, 0, sizeof *job);
     atomic_init(&r->cancel, 0);
     atomic_init(&r->why, WHY_NONE);
-    r->mono0 = r->last_flush = r->last_ckpt = jobs_mono();
-    r->unix0 = jobs_unix();
+    r->mono0 = r->last_flush = r->last_ckpt = clock_mono();
+    r->unix0 = clock_unix();
     r->live.epochs = r->job.epochs;
     r->live.loss = r->live.val_loss = NAN;
     r->live.started_at = r->job.started_at;
@@ -155,7 +155,7 @@ static int push_epoch(run *r, const mlp_progress *p, double now)
 static int on_epoch(void *ctx, const mlp_t *net, const mlp_progress *p)
 {
     run *r = ctx;
-    double now = jobs_mono();
+    double now = clock_mono();
     if (push_epoch(r, p, now) != 0) {
         r->oom = 1;
         stop_run(r, WHY_STORAGE);
@@ -234,6 +234,7 @@ static int prepare(run *r, double **x, double **y, size_t *n)
         set_error(r, JOB_FAILED, STOP_ERROR, "the stored parameters are no longer valid");
         return -1;
     }
+    r->tp.opts.dtype = model_dtype(env->st, r->job.model_id); /* a model option, fixed at creation */
     snapshot *snap = NULL;
     if (model_net_get(env->st, env->cache, r->job.model_id, 0, &snap).code != DOM_OK) {
         set_error(r, JOB_FAILED, STOP_ERROR, "the model's weights could not be read");
@@ -306,7 +307,7 @@ static const mlp_t *outcome(run *r, mlp_status ms, const mlp_train_result *res,
  * row. */
 static void finish(run *r, const mlp_t *net, version_source source, int is_result)
 {
-    r->job.finished_at = jobs_unix();
+    r->job.finished_at = clock_unix();
     quota_charge_training(r->pool->env.st, r->job.owner, r->job.finished_at - r->job.started_at);
     if (atomic_load(&r->why) == WHY_GONE) {
         /* Normally the row went with the model; if the delete's outcome

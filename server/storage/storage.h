@@ -311,6 +311,64 @@ st_status storage_usage_add(storage *s, const char *user_id, const char *day, do
 /* The user's training seconds on day (0 if none). */
 st_status storage_usage_get(storage *s, const char *user_id, const char *day, double *seconds);
 
+/* ---- exercises (storage_exercises.c) ---------------------------------- */
+
+typedef struct st_exercise {
+    char id[17];
+    char owner[17];     /* the teacher who made it */
+    char *title;
+    char *network;      /* JSON text: "lecture-2-3-1" or a spec */
+    int64_t seed;       /* 0..2^53 */
+    int64_t steps;      /* 1..3 */
+    double tolerance;
+    double created_at;
+} st_exercise;
+
+void st_exercise_clear(st_exercise *e); /* frees title and network; accepts zeroed */
+void st_exercises_free(st_exercise *es, size_t n);
+
+/* created_at is set to now. ST_CONFLICT if the id exists. */
+st_status storage_exercise_create(storage *s, const st_exercise *e);
+st_status storage_exercise_get(storage *s, const char *id, st_exercise *out);
+/* Every exercise, oldest first. */
+st_status storage_exercise_list(storage *s, st_exercise **out, size_t *n);
+/* The exercise with its attempts; ST_NOT_FOUND if there is none. */
+st_status storage_exercise_delete(storage *s, const char *id);
+
+typedef struct st_attempt {
+    int64_t id;
+    char exercise_id[17];
+    char user_id[17];
+    double created_at;
+    int64_t given, correct;
+    double score;        /* correct / given */
+    char mistakes[160];  /* slip codes, comma-separated ("" for none) */
+    int revealed;
+} st_attempt;
+
+/* Store a graded attempt; a->id and a->created_at are set. max > 0
+ * refuses (ST_QUOTA, nothing written) when the user already has that
+ * many attempts on the exercise. */
+st_status storage_attempt_add(storage *s, st_attempt *a, int64_t max);
+/* Attempts on the exercise, oldest first: of one user, or (user_id NULL)
+ * of everyone, grouped by user. */
+st_status storage_attempts_list(storage *s, const char *exercise_id, const char *user_id,
+                                st_attempt **out, size_t *n);
+
+/* One row of an exercise's results: every student (a user that is not an
+ * admin) and everyone else who attempted it, by name. */
+typedef struct st_result {
+    char user_id[17];
+    char name[65];
+    int admin;
+    int64_t attempts;
+    double best;         /* NaN without attempts */
+    double last_at;      /* 0 without attempts */
+} st_result;
+
+st_status storage_exercise_results(storage *s, const char *exercise_id, st_result **out,
+                                   size_t *n);
+
 /* Fill buf with 16 random lowercase hex digits and a NUL (getrandom). */
 int storage_new_id(char buf[17]);
 

@@ -78,6 +78,16 @@ typedef enum st_stmt_id {
     Q_USAGE_ADD,
     Q_USAGE_GET,
     Q_JOBS_ACTIVE_OWNED,
+    /* exercises and attempts (storage_exercises.c) */
+    Q_EXERCISE_INSERT,
+    Q_EXERCISE_GET,
+    Q_EXERCISE_LIST,
+    Q_EXERCISE_DELETE,
+    Q_ATTEMPT_INSERT,
+    Q_ATTEMPT_COUNT,
+    Q_ATTEMPT_LIST_USER,
+    Q_ATTEMPT_LIST_ALL,
+    Q_EXERCISE_RESULTS,
     Q_N_STMTS
 } st_stmt_id;
 

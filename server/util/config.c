@@ -34,6 +34,7 @@ static const opt_def opts[] = {
     S(bind, "IPv4 or IPv6 address to listen on"),
     S(db, "SQLite database file (created if missing)"),
     L(workers, 1, 256, "training worker threads"),
+    L(worker_nice, 0, 19, "training worker threads run this much nicer than the daemon (requests go first)"),
     L(checkpoint_epochs, 0, 1L << 30, "a job publishes a checkpoint every N epochs (0: off)"),
     L(checkpoint_seconds, 0, 1L << 30, "... and every S seconds (0: off)"),
     L(threads, 1, 1024, "HTTP thread pool size"),

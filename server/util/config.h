@@ -14,6 +14,7 @@ typedef struct mlpd_config {
     char bind[64];
     char db[1024];
     long workers;           /* training worker threads; default: cores - 1, at least 1 */
+    long worker_nice;       /* worker threads' nice above the daemon's (0..19) */
     long checkpoint_epochs; /* a running job publishes its weights every N epochs */
     long checkpoint_seconds;/* ... or every S seconds, whichever comes first */
     long threads;           /* HTTP thread pool; default 2 x cores */

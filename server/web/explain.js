@@ -9,7 +9,7 @@
 
 import { unitNumbers } from './charts.js';
 
-function el(tag, attrs, ...kids) {
+export function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
   for (const k of kids) e.append(k instanceof Node ? k : String(k));
@@ -24,13 +24,13 @@ export function fmt(v) {
 }
 
 // A symbol with a subscript: sym('w', '41') -> w<sub>41</sub>.
-function sym(base, sub, sup) {
+export function sym(base, sub, sup) {
   const s = el('span', { class: 'eq' }, base);
   if (sub !== undefined && sub !== '') s.append(el('sub', {}, sub));
   if (sup) s.append(sup);
   return s;
 }
-const pair = (a, b) => (a > 9 || b > 9 ? `${a},${b}` : `${a}${b}`);
+export const pair = (a, b) => (a > 9 || b > 9 ? `${a},${b}` : `${a}${b}`);
 const paren = (v) => (v < 0 ? `(${fmt(v)})` : fmt(v));
 
 function row(symNode, key, formula, value) {
@@ -49,7 +49,7 @@ function table(caption, rows) {
 
 // Names for layer l's inputs (x_i, or the previous layer's outputs) and
 // its units' outputs (y_hk for hidden units, y_j for output units).
-function naming(spec) {
+export function naming(spec) {
   const first = unitNumbers(spec);
   const L = spec.layers.length;
   const unit = (l, k) => first[l] + k;
@@ -83,7 +83,7 @@ function forwardRows(t, spec, N) {
 }
 
 // Unicode subscripts keep formulas plain text (digits and h only).
-function sub(s) {
+export function sub(s) {
   const map = { 0: '₀', 1: '₁', 2: '₂', 3: '₃', 4: '₄', 5: '₅', 6: '₆', 7: '₇', 8: '₈', 9: '₉', h: 'ₕ', ',': ',' };
   return String(s).split('').map((c) => map[c] ?? c).join('');
 }

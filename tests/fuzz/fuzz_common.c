@@ -85,6 +85,12 @@ static void populate(fuzz_env *e)
         abort();
     take_id(&r, "id", e->job_id);
     api_response_free(&r);
+    if (raw_call(e, "POST", "/v1/exercises",
+                 "{\"title\":\"fuzz\",\"network\":\"lecture-2-3-1\",\"seed\":5,\"steps\":2}",
+                 &r) != 201)
+        abort();
+    take_id(&r, "id", e->exercise_id);
+    api_response_free(&r);
 }
 
 static void open_env(fuzz_env *e)

@@ -10,9 +10,9 @@
  *
  * fuzz_env: a daemon's app over a fresh SQLite file in a temp directory
  * (on /dev/shm when there is one, so fsync costs nothing), with one model
- * (the lecture's 2-3-1), a few samples and one finished job, created once
- * per process and recreated by fuzz_env_reset when the fuzzer has changed
- * too much.
+ * (the lecture's 2-3-1), a few samples, one finished job and one exercise,
+ * created once per process and recreated by fuzz_env_reset when the
+ * fuzzer has changed too much.
  */
 #ifndef MLPD_FUZZ_COMMON_H
 #define MLPD_FUZZ_COMMON_H
@@ -36,6 +36,7 @@ typedef struct fuzz_env {
     app a;
     char model_id[17];
     char job_id[17];
+    char exercise_id[17]; /* the lecture's 2-3-1, two steps */
     unsigned long runs; /* since the last reset */
 } fuzz_env;
 

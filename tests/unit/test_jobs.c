@@ -10,6 +10,7 @@
 #include <check.h>
 #include <math.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,7 +226,7 @@ END_TEST
 
 START_TEST(due_batches_by_time_and_checkpoints_by_epochs_or_time)
 {
-    jobs_config c = {1, 100, 10.0, 1.0, 0.2};
+    jobs_config c = {1, 100, 10.0, 1.0, 0.2, 0};
     ck_assert_int_eq(jobs_due(&c, 1, 0, 0.001, 0, 0), 0);   /* tiny epoch: nothing */
     ck_assert_int_eq(jobs_due(&c, 99, 0, 0.999, 0, 0), 0);
     ck_assert_int_eq(jobs_due(&c, 50, 0, 1.0, 0, 0), 1);    /* a second: flush */
@@ -295,6 +296,15 @@ static void make_model(app *a, const char *spec, size_t n, char id[17])
 #define LECTURE "{\"name\":\"l\",\"inputs\":2,\"layers\":[{\"units\":3,\"activation\":\"sigmoid\"},{\"units\":1,\"activation\":\"linear\"}]}"
 #define WIDE "{\"name\":\"w\",\"inputs\":2,\"layers\":[{\"units\":64,\"activation\":\"tanh\"},{\"units\":64,\"activation\":\"tanh\"},{\"units\":1,\"activation\":\"linear\"}]}"
 
+/* The app's wake hook (what the HTTP glue sets): counts the workers'
+ * change reports (jobs_env.on_change, wired by app_init). */
+static atomic_int wakes;
+static void count_wake(void *ctx)
+{
+    (void)ctx;
+    atomic_fetch_add(&wakes, 1);
+}
+
 START_TEST(pool_trains_checkpoints_and_interrupts_at_shutdown)
 {
     dir_up();
@@ -318,7 +328,13 @@ START_TEST(pool_trains_checkpoints_and_interrupts_at_shutdown)
     snprintf(long_job, sizeof long_job, "%s", str(r, "id"));
     cJSON_Delete(r);
     snprintf(path, sizeof path, "/v1/models/%s/train", small);
+    atomic_store(&wakes, 0);
+    a.wake = count_wake;
     ck_assert_int_eq(call(&a, "POST", path, "true", "{\"epochs\":100,\"learning_rate\":0.3}", &r), 200);
+    /* before its end was visible the workers reported the start, the two
+     * checkpoints and the final write (and the long job's flushes) */
+    int reports = atomic_load(&wakes);
+    ck_assert_int_ge(reports, 4);
     ck_assert_str_eq(str(r, "status"), "succeeded");
     ck_assert(num(r, "epoch") == 100);
     ck_assert(num(r, "version") == 4); /* checkpoints at 40 and 80, then the result */

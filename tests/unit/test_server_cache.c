@@ -4,6 +4,7 @@
  * removed model, and the byte budget evicts the least recently used.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -40,6 +41,59 @@ START_TEST(references_outlive_replacement)
     snapshot_release(now);
     cache_remove(c, "m");
     ck_assert_ptr_null(cache_get(c, "m"));
+    cache_free(c);
+}
+END_TEST
+
+/* A float32 model's float copy: made once per snapshot (every reader gets
+ * the same one, also from threads racing for it), freed with it; the
+ * dtype a reader records stays with the snapshot, a new version starts
+ * unknown again. */
+typedef struct f32_race {
+    snapshot *s;
+    const mlp_f32_t *got;
+} f32_race;
+
+static void *take_f32(void *arg)
+{
+    f32_race *r = arg;
+    r->got = snapshot_f32(r->s);
+    return NULL;
+}
+
+START_TEST(float_copy_once_per_snapshot)
+{
+    cache *c = cache_new(1 << 20);
+    snapshot_release(cache_put(c, "m", net_with(0.5), 1, UINT64_MAX));
+    snapshot *s = cache_get(c, "m");
+    ck_assert_int_eq(snapshot_dtype(s), 0);
+    snapshot_set_dtype(s, MLP_DTYPE_FLOAT32);
+    f32_race r[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        r[i] = (f32_race){s, NULL};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, take_f32, &r[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    const mlp_f32_t *f = snapshot_f32(s);
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 4; i++)
+        ck_assert_ptr_eq(r[i].got, f);
+    double x[2] = {2.0, 4.0}, y = 0.0;
+    float work[8];
+    ck_assert_uint_le(mlp_f32_work_size(f, 1), 8);
+    ck_assert_int_eq(mlp_f32_predict(f, 1, x, &y, work, 1), MLP_OK);
+    ck_assert(y == 1.0); /* 0.5 * 2 + 0 * 4 + 0 */
+    snapshot *again = cache_get(c, "m");
+    ck_assert_int_eq(snapshot_dtype(again), MLP_DTYPE_FLOAT32);
+    ck_assert_ptr_eq(snapshot_f32(again), f);
+    snapshot_release(again);
+    snapshot_release(cache_put(c, "m", net_with(1), 2, UINT64_MAX));
+    snapshot *next = cache_get(c, "m");
+    ck_assert_int_eq(snapshot_dtype(next), 0);
+    snapshot_release(next);
+    snapshot_release(s); /* the last reference: frees the float copy too */
     cache_free(c);
 }
 END_TEST
@@ -101,6 +155,7 @@ int main(void)
     TCase *tc = tcase_create("cache");
     tcase_add_test(tc, references_outlive_replacement);
     tcase_add_test(tc, stale_loads_do_not_win);
+    tcase_add_test(tc, float_copy_once_per_snapshot);
     tcase_add_test(tc, budget_evicts_least_recently_used);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -733,10 +733,12 @@ START_TEST(history_rows_migrate_to_chunks)
     ck_assert_int_eq(storage_job_create(s, &j), ST_OK);
     storage_close(s);
 
-    /* put the database back to schema 4: history one row per epoch */
+    /* put the database back to schema 4: history one row per epoch, and
+     * none of the tables later migrations add (0006: exercises) */
     sqlite3 *db = raw_open();
     ck_assert_int_eq(sqlite3_exec(db,
         "DROP TABLE history_chunks;"
+        "DROP TABLE IF EXISTS exercise_attempts; DROP TABLE IF EXISTS exercises;"
         "CREATE TABLE history (model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,"
         " job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
         " loss REAL, val_loss REAL, time REAL NOT NULL);"

@@ -13,6 +13,9 @@
     "m.id, m.name, m.spec_json, m.version, m.samples, m.last_loss, m.created_at, "    \
     "m.updated_at, m.owner, coalesce(u.name, ''), m.public_predict"
 #define MODEL_FROM " FROM models AS m LEFT JOIN users AS u ON u.id = m.owner "
+#define EXERCISE_COLUMNS "id, owner, title, network, seed, steps, tolerance, created_at"
+#define ATTEMPT_COLUMNS                                                             \
+    "id, exercise_id, user_id, created_at, given, correct, score, mistakes, revealed"
 #define USER_COLUMNS \
     "id, name, role, token_id, token_salt, token_hash, created_at, token_at"
 
@@ -125,4 +128,26 @@ const char *const st_sql[Q_N_STMTS] = {
     [Q_IDEM_PUT] = "INSERT INTO idempotency (model_id, key, request_hash, added, total, "
                    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_IDEM_EXPIRE] = "DELETE FROM idempotency WHERE model_id = ?1 AND created_at < ?2",
+
+    /* exercises and attempts (storage_exercises.c) */
+    [Q_EXERCISE_INSERT] = "INSERT INTO exercises (id, owner, title, network, seed, steps, "
+                          "tolerance, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [Q_EXERCISE_GET] = "SELECT " EXERCISE_COLUMNS " FROM exercises WHERE id = ?1",
+    [Q_EXERCISE_LIST] = "SELECT " EXERCISE_COLUMNS " FROM exercises ORDER BY created_at, rowid",
+    [Q_EXERCISE_DELETE] = "DELETE FROM exercises WHERE id = ?1",
+    [Q_ATTEMPT_INSERT] = "INSERT INTO exercise_attempts (exercise_id, user_id, created_at, "
+                         "given, correct, score, mistakes, revealed) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [Q_ATTEMPT_COUNT] = "SELECT count(*) FROM exercise_attempts "
+                        "WHERE exercise_id = ?1 AND user_id = ?2",
+    [Q_ATTEMPT_LIST_USER] = "SELECT " ATTEMPT_COLUMNS " FROM exercise_attempts "
+                            "WHERE exercise_id = ?1 AND user_id = ?2 ORDER BY id",
+    [Q_ATTEMPT_LIST_ALL] = "SELECT " ATTEMPT_COLUMNS " FROM exercise_attempts "
+                           "WHERE exercise_id = ?1 ORDER BY user_id, id",
+    /* every student, and anyone else who attempted, by name */
+    [Q_EXERCISE_RESULTS] = "SELECT u.id, u.name, u.role, count(a.id), max(a.score), "
+                           "max(a.created_at) FROM users AS u LEFT JOIN exercise_attempts AS a "
+                           "ON a.user_id = u.id AND a.exercise_id = ?1 "
+                           "GROUP BY u.id HAVING u.role = 'user' OR count(a.id) > 0 "
+                           "ORDER BY u.name",
 };

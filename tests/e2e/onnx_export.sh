@@ -91,6 +91,17 @@ for m in CLS REG; do
     else note_fail "$m: the default dtype is not float32"; fi
 done
 
+echo "== a float32 model (predict computes in float): its float32 export"
+F32=$(create_model '{"name":"wide-float","inputs":3,"dtype":"float32","layers":[{"units":32,"activation":"tanh"},{"units":2,"activation":"linear"}],"init":{"method":"xavier","seed":6}}') || exit 1
+req POST "/v1/models/$F32/predict" "@$E2E_TMP/reg-in.json"
+"$PY" -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); json.dump({"inputs": a["inputs"], "outputs": b["outputs"]}, open(sys.argv[3], "w"))' \
+    "$E2E_TMP/reg-in.json" "$BODY_FILE" "$E2E_TMP/f32-case.json"
+req GET "/v1/models/$F32/export?format=onnx"
+cp "$BODY_FILE" "$E2E_TMP/f32.onnx"
+if node tests/e2e/onnx_run.mjs "$E2E_TMP/f32.onnx" float32 "$E2E_TMP/f32-case.json" 1e-5; then
+    note_pass "float32 model: onnxruntime-node equals its (float) predict to 1e-5"
+else note_fail "float32 model: onnxruntime-node against its predict"; fi
+
 echo "== old versions, errors, access"
 req GET "/v1/models/$CLS/export?format=onnx&dtype=float64&version=1"
 cp "$BODY_FILE" "$E2E_TMP/v1.onnx"

@@ -12,7 +12,8 @@
 // {"inputs"} form equal to {"instances"}, {"error": "text"} on :predict.
 //
 // Environment: MLPD_URL, TOKEN_A (owner of MODEL, PUBLIC), TOKEN_B (another
-// user), MODEL (2 inputs, 1 output, versions 1 and 2), PUBLIC (public_predict).
+// user), MODEL (2 inputs, 1 output, versions 1 and 2), PUBLIC (public_predict),
+// F32MODEL (a float32 model: predict computes in float).
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 
@@ -23,7 +24,7 @@ const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 ajv.addSchema(schema, 'v2');
 const validate = (def) => ajv.getSchema(`v2#/definitions/${def}`);
 
-const { MLPD_URL: base, TOKEN_A, TOKEN_B, MODEL, PUBLIC } = process.env;
+const { MLPD_URL: base, TOKEN_A, TOKEN_B, MODEL, PUBLIC, F32MODEL } = process.env;
 let passed = 0, failed = 0;
 const ok = (what) => { passed++; console.log(`  ok    ${what}`); };
 const fail = (what, detail) => { failed++; console.log(`  FAIL  ${what}: ${detail}`); };
@@ -140,6 +141,13 @@ await expect('no token, public model ready', 'GET', `/v2/models/${PUBLIC}/ready`
   const r = await expect('no token, public model infer', 'POST', `/v2/models/${PUBLIC}/infer`, request(flat), 200, 'inference_response', null);
   const p = (await call('POST', `/v1/models/${PUBLIC}/predict`, { inputs: rows }, null)).json.outputs;
   check('public infer equals public predict', same(r.json?.outputs?.[0]?.data, p.flat()));
+}
+
+if (F32MODEL) {
+  const p = (await call('POST', `/v1/models/${F32MODEL}/predict`, { inputs: rows })).json.outputs;
+  const r = await expect('infer on a float32 model', 'POST', `/v2/models/${F32MODEL}/infer`,
+    { inputs: [{ name: 'input', shape: [rows.length, 2], datatype: 'FP64', data: flat }] }, 200, 'inference_response');
+  check('a float32 model: infer equals predict (both in float)', same(r.json?.outputs?.[0]?.data, p.flat()), r.text.slice(0, 300));
 }
 
 console.log('== TensorFlow Serving');

@@ -19,7 +19,8 @@ M=$(create_model) || exit 1
 req PUT "/v1/models/$M/weights" "$LECTURE_WEIGHTS"
 check "the worked example's weights are version 2" "s == 200 and j['version'] == 2"
 P=$(create_model '{"name":"public","inputs":2,"layers":[{"units":2,"activation":"tanh"},{"units":1,"activation":"sigmoid"}],"public_predict":true}') || exit 1
-MLPD_URL=$MLPD_URL TOKEN_A=$TA TOKEN_B=$TB MODEL=$M PUBLIC=$P node tests/e2e/serving_protocols.mjs
+F=$(create_model '{"name":"wide-float","inputs":2,"dtype":"float32","layers":[{"units":16,"activation":"tanh"},{"units":3,"activation":"linear"}]}') || exit 1
+MLPD_URL=$MLPD_URL TOKEN_A=$TA TOKEN_B=$TB MODEL=$M PUBLIC=$P F32MODEL=$F node tests/e2e/serving_protocols.mjs
 rc=$?
 if [ "$rc" -eq 0 ]; then note_pass "serving_protocols.mjs"; else note_fail "serving_protocols.mjs (exit $rc)"; fi
 finish

@@ -154,9 +154,18 @@ $(B)/asan/libmlpserver.a: $(SAN)/gen/openapi_yaml.o
 
 # The lab page (server/web/*.html, *.css, *.js, and the lecture as *.md) is
 # embedded as $(B)/gen/web_files.c (server/api/static.c serves it);
-# screenshots stay out.
-WEB_SRC := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js server/web/*.md))
+# screenshots stay out. The ONNX demo page's onnxruntime-web
+# (server/web/vendor/onnxruntime-web/, see its README.md) is served from
+# /web/ too; its WebAssembly is kept gzipped in the repository and
+# unpacked here.
+ORT_WEB  := server/web/vendor/onnxruntime-web
+ORT_WASM := $(B)/gen/web/ort-wasm-simd-threaded.wasm
+WEB_SRC := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js server/web/*.md)) \
+           $(ORT_WEB)/ort-wasm-bundle.mjs $(ORT_WEB)/onnxruntime-web-LICENSE.txt $(ORT_WASM)
 GEN_WEB := $(B)/gen/web_files.c
+$(ORT_WASM): $(ORT_WEB)/ort-wasm-simd-threaded.wasm.gz
+	@mkdir -p $(dir $@)
+	gzip -dc $< >$@.tmp && mv $@.tmp $@
 $(GEN_WEB): $(WEB_SRC) scripts/embed-web.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-web.sh $@ $(WEB_SRC)
@@ -429,7 +438,8 @@ bench-core: bench-deps $(BENCH_BIN)
 
 bench: bench-core http-bench jobs-bench
 
-# npm tools (linters, the live OpenAPI check) only for tests: pinned in
+# npm tools (linters, the live OpenAPI check, onnxruntime-node) only for
+# tests: pinned in
 # package-lock.json, installed by `npm ci` when node_modules is missing or
 # older than the lock file. Every tool runs on Debian 12's Node.js 18.20.4
 # (nodejs + npm, test group); @redocly/cli 1.34 needs >= 18.17.
@@ -438,7 +448,7 @@ npm-deps: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json | $(B)/.test-deps
 	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>18||(a===18&&b>=17)?0:1)' \
 	  || { echo "npm-deps: Node.js >= 18.17 is needed for the linters and e2e tools (node is $$(node --version))"; exit 1; }
-	npm ci --no-audit --no-fund --loglevel=error
+	ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 	node scripts/check-node-engines.mjs 18.20.4
 	@touch $@
 

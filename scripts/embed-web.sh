@@ -4,6 +4,9 @@
 # table `web_files` (see server/api/web_files.h): name (the file's base name),
 # content type from the extension, bytes, length, and an ETag (a hash of
 # the bytes), so that the daemon serves them without any file beside it.
+# Files past 256 KiB (the vendored WebAssembly) are pulled in with the
+# assembler's .incbin instead of a C array: a 12 MB array of numbers would
+# take the compiler minutes; paths are relative to where make runs.
 set -eu
 out=$1
 shift
@@ -17,6 +20,7 @@ type_of() {
         *.png) echo "image/png" ;;
         *.ico) echo "image/x-icon" ;;
         *.txt) echo "text/plain; charset=utf-8" ;;
+        *.wasm) echo "application/wasm" ;;
         *.md) echo "text/markdown; charset=utf-8" ;;
         *) echo "unsupported file type: $1" >&2; exit 1 ;;
     esac
@@ -26,9 +30,15 @@ type_of() {
     echo "#include \"api/web_files.h\""
     i=0
     for f in "$@"; do
-        echo "static const unsigned char web_$i[] = {"
-        od -An -v -tu1 "$f" | sed -e 's/[[:space:]]\{1,\}/,/g' -e 's/^,//' -e 's/,$//' -e '/^$/d' -e 's/$/,/'
-        echo "0};"
+        if [ "$(wc -c < "$f")" -gt 262144 ]; then
+            case "$f" in *[!A-Za-z0-9._/-]*) echo "bad path for .incbin: $f" >&2; exit 1 ;; esac
+            printf '__asm__(".section .rodata\\n.balign 64\\nweb_%s:\\n.incbin \\"%s\\"\\n.byte 0\\n.previous");\n' "$i" "$f"
+            echo "extern const unsigned char web_$i[];"
+        else
+            echo "static const unsigned char web_$i[] = {"
+            od -An -v -tu1 "$f" | sed -e 's/[[:space:]]\{1,\}/,/g' -e 's/^,//' -e 's/,$//' -e '/^$/d' -e 's/$/,/'
+            echo "0};"
+        fi
         i=$((i + 1))
     done
     echo "const web_file web_files[] = {"

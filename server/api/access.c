@@ -48,14 +48,18 @@ static int exercise_teacher_route(const route *rt)
 access_kind access_of_route(const route *rt)
 {
     const char *pat = rt->pattern;
-    if (strcmp(pat, "/healthz") == 0 || starts(pat, "/v2/health/"))
+    if (strcmp(pat, "/healthz") == 0 || starts(pat, "/v2/health/") || strcmp(pat, "/v2") == 0)
         return ACCESS_PUBLIC;
     if ((strcmp(rt->method, "GET") == 0 || strcmp(rt->method, "HEAD") == 0) && lab_page(pat))
         return ACCESS_PUBLIC;
     if (strcmp(pat, "/metrics") == 0)
         return ACCESS_ADMIN;
+    if (under(pat, "/v2/models/{id}")) /* KServe v2: metadata, ready, infer */
+        return ACCESS_PREDICT;
     if (under(pat, "/v1/models/{id}"))
-        return ends(pat, "/predict") || ends(pat, ":predict") ? ACCESS_PREDICT : ACCESS_MODEL;
+        return ends(pat, "/predict") || ends(pat, ":predict") || ends(pat, "/metadata")
+                   ? ACCESS_PREDICT
+                   : ACCESS_MODEL;
     if (under(pat, "/v1/jobs/{id}"))
         return ACCESS_JOB;
     if (under(pat, "/v1/exercises"))

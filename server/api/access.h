@@ -4,10 +4,12 @@
  *
  * Every route falls in one class, read from its pattern, so that a route
  * added later is guarded without a line here:
- *   public   /healthz, the /v2/health/ probes, GET / and the lab page's files
+ *   public   /healthz, the /v2/health/ probes, GET /v2, GET / and the lab
+ *            page's files
  *   admin    /metrics (with --auth token)
- *   predict  /v1/models/{id}/predict, /v1/models/{id}:predict: the owner,
- *            an admin, or anyone when the model is public_predict
+ *   predict  /v1/models/{id}/predict, /v1/models/{id}:predict,
+ *            /v1/models/{id}/metadata and every /v2/models/{id}...: the
+ *            owner, an admin, or anyone when the model is public_predict
  *   model    any other /v1/models/{id}...: the owner or an admin
  *   job      /v1/jobs/{id}...: the owner of the job's model or an admin
  *   admin    also an exercise's teacher routes: POST /v1/exercises, DELETE

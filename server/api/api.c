@@ -13,6 +13,7 @@
 #include "domain/auth.h"
 #include "api/cors.h"
 #include "api/metrics.h"
+#include "api/protocol_errors.h"
 #include "api/reply.h"
 #include "api/routes.h"
 
@@ -111,6 +112,7 @@ void api_handle(app *a, const api_request *req_in, api_response *resp)
     auth_user user;
     memset(&user, 0, sizeof user);
     dispatch(a, &req, &user, resp);
+    protocol_errors_reshape(&req, resp); /* {"error": "text"} on /v2/ and :predict */
     if (strcmp(req.method, "OPTIONS") != 0) /* a preflight has its own */
         cors_decorate(a->cfg, &req, resp);
 }

@@ -265,7 +265,15 @@ static size_t spec_params(const mlp_spec *spec)
 void h_model_export(app *a, const api_request *req, const route_params *p,
                     api_response *resp)
 {
-    (void)req;
+    const char *format = api_query(req, "format");
+    if (format && strcmp(format, "onnx") == 0) {
+        model_export_onnx(a, req, p, resp); /* api/export_onnx.c */
+        return;
+    }
+    if (format && strcmp(format, "json") != 0) {
+        reply_error(resp, API_ERR_INVALID_QUERY, "format", "format must be json or onnx.");
+        return;
+    }
     st_model m;
     mlp_spec spec;
     model_init init;

@@ -46,6 +46,11 @@ H(h_web_index);
 H(h_web_file);
 H(h_model_patch);
 H(h_me);
+H(h_v2_server);
+H(h_v2_model);
+H(h_v2_ready);
+H(h_v2_infer);
+H(h_tfs_metadata);
 H(h_exercise_create);
 H(h_exercise_list);
 H(h_exercise_get);
@@ -91,6 +96,24 @@ snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t
  * caller's. 0, or -1 after replying. */
 int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
                          version_source source, double loss, int64_t *version);
+
+/* api/predict.c, shared with the KServe v2 infer (api/v2.c) so that
+ * both compute alike: the float copy of a float32 model's snapshot
+ * (*f32 NULL for float64 models; 0, or -1 after replying), and y = the
+ * model on n rows of x (work: mlp_work_size doubles). */
+int predict_f32_or_reply(app *a, api_response *resp, const char *id, snapshot *snap,
+                         const mlp_f32_t **f32);
+mlp_status predict_forward_rows(const mlp_t *net, const mlp_f32_t *f32, size_t n,
+                                const double *x, double *y, double *work);
+
+/* api/tfserving.c: TF Serving's "model_version_status" (the
+ * current version, AVAILABLE) added to a model's JSON. */
+void tfs_add_version_status(cJSON *model, int64_t version);
+
+/* api/export_onnx.c: GET export with ?format=onnx (h_model_export hands
+ * it over). */
+void model_export_onnx(app *a, const api_request *req, const route_params *p,
+                       api_response *resp);
 
 /* The export document's format marker (export.c writes it,
  * import.c reads it). */

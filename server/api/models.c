@@ -283,7 +283,10 @@ void h_model_get(app *a, const api_request *req, const route_params *p, api_resp
     model_init init;
     if (model_get_or_reply(a, resp, p->id, &m, &spec, &init) != 0)
         return;
-    reply_json(resp, 200, model_to_json(&m, &spec, &init));
+    cJSON *o = model_to_json(&m, &spec, &init);
+    if (o)
+        tfs_add_version_status(o, m.version);
+    reply_json(resp, 200, o);
     st_model_clear(&m);
 }
 

@@ -21,6 +21,7 @@ typedef struct predict_shape {
     const char *rows_key; /* "inputs" or "instances" */
     const char *out_key;  /* "outputs" or "predictions" */
     int with_version;
+    int tf; /* :predict: also TF Serving's columnar {"inputs"} and signature_name */
 } predict_shape;
 
 /* Rows a float32 model's predict takes per block (sgemm). */
@@ -28,8 +29,8 @@ typedef struct predict_shape {
 
 /* y = outputs of n rows: in double, or for float32 models in float
  * blocks (work: F32_BLOCK_ROWS rows, from the heap). */
-static mlp_status forward_rows(const mlp_t *net, const mlp_f32_t *f32, size_t n,
-                               const double *x, double *y, double *work)
+mlp_status predict_forward_rows(const mlp_t *net, const mlp_f32_t *f32, size_t n,
+                                const double *x, double *y, double *work)
 {
     if (!f32)
         return mlp_predict(net, n, x, y, work);
@@ -40,6 +41,21 @@ static mlp_status forward_rows(const mlp_t *net, const mlp_f32_t *f32, size_t n,
     mlp_status s = mlp_f32_predict(f32, n, x, y, fw, rows);
     free(fw);
     return s;
+}
+
+int predict_f32_or_reply(app *a, api_response *resp, const char *id, snapshot *snap,
+                         const mlp_f32_t **f32)
+{
+    /* float32 models compute in float: their dtype is read once per
+     * snapshot (a storage read), the float copy made once too. */
+    if (!snapshot_dtype(snap))
+        snapshot_set_dtype(snap, model_dtype(a->st, id));
+    *f32 = NULL;
+    if (snapshot_dtype(snap) == MLP_DTYPE_FLOAT32 && !(*f32 = snapshot_f32(snap))) {
+        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
+        return -1;
+    }
+    return 0;
 }
 
 /* Forward n rows of x and answer {"version"?, out_key: [[..]]}. */
@@ -56,7 +72,7 @@ static void compute_and_reply(api_response *resp, const mlp_t *net, const mlp_f3
         return;
     }
     double *y = mem, *work = mem + n * n_out;
-    mlp_status s = forward_rows(net, f32, n, x, y, work);
+    mlp_status s = predict_forward_rows(net, f32, n, x, y, work);
     if (s == MLP_ERR_NONFINITE) {
         reply_error(resp, API_ERR_INVALID_FIELD, shape->rows_key,
                     "These inputs make an output overflow to a non-finite value.");
@@ -82,18 +98,64 @@ static void compute_and_reply(api_response *resp, const mlp_t *net, const mlp_f3
         free(mem);
 }
 
+/* TF Serving's body: {"instances": rows} answered as {"predictions"}, or
+ * the columnar {"inputs": rows} (or {"inputs": {"input": rows}})
+ * answered as {"outputs"}; "signature_name" may name serving_default.
+ * *shape gets the keys to use; -1 after replying. */
+static int tf_rows_or_reply(api_response *resp, const cJSON *body, predict_shape *shape,
+                            const cJSON **rows)
+{
+    static const char *const fields[] = {"instances", "inputs", "signature_name", NULL};
+    const char *sig = NULL;
+    if (json_object_or_reply(resp, body, "", fields) != 0 ||
+        json_string_or_reply(resp, body, "signature_name", "", 0, 0, 128, &sig) != 0)
+        return -1;
+    if (sig && strcmp(sig, "serving_default") != 0) {
+        reply_error(resp, API_ERR_INVALID_FIELD, "signature_name",
+                    "The only signature is serving_default.");
+        return -1;
+    }
+    const cJSON *inst = cJSON_GetObjectItemCaseSensitive(body, "instances");
+    const cJSON *cols = cJSON_GetObjectItemCaseSensitive(body, "inputs");
+    if (inst && cols) {
+        reply_error(resp, API_ERR_INVALID_FIELD, "inputs",
+                    "Give instances (rows) or inputs (columnar), not both.");
+        return -1;
+    }
+    *rows = inst;
+    if (!cols)
+        return 0;
+    shape->rows_key = "inputs";
+    shape->out_key = "outputs";
+    if (cJSON_IsObject(cols)) {
+        static const char *const named[] = {"input", NULL};
+        if (json_object_or_reply(resp, cols, "inputs", named) != 0)
+            return -1;
+        cols = cJSON_GetObjectItemCaseSensitive(cols, "input");
+        shape->rows_key = "inputs.input";
+    }
+    *rows = cols;
+    return 0;
+}
+
 /* The general path: strict parse, exact errors. */
 static void predict_slow(app *a, const api_request *req, api_response *resp, const mlp_t *net,
-                         const mlp_f32_t *f32, const predict_shape *shape, int64_t version)
+                         const mlp_f32_t *f32, const predict_shape *shape_in, int64_t version)
 {
-    const char *const fields[] = {shape->rows_key, NULL};
+    const char *const fields[] = {shape_in->rows_key, NULL};
+    predict_shape keys = *shape_in; /* :predict's columnar form answers with other keys */
+    const predict_shape *shape = &keys;
     size_t n_in = mlp_inputs(net), n = 0;
     cJSON *body = NULL;
     double *x = NULL;
-    if (json_parse_or_reply(resp, req->body, req->body_len, &body) != 0 ||
-        json_object_or_reply(resp, body, "", fields) != 0)
+    const cJSON *rows = NULL;
+    if (json_parse_or_reply(resp, req->body, req->body_len, &body) != 0)
         goto out;
-    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(body, shape->rows_key);
+    if (shape->tf ? tf_rows_or_reply(resp, body, &keys, &rows) != 0
+                  : json_object_or_reply(resp, body, "", fields) != 0)
+        goto out;
+    if (!shape->tf)
+        rows = cJSON_GetObjectItemCaseSensitive(body, shape->rows_key);
     if (!rows) {
         reply_error(resp, API_ERR_MISSING_FIELD, shape->rows_key, "The field %s is required.",
                     shape->rows_key);
@@ -123,13 +185,8 @@ static void predict(app *a, const api_request *req, const route_params *p,
     if (!snap)
         return;
     const mlp_t *net = snapshot_net(snap);
-    /* float32 models compute in float: their dtype is read once per
-     * snapshot (a storage read), the float copy made once too. */
-    if (!snapshot_dtype(snap))
-        snapshot_set_dtype(snap, model_dtype(a->st, p->id));
     const mlp_f32_t *f32 = NULL;
-    if (snapshot_dtype(snap) == MLP_DTYPE_FLOAT32 && !(f32 = snapshot_f32(snap))) {
-        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
+    if (predict_f32_or_reply(a, resp, p->id, snap, &f32) != 0) {
         snapshot_release(snap);
         return;
     }
@@ -148,12 +205,12 @@ static void predict(app *a, const api_request *req, const route_params *p,
 
 void h_predict(app *a, const api_request *req, const route_params *p, api_response *resp)
 {
-    static const predict_shape shape = {"inputs", "outputs", 1};
+    static const predict_shape shape = {"inputs", "outputs", 1, 0};
     predict(a, req, p, resp, &shape);
 }
 
 void h_predict_v1(app *a, const api_request *req, const route_params *p, api_response *resp)
 {
-    static const predict_shape shape = {"instances", "predictions", 0};
+    static const predict_shape shape = {"instances", "predictions", 0, 1};
     predict(a, req, p, resp, &shape);
 }

@@ -51,7 +51,9 @@ const route routes[] = {
     {"POST", "/v1/models/{id}/predict", h_predict, BODY_JSON},
     /* POST /v1/models/{id}:predict - TF Serving / KServe v1: {"instances"} -> {"predictions"} */
     {"POST", "/v1/models/{id}:predict", h_predict_v1, BODY_JSON},
-    /* GET /v1/models/{id}/export - the whole model as one JSON document */
+    /* GET /v1/models/{id}/metadata - TF Serving: the serving_default signature */
+    {"GET", "/v1/models/{id}/metadata", h_tfs_metadata, BODY_NONE},
+    /* GET /v1/models/{id}/export - the whole model as one JSON document (?format=onnx: ONNX) */
     {"GET", "/v1/models/{id}/export", h_model_export, BODY_NONE},
     /* POST /v1/models/import - create a new model from an export document (201 + Location) */
     {"POST", "/v1/models/import", h_model_import, BODY_JSON},
@@ -63,6 +65,17 @@ const route routes[] = {
     {"GET", "/v2/health/live", h_health, BODY_NONE},
     /* GET /v2/health/ready - readiness (KServe v2) */
     {"GET", "/v2/health/ready", h_health, BODY_NONE},
+    /* GET /v2 - server metadata (KServe v2 / Open Inference Protocol) */
+    {"GET", "/v2", h_v2_server, BODY_NONE},
+    /* GET /v2/models/{id}[/versions/{n}] - model metadata: versions, platform, tensors */
+    {"GET", "/v2/models/{id}", h_v2_model, BODY_NONE},
+    {"GET", "/v2/models/{id}/versions/{n}", h_v2_model, BODY_NONE},
+    /* GET /v2/models/{id}[/versions/{n}]/ready - model readiness */
+    {"GET", "/v2/models/{id}/ready", h_v2_ready, BODY_NONE},
+    {"GET", "/v2/models/{id}/versions/{n}/ready", h_v2_ready, BODY_NONE},
+    /* POST /v2/models/{id}[/versions/{n}]/infer - inference: FP64/FP32 in, FP64 out */
+    {"POST", "/v2/models/{id}/infer", h_v2_infer, BODY_JSON},
+    {"POST", "/v2/models/{id}/versions/{n}/infer", h_v2_infer, BODY_JSON},
     /* GET /metrics - Prometheus text format */
     {"GET", "/metrics", h_metrics, BODY_NONE},
     /* GET /openapi.yaml - this API's description */
@@ -73,6 +86,11 @@ const route routes[] = {
     {"GET", "/web/{id}.js", h_web_file, BODY_NONE},
     {"GET", "/web/{id}.css", h_web_file, BODY_NONE},
     {"GET", "/web/{id}.md", h_web_file, BODY_NONE},
+    /* GET /web/{name}.html|.mjs|.wasm|.txt - the ONNX demo page, onnxruntime-web and its licence */
+    {"GET", "/web/{id}.html", h_web_file, BODY_NONE},
+    {"GET", "/web/{id}.mjs", h_web_file, BODY_NONE},
+    {"GET", "/web/{id}.wasm", h_web_file, BODY_NONE},
+    {"GET", "/web/{id}.txt", h_web_file, BODY_NONE},
     /* GET /v1/me - the caller: name, role, quotas and usage */
     {"GET", "/v1/me", h_me, BODY_NONE},
     /* POST /v1/exercises - a graded step exercise (teacher) */

@@ -5,7 +5,8 @@
  * Caching: an ETag per file and "Cache-Control: no-cache", so a browser
  * revalidates (304, no body) and never keeps a page older than the binary.
  * A Content-Security-Policy allows only this origin's own scripts, styles
- * and requests: the page works offline and cannot load anything else.
+ * and requests: the page works offline and cannot load anything else
+ * (the ONNX demo page may also compile WebAssembly).
  */
 #include <string.h>
 
@@ -14,9 +15,14 @@
 #include "api/web_files.h"
 
 #define WEB_PREFIX "/web/"
-#define WEB_CSP                                                                        \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
-    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+#define WEB_CSP_REST                                                                   \
+    "style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; "    \
+    "form-action 'none'; frame-ancestors 'none'"
+#define WEB_CSP "default-src 'none'; script-src 'self'; " WEB_CSP_REST
+/* The ONNX demo compiles onnxruntime-web's WebAssembly: that page (only)
+ * may, still from this origin alone. */
+#define WEB_CSP_WASM "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; " WEB_CSP_REST
+#define WEB_WASM_PAGE "onnx.html"
 
 static const web_file *web_find(const char *name)
 {
@@ -53,7 +59,8 @@ static void serve(const api_request *req, api_response *resp, const char *name)
         return; /* out of memory: the JSON error stands */
     api_response_header(resp, "ETag", f->etag);
     api_response_header(resp, "Cache-Control", "no-cache");
-    api_response_header(resp, "Content-Security-Policy", WEB_CSP);
+    api_response_header(resp, "Content-Security-Policy",
+                        strcmp(name, WEB_WASM_PAGE) == 0 ? WEB_CSP_WASM : WEB_CSP);
 }
 
 void h_web_index(app *a, const api_request *req, const route_params *p, api_response *resp)

@@ -5,6 +5,7 @@ import { api, ApiError, followJob, getToken, jobFinished, jobHistory, setToken }
 import { drawHeat, drawLoss, drawNetwork, gridPoints, planeOf, scaleOf } from './charts.js';
 import { fmt, renderStep } from './explain.js';
 import { showLecture } from './lecture.js';
+import { fetchOnnx, saveBytes } from './download.js';
 
 const $ = (id) => document.getElementById(id);
 const GRID = 40;          // heat map resolution: GRID x GRID predictions
@@ -69,7 +70,7 @@ const outputsOf = (m) => m.layers[m.layers.length - 1].units;
 
 function updateButtons() {
   const has = !!state.model;
-  for (const id of ['generate', 'upload', 'train', 'explain', 's-load', 'predict', 'versions-refresh'])
+  for (const id of ['generate', 'upload', 'train', 'explain', 's-load', 'predict', 'versions-refresh', 'onnx-download'])
     if (!$(id).dataset.busy) $(id).disabled = !has || (state.training && id !== 'predict');
   $('apply').disabled = !has || !state.trace || state.training;
   $('cancel').disabled = !state.training || !state.job || jobFinished(state.job);
@@ -139,6 +140,7 @@ function showModelInfo() {
   const layers = m.layers.map((l) => `${l.units} ${l.activation}`).join(' → ');
   $('model-info').textContent = `Model ${m.id}: ${m.inputs} inputs → ${layers}, loss ${m.loss}; weights version ${m.version}, ${m.params} parameters.`;
   $('model-info').dataset.modelId = m.id;
+  showOnnxLink();
 }
 
 async function loadWeights() {
@@ -454,6 +456,18 @@ async function predict() {
   setStatus(`Predicted ${rows.length} row(s) with weights version ${r.version ?? state.model.version}.`);
 }
 
+// The model as an ONNX file (float32, what onnxruntime-web runs fastest),
+// and the demo page that runs it in the browser.
+async function downloadOnnx() {
+  const { bytes, name } = await fetchOnnx(state.model.id, 'float32');
+  saveBytes(bytes, name);
+  setStatus(`Saved ${name} (${bytes.length} bytes): ONNX, runs in onnxruntime anywhere.`);
+}
+
+function showOnnxLink() {
+  $('onnx-demo').href = state.model ? `/web/onnx.html?model=${mid()}` : '/web/onnx.html';
+}
+
 // The drawings again from what the page holds (after a resize).
 function redrawAll() {
   drawLoss($('loss-chart'), state.curve);
@@ -489,6 +503,7 @@ function init() {
   $('lecture').addEventListener('toggle', () => {
     if ($('lecture').open) showLecture($('lecture-text')).catch((e) => setStatus(e.message, true));
   });
+  action('onnx-download', downloadOnnx);
   drawLoss($('loss-chart'), []);
   drawNetwork($('net-canvas'), null, null);
   let resizing = 0;

@@ -118,7 +118,7 @@ echo "== invalid_dimensions"
 req POST "$M/$ID/predict" '{"inputs":[[1,2,3]]}'
 check_error "predict 3 inputs into a 2-input model" 400 invalid_dimensions
 req POST "$M/$ID:predict" '{"instances":[[1]]}'
-check_error ":predict 1 input" 400 invalid_dimensions
+check ":predict 1 input -> 400 {\"error\": \"text\"} (TF Serving's shape)" "s == 400 and list(j) == ['error'] and 'expected 2' in j['error']"
 req POST "$M/$ID/step" '{"x":[0.5],"y":[0.8]}'
 check_error "step x of 1" 400 invalid_dimensions
 req POST "$M/$ID/step" '{"x":[0.5,-1],"y":[0.8,1]}'

@@ -107,6 +107,8 @@ await call('GET', '/');
 await call('GET', '/web/lab.js');
 await call('GET', '/web/lab.css');
 await call('GET', '/web/missing.js');
+await call('GET', '/web/onnx.html');
+await call('GET', '/web/onnxruntime-web-LICENSE.txt');
 const doc = await call('GET', '/openapi.yaml');
 if (doc && doc.body !== readFileSync('openapi.yaml', 'utf8')) fail('GET /openapi.yaml', 'differs from the file');
 
@@ -147,6 +149,24 @@ if (exported) {
   const imported = await call('POST', '/v1/models/import', exported.body);
   if (imported && imported.body.id) await call('DELETE', `/v1/models/${imported.body.id}`);
 }
+// interchange: ONNX export, TF Serving, KServe v2
+await call('GET', `${m}/metadata`);
+await call('GET', `${m}/export?format=onnx&dtype=float64`);
+await call('GET', `${m}/export?format=onnx&dtype=float16`);
+await call('POST', `${m}:predict`, { inputs: [[0.5, -1.0]] });
+await call('POST', `${m}:predict`, { signature_name: 'serving_default', inputs: { input: [[0.5, -1.0]] } });
+await call('POST', `${m}:predict`, { instances: [[1]] });
+const infer = { id: '7', parameters: { a: 1 }, inputs: [{ name: 'input', shape: [2, 2], datatype: 'FP64', data: [0.5, -1, 0, 0] }] };
+await call('GET', '/v2');
+await call('GET', `/v2/models/${id}`);
+await call('GET', `/v2/models/${id}/versions/1`);
+await call('GET', `/v2/models/${id}/ready`);
+await call('GET', `/v2/models/${id}/versions/2/ready`);
+await call('POST', `/v2/models/${id}/infer`, infer);
+await call('POST', `/v2/models/${id}/versions/1/infer`, { inputs: [{ ...infer.inputs[0], datatype: 'FP32', data: [[0.5, -1], [0, 0]] }] });
+await call('POST', `/v2/models/${id}/infer`, { inputs: [{ ...infer.inputs[0], shape: [2, 3] }] });
+await call('GET', '/v2/models/0123456789abcdef');
+await call('GET', `/v2/models/${id}/versions/999`);
 await call('PATCH', m, { public_predict: true });
 await call('GET', '/v1/me');
 

@@ -92,7 +92,9 @@ while read -r method pattern; do
     fi
     as none
     call "$p_own"
-    if [ "$STATUS" = 401 ] && grep -q '"code":"unauthorized"' "$BODY_FILE" &&
+    unauth='"code":"unauthorized"' # KServe v2 and :predict answer {"error": "text"}
+    case $pattern in /v2/* | *:predict) unauth='^{"error":"A valid bearer token' ;; esac
+    if [ "$STATUS" = 401 ] && grep -q "$unauth" "$BODY_FILE" &&
         grep -qi '^WWW-Authenticate: Bearer' "$HDR_FILE"; then
         note_pass "no token: $method $pattern -> 401 with WWW-Authenticate"
     else

@@ -72,6 +72,13 @@ api = {
     "bad_method": (b"PATCH", b"/v1/models/{M}", b"", b""),
     "traversal": (b"GET", b"/v1/models/../../etc/passwd", b"", b""),
     "delete_samples": (b"DELETE", b"/v1/models/{M}/samples", b"", b""),
+    "onnx_export": (b"GET", b"/v1/models/{M}/export?format=onnx&dtype=float64&version=1", b"", b""),
+    "tf_metadata": (b"GET", b"/v1/models/{M}/metadata", b"", b""),
+    "tf_columnar": (b"POST", b"/v1/models/{M}:predict", J, b'{"signature_name":"serving_default","inputs":{"input":[[1,2]]}}'),
+    "v2_server": (b"GET", b"/v2", b"", b""),
+    "v2_model": (b"GET", b"/v2/models/{M}/versions/1", b"", b""),
+    "v2_ready": (b"GET", b"/v2/models/{M}/ready", b"", b""),
+    "v2_infer": (b"POST", b"/v2/models/{M}/infer", J, b'{"id":"1","parameters":{"a":1},"inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[[1,2]]}]}'),
 }
 for name, (m, p, h, b) in api.items():
     write("api", name, m + b"\0" + p + b"\0" + h + b"\0" + b)
@@ -104,3 +111,20 @@ model = {
 }
 for name, (mode, b) in model.items():
     write("model", name, bytes([mode]) + b)
+
+# v2infer: byte 0 = inputs - 1 (see fuzz_v2infer.c); KServe v2 infer bodies
+v2 = {
+    "flat": (1, b'{"id":"42","inputs":[{"name":"input","shape":[2,2],"datatype":"FP64","data":[1,2,3,4]}]}'),
+    "nested": (1, b'{"inputs":[{"name":"input","shape":[2,2],"datatype":"FP64","data":[[1,2],[3,4]]}],'
+                  b'"outputs":[{"name":"output","parameters":{"binary_data":false}}]}'),
+    "fp32_params": (2, b'{"parameters":{"a":1,"b":"x","c":true},"inputs":[{"name":"input","shape":[1,3],'
+                       b'"datatype":"FP32","parameters":{},"data":[0.1,1e38,-3.5]}]}'),
+    "fp32_range": (0, b'{"inputs":[{"name":"input","shape":[1,1],"datatype":"FP32","data":[1e39]}]}'),
+    "big_shape": (0, b'{"inputs":[{"name":"input","shape":[18446744073709551615,1],"datatype":"FP64","data":[1]}]}'),
+    "shape_lies": (0, b'{"inputs":[{"name":"input","shape":[3,1],"datatype":"FP64","data":[1,2]}]}'),
+    "traps": (0, b'{"inputs":[{"name":"input","name":"x","shape":[1,1.5],"datatype":"FP16","data":[1e999]}]}'),
+    "two_inputs": (0, b'{"inputs":[{"name":"input","shape":[1,1],"datatype":"FP64","data":[1]},{}]}'),
+    "ragged": (1, b'{"inputs":[{"name":"input","shape":[2,2],"datatype":"FP64","data":[[1,2],[3]]}]}'),
+}
+for name, (c, text) in v2.items():
+    write("v2infer", name, bytes([c]) + text)

@@ -14,7 +14,7 @@
 
 START_TEST(every_route_has_the_right_class)
 {
-    size_t n_model = 0, n_public = 0;
+    size_t n_model = 0, n_public = 0, n_v2 = 0;
     for (size_t i = 0; i < n_routes; i++) {
         const route *rt = &routes[i];
         access_kind k = access_of_route(rt);
@@ -30,10 +30,15 @@ START_TEST(every_route_has_the_right_class)
         } else if (strncmp(pat, "/v1/", 4) == 0 && strstr(pat, "{id}")) {
             /* every object route checks ownership */
             int is_job = strncmp(pat, "/v1/jobs/", 9) == 0;
-            int is_predict = strstr(pat, "predict") != NULL;
+            /* predict, :predict and TF Serving's /metadata (a signature) */
+            int is_predict = strstr(pat, "predict") != NULL || strstr(pat, "/metadata") != NULL;
             ck_assert_msg(k == (is_job ? ACCESS_JOB : is_predict ? ACCESS_PREDICT : ACCESS_MODEL),
                           "%s %s has class %d", rt->method, pat, (int)k);
             n_model++;
+        } else if (strncmp(pat, "/v2/models/{id}", 15) == 0) {
+            /* KServe v2: metadata, ready and infer, all as predict */
+            ck_assert_msg(k == ACCESS_PREDICT, "%s %s has class %d", rt->method, pat, (int)k);
+            n_v2++;
         } else if (k == ACCESS_PUBLIC) {
             ck_assert_msg(strcmp(pat, "/healthz") == 0 || strncmp(pat, "/v2/health/", 11) == 0 ||
                               strncmp(pat, "/v1/", 4) != 0,
@@ -47,7 +52,8 @@ START_TEST(every_route_has_the_right_class)
         }
     }
     ck_assert_uint_ge(n_model, 15);
-    ck_assert_uint_ge(n_public, 3);
+    ck_assert_uint_ge(n_public, 4); /* /v2 (server metadata) among them */
+    ck_assert_uint_ge(n_v2, 6);
     /* patterns other branches add */
     route r = {"GET", "/v1/jobs/{id}/events", NULL, 0};
     ck_assert_int_eq(access_of_route(&r), ACCESS_JOB);

@@ -39,8 +39,11 @@ void blas_select_at_start(char **argv)
     if (env_set("OPENBLAS_CORETYPE") || !openblas_get_corename ||
         mlp_cpuid_read(&cpu) != MLP_OK)
         return;
-    const char *core = reported_core();
-    mlp_blas_choice ch = mlp_blas_choose(&cpu, core);
+    /* A copy: setenv below may move the environment the name points into. */
+    char core[64];
+    const char *reported = reported_core();
+    snprintf(core, sizeof core, "%s", reported ? reported : "");
+    mlp_blas_choice ch = mlp_blas_choose(&cpu, reported ? core : NULL);
     if (!ch.fell_back)
         return;
     if (setenv(BLAS_FELL_BACK_ENV, core, 1) != 0 || setenv("OPENBLAS_CORETYPE", ch.best, 1) != 0)

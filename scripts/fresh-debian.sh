@@ -97,6 +97,9 @@ trap cleanup EXIT
 
 # 1. The pristine root, made once.
 if [ ! -f "$TARBALL" ]; then
+    command -v debootstrap >/dev/null ||
+        apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends debootstrap >"$LOGS/debootstrap-install.log" 2>&1 ||
+        { tail -n 20 "$LOGS/debootstrap-install.log"; exit 1; }
     step "debootstrap --variant=minbase $SUITE ($MIRROR)"
     rm -rf "$FRESH_DIR/$SUITE.boot"
     debootstrap --variant=minbase "$SUITE" "$FRESH_DIR/$SUITE.boot" "$MIRROR" >"$LOGS/debootstrap.log" 2>&1 ||

@@ -62,7 +62,9 @@ void cors_preflight(const mlpd_config *cfg, const api_request *req, api_response
 {
     char allow[160];
     snprintf(allow, sizeof allow, "%s, OPTIONS", methods);
-    reply_text(resp, 204, CT_JSON, "", 0);
+    /* 204 has no body, so it names no type (a JSON type on nothing would
+     * promise a document that is not there). */
+    reply_text(resp, 204, NULL, "", 0);
     api_response_header(resp, "Allow", allow);
     if (!allow_origin(cfg, req, resp))
         return;

@@ -116,7 +116,8 @@ static enum MHD_Result send_response(http_server *h, struct MHD_Connection *conn
             return MHD_NO;
         }
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    if (r->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     int own_cache_control = 0; /* the lab page's files revalidate instead */
     for (size_t i = 0; i < r->n_headers; i++) {

@@ -79,7 +79,13 @@ curl -s -o "$E2E_TMP/waiter" -w '%{http_code}' --max-time 30 -H 'Content-Type: a
     -d '{"epochs":1000000,"learning_rate":0.01}' \
     "$MLPD_URL/v1/models/$W/train?wait=true" >"$E2E_TMP/waiter.status" &
 WAITER=$!
-sleep 0.5
+# Stop only once the job runs (a fixed sleep lost the race on a loaded machine).
+for _ in $(seq 1 200); do
+    req GET "/v1/models/$W/jobs"
+    python3 -c "import json,sys; sys.exit(0 if any(x['status'] == 'running' for x in json.load(open('$BODY_FILE'))['jobs']) else 1)" 2>/dev/null && break
+    sleep 0.05
+done
+check "the waiter's job runs" "any(x['status'] == 'running' for x in j['jobs'])"
 stop_daemon
 wait "$WAITER"
 cp "$E2E_TMP/waiter" "$BODY_FILE"; STATUS=$(cat "$E2E_TMP/waiter.status")

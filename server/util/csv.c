@@ -181,3 +181,27 @@ int csv_parse(const char *text, size_t len, size_t n_in, size_t n_out, size_t ma
     *rows = n;
     return 0;
 }
+
+/* STUB: first commit publishes the API only; the RFC 4180 reader follows. */
+int csv_read(const char *text, size_t len, const csv_opts *opts, csv_table *out, csv_error *err)
+{
+    (void)text;
+    (void)len;
+    (void)opts;
+    memset(out, 0, sizeof *out);
+    memset(err, 0, sizeof *err);
+    snprintf(err->message, sizeof err->message, "csv_read is not implemented yet.");
+    return -1;
+}
+
+void csv_table_free(csv_table *t)
+{
+    if (t == NULL)
+        return;
+    free(t->x);
+    free(t->y);
+    free(t->labels);
+    free(t->names);
+    free(t->pool_);
+    memset(t, 0, sizeof *t);
+}

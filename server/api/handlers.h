@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "domain/cache.h"
 #include "domain/model.h"
+#include "domain/model_meta.h"
 #include "api/routes.h"
 #include "util/states.h"
 
@@ -91,11 +92,13 @@ int model_exists_or_reply(app *a, api_response *resp, const char *id);
  * the cache; n > 0 read from storage, not cached). NULL after replying. */
 snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t version);
 
-/* Store net as a new version (source "put", "step", "train") and publish
+/* Store net with its scalers (prep, NULL: none; the caller's) as a new
+ * version (source "put", "step", "train") and publish
  * it in the cache. Caller holds the model's write lock. net stays the
  * caller's. 0, or -1 after replying. */
 int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
-                         version_source source, double loss, int64_t *version);
+                         const model_prep *prep, version_source source, double loss,
+                         int64_t *version);
 
 /* api/predict.c, shared with the KServe v2 infer (api/v2.c) so that
  * both compute alike: the float copy of a float32 model's snapshot
@@ -126,6 +129,12 @@ void model_export_onnx(app *a, const api_request *req, const route_params *p,
 int model_create_body_or_reply(app *a, api_response *resp, const cJSON *body,
                                const char **name, mlp_spec *spec, model_init *init);
 
+/* "preprocessing", "classes", "feature_names" of a create body against
+ * spec into *meta (models.c; import reuses it); -1 after replying (the
+ * caller clears *meta either way). */
+int model_meta_or_reply(api_response *resp, const cJSON *body, const mlp_spec *spec,
+                        model_meta *meta);
+
 /* [{"weights": [[..]], "biases": [..]}, ...] of net, as GET weights shows
  * it (weights.c). */
 void weights_write_layers(sbuf *b, const mlp_t *net);
@@ -133,6 +142,16 @@ void weights_write_layers(sbuf *b, const mlp_t *net);
  * net; prefix names body in messages ("" at top level). -1 after replying. */
 int weights_layers_or_reply(api_response *resp, const cJSON *body, const char *prefix,
                             mlp_t *net);
+
+/* The scalers as GET weights shows them (the object after
+ * "preprocessing":), prep NULL as the identity (weights.c). */
+void weights_write_prep(sbuf *b, const model_prep *prep, const mlp_t *net);
+/* 1 if prep has a scaling method (then GET weights and export show it). */
+int weights_have_prep(const model_prep *prep);
+/* body's optional "preprocessing" into *out (NULL when absent: keep
+ * current); -1 after replying. */
+int weights_prep_or_reply(api_response *resp, const cJSON *body, const char *prefix,
+                          const mlp_t *net, model_prep **out);
 
 /* The model's JSON object (for create, get, list). NULL if out of memory. */
 cJSON *model_to_json(const st_model *m, const mlp_spec *spec, const model_init *init);

@@ -40,9 +40,10 @@ snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t
 }
 
 int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
-                         version_source source, double loss, int64_t *version)
+                         const model_prep *prep, version_source source, double loss,
+                         int64_t *version)
 {
-    dom_status s = model_net_store(a->st, a->cache, id, net, source, loss, version);
+    dom_status s = model_net_store(a->st, a->cache, id, net, prep, source, loss, version);
     if (s.code != DOM_OK)
         reply_dom_error(resp, &s);
     return s.code == DOM_OK ? 0 : -1;
@@ -87,6 +88,10 @@ cJSON *model_to_json(const st_model *m, const mlp_spec *spec, const model_init *
         cJSON_AddStringToObject(conv, "cost", "1/2 e^2 per sample");
         cJSON_AddStringToObject(conv, "activations", "exact");
     }
+    model_meta meta;
+    if (model_meta_parse(m->spec_json, spec, &meta) == 0)
+        model_meta_add_json(o, &meta);
+    model_meta_clear(&meta);
     cJSON_AddNumberToObject(o, "samples", (double)m->samples);
     cJSON_AddNumberToObject(o, "version", (double)m->version);
     json_add_number(o, "last_loss", m->last_loss);

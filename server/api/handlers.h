@@ -103,11 +103,19 @@ int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t
 /* api/predict.c, shared with the KServe v2 infer (api/v2.c) so that
  * both compute alike: the float copy of a float32 model's snapshot
  * (*f32 NULL for float64 models; 0, or -1 after replying), and y = the
- * model on n rows of x (work: mlp_work_size doubles). */
+ * model on n rows of x in raw units (the version's scalers prep, may be
+ * NULL, applied; work: mlp_work_size doubles). */
 int predict_f32_or_reply(app *a, api_response *resp, const char *id, snapshot *snap,
                          const mlp_f32_t **f32);
-mlp_status predict_forward_rows(const mlp_t *net, const mlp_f32_t *f32, size_t n,
-                                const double *x, double *y, double *work);
+mlp_status predict_forward_rows(const mlp_t *net, const mlp_f32_t *f32, const model_prep *prep,
+                                size_t n, const double *x, double *y, double *work);
+/* The model's classes through the snapshot (read from storage once per
+ * snapshot); 0, or -1 after replying. */
+int predict_meta_or_reply(app *a, api_response *resp, const char *id, snapshot *snap,
+                          const model_meta **meta);
+/* "labels":[...] (the most probable class of each of n rows of y). */
+void predict_write_labels(sbuf *b, const model_meta *meta, const double *y, size_t n,
+                          size_t width);
 
 /* api/tfserving.c: TF Serving's "model_version_status" (the
  * current version, AVAILABLE) added to a model's JSON. */

@@ -4,6 +4,7 @@
  */
 #include "domain/cache.h"
 
+#include "domain/model_meta.h"
 #include "domain/prep.h"
 
 #include <pthread.h>
@@ -19,6 +20,7 @@ struct snapshot {
     model_prep *prep;            /* the version's scalers, NULL for the identity */
     atomic_int dtype;            /* the model's mlp_dtype once known, else 0 */
     _Atomic(mlp_f32_t *) f32;    /* float copy of net for float32 predict, made on first use */
+    _Atomic(model_meta *) meta;  /* the model's classes, read by the first reader that asks */
     int64_t version;
     size_t bytes;
     char id[17];
@@ -62,6 +64,10 @@ void snapshot_release(snapshot *s)
         mlp_f32_free(atomic_load(&s->f32));
         mlp_free(s->net);
         prep_free(s->prep);
+        model_meta *m = atomic_load(&s->meta);
+        if (m)
+            model_meta_clear(m);
+        free(m);
         free(s);
     }
 }
@@ -232,6 +238,22 @@ const mlp_f32_t *snapshot_f32(snapshot *s)
         return mine;
     mlp_f32_free(mine);
     return f;
+}
+
+const model_meta *snapshot_meta(snapshot *s)
+{
+    return atomic_load_explicit(&s->meta, memory_order_acquire);
+}
+
+const model_meta *snapshot_set_meta(snapshot *s, model_meta *m)
+{
+    model_meta *none = NULL;
+    if (atomic_compare_exchange_strong_explicit(&s->meta, &none, m, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return m;
+    model_meta_clear(m); /* another reader was first: its copy stays */
+    free(m);
+    return none;
 }
 
 void cache_stats(cache *c, size_t *entries, size_t *bytes)

@@ -23,6 +23,7 @@
 
 typedef struct snapshot snapshot;
 typedef struct model_prep model_prep; /* domain/prep.h */
+struct model_meta;                    /* domain/model_meta.h */
 typedef struct cache cache;
 
 /* NULL if memory ran out. */
@@ -67,6 +68,12 @@ void snapshot_set_dtype(snapshot *s, int dtype);
  * by the first reader that asks and kept with the snapshot; NULL if out
  * of memory. Not counted in the cache's bytes (half the network's). */
 const mlp_f32_t *snapshot_f32(snapshot *s);
+
+/* The model's meta (classes; fixed at creation) as a reader learnt it, or
+ * NULL: not yet. set_meta hands m (malloc'ed, ownership passes) to the
+ * snapshot unless another reader was first; returns the one kept. */
+const struct model_meta *snapshot_meta(snapshot *s);
+const struct model_meta *snapshot_set_meta(snapshot *s, struct model_meta *m);
 
 /* Entries and bytes held (for tests and metrics). */
 void cache_stats(cache *c, size_t *entries, size_t *bytes);

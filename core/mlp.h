@@ -60,7 +60,11 @@ typedef enum mlp_activation {
 /* Loss ids are stored in saved models: never renumber. */
 typedef enum mlp_loss {
     MLP_LOSS_MSE = 1,          /* E = 1/2 sum_j e_j^2 per sample */
-    MLP_LOSS_CROSS_ENTROPY = 2 /* softmax: -sum d ln y; sigmoid: binary per output */
+    MLP_LOSS_CROSS_ENTROPY = 2 /* softmax: -sum d ln y; sigmoid: binary per output,
+                                  -(d ln y + (1-d) ln(1-y)): one sigmoid unit is binary
+                                  log-loss (sklearn's log_loss, with probabilities
+                                  floored at DBL_MIN instead of clipped). Either way
+                                  the output delta -dE/dv is d - y. */
 } mlp_loss;
 
 /* Name <-> id. Names accept aliases (logsig, tansig, purelin, identity);

@@ -75,7 +75,8 @@ static void standard_column(size_t n, size_t d, const double *x, size_t j, doubl
     double var = (sq - corr * corr / nn) / nn;
     double bound = nn * DBL_EPSILON * var + (nn * m * DBL_EPSILON) * (nn * m * DBL_EPSILON);
     *mean = m;
-    *scale = var <= bound ? 1.0 : sqrt(var);
+    /* an overflowed variance stays infinite (refused), not "constant" */
+    *scale = isfinite(var) && var <= bound ? 1.0 : sqrt(var);
 }
 
 static void minmax_column(size_t n, size_t d, const double *x, size_t j, double *lo,

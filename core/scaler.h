@@ -11,8 +11,11 @@
  *             scale = max - min of the fitted rows; a range below 10 eps
  *             (sklearn's _handle_zeros_in_scale) gets scale 1
  *
- * The sums run over the rows in order, as numpy's axis-0 reductions do, so
- * fitted parameters match sklearn's to the last bits in practice.
+ * The sums run over the rows in order (numpy's order for a row-major array),
+ * so fitted parameters agree with sklearn's to rounding (1e-12 relative in
+ * the unit tests). Transforms are computed as written above, which agrees
+ * with sklearn's to rounding except on nearly constant columns (where
+ * MinMaxScaler's x * (1/range) - min/range loses the digits this keeps).
  *
  * Memory is the caller's: an mlp_scaler points at two arrays of dims
  * doubles (offset, scale) that the caller owns; no function here allocates.

@@ -62,8 +62,14 @@ static int read_names(json_err *e, const cJSON *obj, const char *key, size_t min
         return 0;
     size_t k = cJSON_IsArray(arr) ? (size_t)cJSON_GetArraySize(arr) : 0;
     if (!cJSON_IsArray(arr) || k < min || k > max) {
-        json_fail(e, JSON_ERR_INVALID_FIELD, key,
-                  "%s must be an array of %zu to %zu distinct non-empty strings.", key, min, max);
+        if (min == max)
+            json_fail(e, JSON_ERR_INVALID_FIELD, key,
+                      "%s must be an array of %zu distinct non-empty strings (one per input).",
+                      key, min);
+        else
+            json_fail(e, JSON_ERR_INVALID_FIELD, key,
+                      "%s must be an array of %zu to %zu distinct non-empty strings.", key, min,
+                      max);
         return -1;
     }
     const char **names = calloc(k, sizeof *names);

@@ -31,16 +31,13 @@ void weights_write_layers(sbuf *b, const mlp_t *net)
 
 void weights_write_prep(sbuf *b, const model_prep *prep, const mlp_t *net)
 {
-    cJSON *o = cJSON_CreateObject();
-    char *text = NULL;
-    if (o && prep_add_json(o, prep, mlp_inputs(net), mlp_outputs(net)) == 0)
-        text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(o, "preprocessing"));
-    if (text)
-        sbuf_puts(b, text);
+    model_prep *id = prep ? NULL : prep_new(MLP_SCALE_NONE, mlp_inputs(net), MLP_SCALE_NONE,
+                                            mlp_outputs(net));
+    if (prep || id)
+        prep_write_json(b, prep ? prep : id);
     else
         sbuf_reserve(b, SIZE_MAX); /* marks the buffer failed: a 500 */
-    free(text);
-    cJSON_Delete(o);
+    prep_free(id);
 }
 
 int weights_have_prep(const model_prep *prep)

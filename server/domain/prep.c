@@ -169,45 +169,31 @@ int prep_blob_decode(const unsigned char *blob, size_t len, size_t *net_len, mod
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-static int add_doubles(cJSON *obj, const char *key, const double *v, size_t n)
-{
-    cJSON *arr = cJSON_AddArrayToObject(obj, key);
-    for (size_t i = 0; arr && i < n; i++) {
-        cJSON *num = cJSON_CreateNumber(v[i]);
-        if (!num)
-            return -1;
-        cJSON_AddItemToArray(arr, num);
-    }
-    return arr ? 0 : -1;
-}
-
 static const char *offset_key(int method)
 {
     return method == MLP_SCALE_MINMAX ? "min" : "mean";
 }
 
-static int add_scaler(cJSON *pre, const char *key, const mlp_scaler *s)
+static void write_scaler(sbuf *b, const mlp_scaler *s)
 {
-    cJSON *o = cJSON_AddObjectToObject(pre, key);
-    if (!o || !cJSON_AddStringToObject(o, "method", mlp_scale_name(s->method)))
-        return -1;
-    if (s->method == MLP_SCALE_NONE)
-        return 0;
-    return add_doubles(o, offset_key(s->method), s->offset, s->dims) ||
-                   add_doubles(o, "scale", s->scale, s->dims)
-               ? -1 : 0;
+    sbuf_puts(b, "{\"method\":");
+    sbuf_json_string(b, mlp_scale_name(s->method));
+    if (s->method != MLP_SCALE_NONE) {
+        sbuf_printf(b, ",\"%s\":", offset_key(s->method));
+        sbuf_json_array(b, s->offset, s->dims);
+        sbuf_puts(b, ",\"scale\":");
+        sbuf_json_array(b, s->scale, s->dims);
+    }
+    sbuf_putc(b, '}');
 }
 
-int prep_add_json(cJSON *obj, const model_prep *p, size_t n_in, size_t n_out)
+void prep_write_json(sbuf *b, const model_prep *p)
 {
-    model_prep *id = p ? NULL : prep_new(MLP_SCALE_NONE, n_in, MLP_SCALE_NONE, n_out);
-    const model_prep *q = p ? p : id;
-    cJSON *pre = q ? cJSON_AddObjectToObject(obj, "preprocessing") : NULL;
-    int rc = pre && add_scaler(pre, "inputs", &q->inputs) == 0 &&
-                     add_scaler(pre, "targets", &q->targets) == 0
-                 ? 0 : -1;
-    prep_free(id);
-    return rc;
+    sbuf_puts(b, "{\"inputs\":");
+    write_scaler(b, &p->inputs);
+    sbuf_puts(b, ",\"targets\":");
+    write_scaler(b, &p->targets);
+    sbuf_putc(b, '}');
 }
 
 static int read_scaler(json_err *e, const cJSON *pre, const char *prefix, const char *key,

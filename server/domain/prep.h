@@ -28,6 +28,7 @@
 #include "mlp.h"
 #include "scaler.h"
 #include "util/jsonread.h"
+#include "util/sbuf.h"
 
 struct model_prep {
     mlp_scaler inputs;  /* dims = the model's inputs */
@@ -54,10 +55,9 @@ int prep_blob_encode(const mlp_t *net, const model_prep *p, unsigned char **blob
  * or does not fit n_in / n_out (checked again by the caller's mlp_load). */
 int prep_blob_decode(const unsigned char *blob, size_t len, size_t *net_len, model_prep **p);
 
-/* {"inputs": {"method", "mean"|"min", "scale"}, "targets": {...}} added to
- * obj under "preprocessing" (identity methods show method "none" only).
- * p NULL writes the identity of the given methods. 0, or -1 (out of memory). */
-int prep_add_json(cJSON *obj, const model_prep *p, size_t n_in, size_t n_out);
+/* {"inputs": {"method", "mean"|"min", "scale"}, "targets": {...}} (method
+ * none shows the method only); numbers printed to read back bit for bit. */
+void prep_write_json(sbuf *b, const model_prep *p);
 /* Read that object (PUT weights, import) into a new prep for n_in / n_out;
  * prefix names it in messages. 0, or -1 with *e naming the field. */
 int prep_read_json(json_err *e, const cJSON *pre, const char *prefix, size_t n_in,

@@ -80,6 +80,16 @@ check ":predict answers {label, probabilities}" "s == 200 and j['predictions'][0
 req POST "/v1/models/$BC/evaluate" '{"split":"train"}'
 check "evaluate on the train split: 455 rows" "s == 200 and j['n'] == 455"
 
+echo "== export and import carry the scalers and classes"
+req GET "/v1/models/$BC/export"
+cp "$BODY_FILE" "$E2E_TMP/bc-export.json"
+check "the export holds classes, preprocessing and each version's scaler" "j['model']['classes'] == ['malignant', 'benign'] and j['model']['preprocessing']['inputs'] == 'standard' and len(j['model']['feature_names']) == 30 and j['weights']['preprocessing']['inputs']['method'] == 'standard'"
+req POST /v1/models/import "@$E2E_TMP/bc-export.json"
+check_status "import" 201
+BC2=$(jget 'j["id"]')
+req POST "/v1/models/$BC2/predict" "@$E2E_TMP/bc-val-in.json"
+check "the imported model predicts the same, bit for bit" "j['outputs'] == json.load(open('$E2E_TMP/bc-pred.json'))['outputs'] and j['labels'] == json.load(open('$E2E_TMP/bc-pred.json'))['labels']"
+
 echo "== the same data without scaling: a warning"
 RAW=$(create_model "$(echo "$BC_MODEL" | sed 's/,"preprocessing":{"inputs":"standard"}//')") || exit 1
 req POST "/v1/models/$RAW/samples" "@$E2E_TMP/bc.csv" text/csv

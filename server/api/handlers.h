@@ -86,6 +86,10 @@ void metrics_users_write(app *a, sbuf *b);
 int model_get_or_reply(app *a, api_response *resp, const char *id, st_model *m,
                        mlp_spec *spec, model_init *init);
 
+/* The model's meta (classes, feature names, scaling methods) read now;
+ * 0, or -1 after replying. The caller clears *meta either way. */
+int model_meta_fresh_or_reply(app *a, api_response *resp, const char *id, model_meta *meta);
+
 /* 0 if the model exists, else -1 after replying (404...). */
 int model_exists_or_reply(app *a, api_response *resp, const char *id);
 

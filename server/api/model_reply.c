@@ -49,6 +49,20 @@ int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t
     return s.code == DOM_OK ? 0 : -1;
 }
 
+int model_meta_fresh_or_reply(app *a, api_response *resp, const char *id, model_meta *meta)
+{
+    st_model m;
+    mlp_spec spec;
+    model_init init;
+    if (model_get_or_reply(a, resp, id, &m, &spec, &init) != 0)
+        return -1;
+    int rc = model_meta_parse(m.spec_json, &spec, meta);
+    st_model_clear(&m);
+    if (rc != 0)
+        reply_error(resp, API_ERR_MODEL_CORRUPT, NULL, "The stored model description is damaged.");
+    return rc;
+}
+
 pthread_mutex_t *model_lock(app *a, const char *id)
 {
     return model_lock_of(a->model_locks, id);

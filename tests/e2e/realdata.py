@@ -10,6 +10,8 @@ Debian's python3-sklearn (run with /usr/bin/python3).
   realdata.py scaler DIR FILE N K the StandardScaler of the first N rows of
                                   FILE's column block K ("x" or "y"):
                                   {"mean", "scale"}
+  realdata.py onnx-run DIR F IN   check ONNX file F and run it on IN's
+                                  "inputs" with numpy: {"outputs", "metadata"}
   realdata.py metrics DIR N PRED  sklearn.metrics on mlpd's own predictions
                                   (PRED: predict's answer for the rows after
                                   the first N of bc.csv): the evaluate shape
@@ -106,6 +108,42 @@ def metrics(d, n, pred_file):
     }
 
 
+def onnx_run(model_file, inputs_file):
+    """Check the export and run it with numpy (python3-onnx 1.12 has no
+    evaluator): the ops mlpd writes, on float64."""
+    import onnx
+    from onnx import numpy_helper
+    m = onnx.load(model_file)
+    onnx.checker.check_model(m, full_check=True)
+    env = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    env["input"] = np.array(json.load(open(inputs_file))["inputs"], dtype=np.float64)
+    for n in m.graph.node:
+        a = {at.name: onnx.helper.get_attribute_value(at) for at in n.attribute}
+        x = [env[i] for i in n.input]
+        op = n.op_type
+        if op == "Gemm":
+            A = x[0].T if a.get("transA") else x[0]
+            B = x[1].T if a.get("transB") else x[1]
+            y = a.get("alpha", 1.0) * (A @ B) + (a.get("beta", 1.0) * x[2] if len(x) > 2 else 0)
+        elif op in ("Add", "Sub", "Mul", "Div"):
+            y = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}[op](x[0], x[1])
+        elif op == "Relu":
+            y = np.maximum(x[0], 0)
+        elif op == "Sigmoid":
+            y = 1 / (1 + np.exp(-x[0]))
+        elif op == "Tanh":
+            y = np.tanh(x[0])
+        elif op == "Softmax":
+            e = np.exp(x[0] - x[0].max(axis=a.get("axis", -1), keepdims=True))
+            y = e / e.sum(axis=a.get("axis", -1), keepdims=True)
+        else:
+            raise SystemExit("unexpected op " + op)
+        env[n.output[0]] = y
+    meta = {p.key: p.value for p in m.metadata_props}
+    return {"outputs": env["output"].tolist(), "metadata": meta,
+            "ops": [n.op_type for n in m.graph.node]}
+
+
 def main():
     cmd, d = sys.argv[1], sys.argv[2]
     if cmd == "prep":
@@ -116,6 +154,8 @@ def main():
         out = scaler(d, sys.argv[3], int(sys.argv[4]), sys.argv[5])
     elif cmd == "rows":
         out = rows(d, int(sys.argv[3]))
+    elif cmd == "onnx-run":
+        out = onnx_run(sys.argv[3], sys.argv[4])
     elif cmd == "metrics":
         out = metrics(d, int(sys.argv[3]), sys.argv[4])
     else:

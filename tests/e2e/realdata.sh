@@ -90,6 +90,11 @@ BC2=$(jget 'j["id"]')
 req POST "/v1/models/$BC2/predict" "@$E2E_TMP/bc-val-in.json"
 check "the imported model predicts the same, bit for bit" "j['outputs'] == json.load(open('$E2E_TMP/bc-pred.json'))['outputs'] and j['labels'] == json.load(open('$E2E_TMP/bc-pred.json'))['labels']"
 
+echo "== ONNX export takes raw units"
+curl -sS -o "$E2E_TMP/bc.onnx" "$MLPD_URL/v1/models/$BC/export?format=onnx&dtype=float64"
+"$PY" tests/e2e/realdata.py onnx-run "$E2E_TMP" "$E2E_TMP/bc.onnx" "$E2E_TMP/bc-val-in.json" >"$BODY_FILE"
+check "the classifier's file checks, scales its inputs and equals predict (1e-12)" "j['ops'][:2] == ['Sub', 'Div'] and approx(j['outputs'], json.load(open('$E2E_TMP/bc-pred.json'))['outputs']) and 'malignant' in json.dumps(j['metadata'])"
+
 echo "== the same data without scaling: a warning"
 RAW=$(create_model "$(echo "$BC_MODEL" | sed 's/,"preprocessing":{"inputs":"standard"}//')") || exit 1
 req POST "/v1/models/$RAW/samples" "@$E2E_TMP/bc.csv" text/csv
@@ -118,6 +123,12 @@ req GET "/v1/models/$DI/history"
 check "history: each epoch's rate is the cosine schedule's" "all(approx(r['learning_rate'], 0.0005 + (0.005 - 0.0005) * (1 + math.cos(math.pi * (r['epoch'] - 1) / 80)) / 2) for r in j['history']) and 'accuracy' not in j['history'][0]"
 req POST "/v1/models/$DI/predict" '{"inputs":[[59,2,32.1,101.0,157,93.2,38.0,4.0,4.8598,87]]}'
 check "predict answers in raw target units (tens to hundreds)" "s == 200 and 25 <= j['outputs'][0][0] <= 400"
+printf '{"inputs":[[59,2,32.1,101.0,157,93.2,38.0,4.0,4.8598,87],[48,1,21.6,87.0,183,103.2,70.0,3.0,3.8918,69]]}' >"$E2E_TMP/di-in.json"
+req POST "/v1/models/$DI/predict" "@$E2E_TMP/di-in.json"
+cp "$BODY_FILE" "$E2E_TMP/di-pred.json"
+curl -sS -o "$E2E_TMP/di.onnx" "$MLPD_URL/v1/models/$DI/export?format=onnx&dtype=float64"
+"$PY" tests/e2e/realdata.py onnx-run "$E2E_TMP" "$E2E_TMP/di.onnx" "$E2E_TMP/di-in.json" >"$BODY_FILE"
+check "the regressor's ONNX file undoes the target scaling: equals predict (1e-12)" "approx(j['outputs'], json.load(open('$E2E_TMP/di-pred.json'))['outputs']) and j['ops'][-2:] == ['Mul', 'Add']"
 req POST "/v1/models/$DI/step" '{"x":[59,2,32.1,101.0,157,93.2,38.0,4.0,4.8598,87],"y":[151],"learning_rate":0.001,"apply":false}'
 check "step shows raw and scaled values side by side" "s == 200 and j['units']['x'][0] == 59 and abs(j['units']['x_scaled'][0]) < 5 and j['units']['y'] == [151] and j['layers'][0]['input'] == j['units']['x_scaled']"
 

@@ -6,6 +6,7 @@ import { drawHeat, drawLoss, drawNetwork, gridPoints, planeOf, scaleOf } from '.
 import { fmt, renderStep } from './explain.js';
 import { showLecture } from './lecture.js';
 import { fetchOnnx, saveBytes } from './download.js';
+import { clearEvaluation, realDataSpec, showEvaluation, showJobWarnings, showWarnings } from './realdata.js';
 
 const $ = (id) => document.getElementById(id);
 const GRID = 40;          // heat map resolution: GRID x GRID predictions
@@ -87,6 +88,10 @@ async function presetLecture() {
   $('m-out-act').value = 'linear';
   $('m-loss').value = 'mse';
   $('m-seed').value = 42;
+  $('m-scale').value = 'none';
+  $('m-tscale').value = 'none';
+  $('m-classes').value = '';
+  $('m-classes-csv').checked = false;
   await createModel();
   setStatus(`Created the lecture's 2-3-1 network (2 inputs, 3 sigmoid hidden units, 1 linear output, mse) as model ${state.model.id}.`);
 }
@@ -107,7 +112,7 @@ function specFromForm() {
 }
 
 async function createModel() {
-  const created = (await api('POST', '/v1/models', specFromForm())).body;
+  const created = (await api('POST', '/v1/models', await realDataSpec(specFromForm()))).body;
   await loadModelList(created.id);
   await openModel(created.id);
   setStatus(`Created model ${created.id} (${created.name}).`);
@@ -128,6 +133,8 @@ async function openModel(id) {
   try { localStorage.setItem(LAST_MODEL_KEY, id); } catch { /* not kept */ }
   state.trace = null;
   $('explanation').replaceChildren();
+  clearEvaluation();
+  showWarnings(null);
   await Promise.all([loadWeights(), loadSamples(), loadVersions(), loadLastCurve()]);
   showModelInfo();
   await refreshHeat();
@@ -138,7 +145,9 @@ async function openModel(id) {
 function showModelInfo() {
   const m = state.model;
   const layers = m.layers.map((l) => `${l.units} ${l.activation}`).join(' → ');
-  $('model-info').textContent = `Model ${m.id}: ${m.inputs} inputs → ${layers}, loss ${m.loss}; weights version ${m.version}, ${m.params} parameters.`;
+  const pre = m.preprocessing ? `; scaling inputs ${m.preprocessing.inputs}, targets ${m.preprocessing.targets}` : '';
+  const cls = m.classes ? `; classes ${m.classes.join(', ')}` : '';
+  $('model-info').textContent = `Model ${m.id}: ${m.inputs} inputs → ${layers}, loss ${m.loss}${pre}${cls}; weights version ${m.version}, ${m.params} parameters.`;
   $('model-info').dataset.modelId = m.id;
   showOnnxLink();
 }
@@ -271,6 +280,7 @@ function showJob(job) {
   const err = job.error ? ` (${job.error})` : '';
   $('train-info').textContent = `Job ${job.id}: ${job.status}, epoch ${job.epoch ?? 0} of ${job.epochs}${loss}${val}${err}.`;
   $('train-info').dataset.status = job.status;
+  showWarnings(job);
   updateButtons();
 }
 
@@ -304,6 +314,8 @@ async function train() {
   state.training = true;
   state.curve = [];
   redrawCurve();
+  clearEvaluation();
+  showWarnings(null);
   updateButtons();
   setStatus('Training...');
   const stop = { done: false };
@@ -344,6 +356,8 @@ async function train() {
     await Promise.all([loadWeights(), loadVersions()]);
     await refreshHeat();
     showJob(end);
+    await showJobWarnings(end.id);
+    if (end.status === 'succeeded') await showEvaluation(state.model, end);
     const first = state.curve[0], last = state.curve[state.curve.length - 1];
     setStatus(`Training ${end.status}${first && last ? `: loss ${fmt(first.loss)} → ${fmt(last.loss)} in ${last.epoch} epochs` : ''} (followed by ${via}).`, end.status === 'failed');
   } finally {
@@ -451,7 +465,7 @@ async function predict() {
     .map((l, i) => vector(l, `Row ${i + 1}`));
   if (!rows.length) throw new Error('Give at least one row of inputs.');
   const r = (await api('POST', `/v1/models/${mid()}/predict`, { inputs: rows })).body;
-  $('p-out').textContent = rows.map((x, i) => `(${x.join(', ')}) → (${r.outputs[i].map(fmt).join(', ')})`).join('\n');
+  $('p-out').textContent = rows.map((x, i) => `(${x.join(', ')}) → (${r.outputs[i].map(fmt).join(', ')})${r.labels ? ` ${r.labels[i]}` : ''}`).join('\n');
   $('p-out').dataset.outputs = JSON.stringify(r.outputs);
   setStatus(`Predicted ${rows.length} row(s) with weights version ${r.version ?? state.model.version}.`);
 }

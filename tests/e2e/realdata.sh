@@ -164,5 +164,14 @@ check "an unknown scaling -> 400 preprocessing.inputs" "s == 400 and j['error'][
 req POST "/v1/models/$DI/train" '{"epochs":5,"schedule":{"method":"step","gamma":2}}'
 check "a schedule with a bad parameter -> 400 naming it" "s == 400 and j['error']['field'].startswith('schedule')"
 same_as all-models "$DI" "refused creates and train"
+NEW=$(create_model '{"name":"untrained","inputs":10,"layers":[{"units":1,"activation":"linear"}]}') || exit 1
+req POST "/v1/models/$NEW/samples" "@$E2E_TMP/diab.csv" text/csv
+req POST "/v1/models/$NEW/evaluate" '{"split":"train"}'
+check "a split with no rows (no job yet) -> 400 naming split" "s == 400 and j['error']['field'] == 'split'"
+req POST "/v1/models/$NEW/train?wait=true" '{"epochs":1,"learning_rate":1e-7}'
+req POST "/v1/models/$NEW/evaluate" '{"split":"validation"}'
+check "a validation split of a job without one -> 400 naming split" "s == 400 and j['error']['field'] == 'split'"
+req POST "/v1/models/$NEW/evaluate" '{"split":"train"}'
+check "... while its train split scores every row" "s == 200 and j['n'] == 442"
 
 finish

@@ -89,6 +89,8 @@ check_status "import" 201
 BC2=$(jget 'j["id"]')
 req POST "/v1/models/$BC2/predict" "@$E2E_TMP/bc-val-in.json"
 check "the imported model predicts the same, bit for bit" "j['outputs'] == json.load(open('$E2E_TMP/bc-pred.json'))['outputs'] and j['labels'] == json.load(open('$E2E_TMP/bc-pred.json'))['labels']"
+req POST "/v1/models/$BC2/evaluate" '{"split":"validation"}'
+check "... and evaluates its validation split the same (the split travels with the version)" "s == 200 and j['metrics'] == json.load(open('$E2E_TMP/bc-eval.json'))['metrics']"
 
 echo "== ONNX export takes raw units"
 curl -sS -o "$E2E_TMP/bc.onnx" "$MLPD_URL/v1/models/$BC/export?format=onnx&dtype=float64"

@@ -36,6 +36,7 @@ H(h_versions_list);
 H(h_version_restore);
 H(h_predict);
 H(h_predict_v1);
+H(h_activations);
 H(h_step);
 H(h_model_export);
 H(h_model_import);

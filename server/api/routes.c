@@ -51,6 +51,8 @@ const route routes[] = {
     {"POST", "/v1/models/{id}/predict", h_predict, BODY_JSON},
     /* POST /v1/models/{id}:predict - TF Serving / KServe v1: {"instances"} -> {"predictions"} */
     {"POST", "/v1/models/{id}:predict", h_predict_v1, BODY_JSON},
+    /* POST /v1/models/{id}/activations - every layer's outputs for rows or a grid of the input plane */
+    {"POST", "/v1/models/{id}/activations", h_activations, BODY_JSON},
     /* GET /v1/models/{id}/metadata - TF Serving: the serving_default signature */
     {"GET", "/v1/models/{id}/metadata", h_tfs_metadata, BODY_NONE},
     /* GET /v1/models/{id}/export - the whole model as one JSON document (?format=onnx: ONNX) */
@@ -146,7 +148,7 @@ static int match_segment(const char *pat, size_t plen, const char *seg, size_t l
 /* Paths and patterns as arrays of segments, so that a route is compared
  * only when its segment count matches (the matcher runs on every request). */
 #define MAX_SEGMENTS 8
-#define MAX_ROUTES 64
+#define MAX_ROUTES 96
 
 typedef struct segments {
     size_t n;

@@ -1,0 +1,774 @@
+/*
+ * dataset_parse.c - a dataset's rows from a JSON body or text/csv, into a
+ * ds_table (dataset_def.h). Every input is a stranger's: sizes are
+ * checked before allocating, numbers are strict, labels are 1..64 bytes
+ * of valid UTF-8 without control characters. Labels are collected as
+ * spans into the body first; the classes are then the given list or the
+ * sorted distinct labels, and each row's index is found by bsearch.
+ */
+#include "domain/dataset_def.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/csv.h"
+
+typedef struct span {
+    const char *s;
+    size_t len;
+    uint32_t index; /* in a sorted class list: the class's output number */
+} span;
+
+static void free_names(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void ds_table_free(ds_table *t)
+{
+    if (!t)
+        return;
+    free(t->x);
+    free(t->y);
+    free(t->label);
+    free_names(t->classes, t->n_classes);
+    free_names(t->feature_names, t->n_in);
+    free_names(t->target_names, t->n_out);
+    memset(t, 0, sizeof *t);
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->s, y->s, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* 1 if [s, s+len) is 1..DS_MAX_LABEL bytes of UTF-8 (no overlong form,
+ * surrogate or code point past U+10FFFF) with no control character. */
+static int name_ok(const char *s, size_t len)
+{
+    if (len == 0 || len > DS_MAX_LABEL)
+        return 0;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = u[i];
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f)
+                return 0;
+            i++;
+            continue;
+        }
+        size_t extra = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 0;
+        if (!extra || c < 0xc2 || c > 0xf4 || i + extra >= len)
+            return 0;
+        for (size_t k = 1; k <= extra; k++)
+            if ((u[i + k] & 0xc0) != 0x80)
+                return 0;
+        if ((c == 0xe0 && u[i + 1] < 0xa0) || (c == 0xed && u[i + 1] >= 0xa0) ||
+            (c == 0xf0 && u[i + 1] < 0x90) || (c == 0xf4 && u[i + 1] >= 0x90))
+            return 0;
+        i += extra + 1;
+    }
+    return 1;
+}
+
+static char *span_dup(const char *s, size_t len)
+{
+    char *d = malloc(len + 1);
+    if (d) {
+        memcpy(d, s, len);
+        d[len] = '\0';
+    }
+    return d;
+}
+
+static int nomem(ds_error *err)
+{
+    json_fail(&err->e, JSON_ERR_INVALID_FIELD, NULL, "Out of memory.");
+    return -1;
+}
+
+/* The classes: the given list (sorted copy with its indices in *sorted)
+ * or the sorted distinct labels; t->classes / n_classes are filled. */
+static int make_classes(ds_table *t, const span *given, size_t n_given, span *labels,
+                        size_t n, span **sorted, size_t *n_sorted, ds_error *err)
+{
+    span *s = malloc(((n_given ? n_given : n) + 1) * sizeof *s);
+    if (!s)
+        return nomem(err);
+    size_t k = 0;
+    if (n_given) {
+        memcpy(s, given, n_given * sizeof *s);
+        for (size_t i = 0; i < n_given; i++)
+            s[i].index = (uint32_t)i;
+        qsort(s, n_given, sizeof *s, span_cmp);
+        k = n_given;
+    } else {
+        memcpy(s, labels, n * sizeof *s);
+        qsort(s, n, sizeof *s, span_cmp);
+        for (size_t i = 0; i < n; i++)
+            if (k == 0 || span_cmp(&s[k - 1], &s[i]) != 0)
+                s[k++] = s[i];
+        if (k < 2 || k > DS_MAX_CLASSES) {
+            free(s);
+            json_fail(&err->e, JSON_ERR_INVALID_FIELD, "classes",
+                      "A classification set needs 2 to %d distinct labels (these rows have %zu).",
+                      DS_MAX_CLASSES, k);
+            return -1;
+        }
+        for (size_t i = 0; i < k; i++)
+            s[i].index = (uint32_t)i;
+    }
+    t->classes = calloc(k, sizeof *t->classes);
+    if (!t->classes) {
+        free(s);
+        return nomem(err);
+    }
+    t->n_classes = k;
+    for (size_t i = 0; i < k; i++)
+        if (!(t->classes[s[i].index] = span_dup(s[i].s, s[i].len))) {
+            free(s);
+            return nomem(err);
+        }
+    *sorted = s;
+    *n_sorted = k;
+    return 0;
+}
+
+/* Labels to indices and one-hot targets. where(i) names row i in errors. */
+static int index_labels(ds_table *t, const span *given, size_t n_given, span *labels,
+                        const char *(*where)(size_t, char *, size_t), ds_error *err)
+{
+    span *sorted = NULL;
+    size_t n_sorted = 0;
+    if (make_classes(t, given, n_given, labels, t->n, &sorted, &n_sorted, err) != 0)
+        return -1;
+    t->n_out = t->n_classes;
+    t->label = malloc(t->n * sizeof *t->label + 1);
+    t->y = calloc(t->n * t->n_out + 1, sizeof *t->y);
+    int rc = t->label && t->y ? 0 : nomem(err);
+    for (size_t i = 0; rc == 0 && i < t->n; i++) {
+        const span *hit = bsearch(&labels[i], sorted, n_sorted, sizeof *sorted, span_cmp);
+        if (!hit) {
+            char buf[64];
+            json_fail(&err->e, JSON_ERR_INVALID_FIELD, where(i, buf, sizeof buf),
+                      "The label '%.*s' is not one of classes.", (int)labels[i].len,
+                      labels[i].s);
+            rc = -1;
+            break;
+        }
+        t->label[i] = hit->index;
+        t->y[i * t->n_out + hit->index] = 1.0;
+    }
+    free(sorted);
+    return rc;
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+static const char *json_row_name(size_t i, char *buf, size_t n)
+{
+    snprintf(buf, n, "labels[%zu]", i);
+    return buf;
+}
+
+static const char *pair_row_name(size_t i, char *buf, size_t n)
+{
+    snprintf(buf, n, "samples[%zu].label", i);
+    return buf;
+}
+
+/* A list of names (strings 1..64 bytes, distinct when `distinct`) of
+ * exactly want entries (0: 2..DS_MAX_CLASSES) as spans. */
+static int name_list(const cJSON *arr, const char *key, size_t want, int distinct, span **out,
+                     size_t *n, ds_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (!arr || cJSON_IsNull(arr))
+        return 0;
+    int size = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
+    if (size < 0 || (want ? (size_t)size != want : (size < 2 || size > DS_MAX_CLASSES))) {
+        if (want)
+            json_fail(&err->e, JSON_ERR_INVALID_DIMENSIONS, key,
+                      "%s must be an array of %zu names.", key, want);
+        else
+            json_fail(&err->e, JSON_ERR_INVALID_FIELD, key,
+                      "%s must be an array of 2 to %d distinct names.", key, DS_MAX_CLASSES);
+        return -1;
+    }
+    span *v = malloc(((size_t)size + 1) * sizeof *v);
+    if (!v)
+        return nomem(err);
+    size_t i = 0;
+    for (const cJSON *c = arr->child; c; c = c->next, i++) {
+        char path[48];
+        json_path_index(path, sizeof path, key, i);
+        if (!cJSON_IsString(c) || !name_ok(c->valuestring, strlen(c->valuestring))) {
+            free(v);
+            json_fail(&err->e, JSON_ERR_INVALID_FIELD, path,
+                      "%s must be a name of 1 to %d bytes without control characters.", path,
+                      DS_MAX_LABEL);
+            return -1;
+        }
+        v[i].s = c->valuestring;
+        v[i].len = strlen(c->valuestring);
+        for (size_t k = 0; distinct && k < i; k++)
+            if (span_cmp(&v[k], &v[i]) == 0) {
+                free(v);
+                json_fail(&err->e, JSON_ERR_INVALID_FIELD, path, "%s repeats an earlier name.",
+                          path);
+                return -1;
+            }
+    }
+    *out = v;
+    *n = (size_t)size;
+    return 0;
+}
+
+static int copy_names(char ***dst, const span *v, size_t n, ds_error *err)
+{
+    if (!v)
+        return 0;
+    *dst = calloc(n + 1, sizeof **dst);
+    if (!*dst)
+        return nomem(err);
+    for (size_t i = 0; i < n; i++)
+        if (!((*dst)[i] = span_dup(v[i].s, v[i].len)))
+            return nomem(err);
+    return 0;
+}
+
+/* The width of rows[0] (an array of arrays), 1..max. */
+static int first_width(const cJSON *rows, const char *path, size_t max, size_t *w,
+                       ds_error *err)
+{
+    const cJSON *r0 = rows->child;
+    int size = cJSON_IsArray(r0) ? cJSON_GetArraySize(r0) : -1;
+    if (size < 1 || (size_t)size > max) {
+        char p[48];
+        json_path_index(p, sizeof p, path, 0);
+        json_fail(&err->e, JSON_ERR_INVALID_DIMENSIONS, p,
+                  "%s must be an array of 1 to %zu numbers.", p, max);
+        return -1;
+    }
+    *w = (size_t)size;
+    return 0;
+}
+
+static int alloc_rows(ds_table *t, size_t n, int with_y, ds_error *err)
+{
+    t->n = n;
+    t->x = malloc(n * t->n_in * sizeof *t->x + 1);
+    if (with_y)
+        t->y = malloc(n * t->n_out * sizeof *t->y + 1);
+    return t->x && (!with_y || t->y) ? 0 : nomem(err);
+}
+
+/* {"inputs": [[..]], "targets": [[..]] | "labels": [..]} */
+static int json_columns(const cJSON *body, size_t max_rows, size_t max_in, ds_table *t,
+                        span **labels, ds_error *err)
+{
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(body, "inputs");
+    const cJSON *tg = cJSON_GetObjectItemCaseSensitive(body, "targets");
+    const cJSON *lb = cJSON_GetObjectItemCaseSensitive(body, "labels");
+    if (!in || (!tg == !lb)) {
+        json_fail(&err->e, JSON_ERR_MISSING_FIELD, !in ? "inputs" : tg ? "labels" : "targets",
+                  "inputs go with either targets (numbers) or labels (class names).");
+        return -1;
+    }
+    size_t n = 0, nt = 0;
+    if (json_read_rows(&err->e, in, "inputs", max_rows, &n) != 0 ||
+        first_width(in, "inputs", max_in, &t->n_in, err) != 0)
+        return -1;
+    if (tg) {
+        if (json_read_rows(&err->e, tg, "targets", max_rows, &nt) != 0 ||
+            first_width(tg, "targets", DS_MAX_COLUMNS, &t->n_out, err) != 0)
+            return -1;
+    } else {
+        int size = cJSON_IsArray(lb) ? cJSON_GetArraySize(lb) : -1;
+        if (size < 1) {
+            json_fail(&err->e, JSON_ERR_INVALID_FIELD, "labels",
+                      "labels must be an array of class names, one per row.");
+            return -1;
+        }
+        nt = (size_t)size;
+    }
+    if (nt != n) {
+        json_fail(&err->e, JSON_ERR_INVALID_DIMENSIONS, tg ? "targets" : "labels",
+                  "%s has %zu rows but inputs has %zu.", tg ? "targets" : "labels", nt, n);
+        return -1;
+    }
+    if (alloc_rows(t, n, tg != NULL, err) != 0 ||
+        json_read_matrix(&err->e, in, "inputs", n, t->n_in, t->x) != 0)
+        return -1;
+    if (tg)
+        return json_read_matrix(&err->e, tg, "targets", n, t->n_out, t->y);
+    if (!(*labels = malloc(n * sizeof **labels + 1)))
+        return nomem(err);
+    size_t i = 0;
+    for (const cJSON *c = lb->child; c; c = c->next, i++) {
+        char path[48];
+        json_path_index(path, sizeof path, "labels", i);
+        if (!cJSON_IsString(c) || !name_ok(c->valuestring, strlen(c->valuestring))) {
+            json_fail(&err->e, JSON_ERR_INVALID_FIELD, path,
+                      "%s must be a class name of 1 to %d bytes.", path, DS_MAX_LABEL);
+            return -1;
+        }
+        (*labels)[i].s = c->valuestring;
+        (*labels)[i].len = strlen(c->valuestring);
+    }
+    return 0;
+}
+
+/* One pair {"x": [..], "y": [..]} or {"x": [..], "label": ".."}. */
+static int json_pair(const cJSON *c, size_t i, ds_table *t, span *labels, ds_error *err)
+{
+    static const char *const pair_fields[] = {"x", "y", "label", NULL};
+    char path[40], xp[48], yp[56];
+    snprintf(path, sizeof path, "samples[%zu]", i);
+    snprintf(xp, sizeof xp, "%s.x", path);
+    snprintf(yp, sizeof yp, "%s.%s", path, labels ? "label" : "y");
+    if (json_read_object(&err->e, c, path, pair_fields) != 0)
+        return -1;
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(c, "x");
+    const cJSON *y = cJSON_GetObjectItemCaseSensitive(c, labels ? "label" : "y");
+    const cJSON *other = cJSON_GetObjectItemCaseSensitive(c, labels ? "y" : "label");
+    if (other) {
+        json_fail(&err->e, JSON_ERR_INVALID_FIELD, path,
+                  "Every sample gives the same kind of target as the first (%s).",
+                  labels ? "label" : "y");
+        return -1;
+    }
+    if (!x || !y) {
+        json_fail(&err->e, JSON_ERR_MISSING_FIELD, x ? yp : xp, "The field %s is required.",
+                  x ? yp : xp);
+        return -1;
+    }
+    if (json_read_vector(&err->e, x, xp, t->n_in, t->x + i * t->n_in) != 0)
+        return -1;
+    if (!labels)
+        return json_read_vector(&err->e, y, yp, t->n_out, t->y + i * t->n_out);
+    if (!cJSON_IsString(y) || !name_ok(y->valuestring, strlen(y->valuestring))) {
+        json_fail(&err->e, JSON_ERR_INVALID_FIELD, yp,
+                  "%s must be a class name of 1 to %d bytes.", yp, DS_MAX_LABEL);
+        return -1;
+    }
+    labels[i].s = y->valuestring;
+    labels[i].len = strlen(y->valuestring);
+    return 0;
+}
+
+static int json_pairs(const cJSON *arr, size_t max_rows, size_t max_in, ds_table *t,
+                      span **labels, ds_error *err)
+{
+    size_t n = 0;
+    if (json_read_rows(&err->e, arr, "samples", max_rows, &n) != 0)
+        return -1;
+    const cJSON *c0 = arr->child;
+    const cJSON *x0 = cJSON_IsObject(c0) ? cJSON_GetObjectItemCaseSensitive(c0, "x") : NULL;
+    const cJSON *y0 = cJSON_IsObject(c0) ? cJSON_GetObjectItemCaseSensitive(c0, "y") : NULL;
+    int by_label = cJSON_IsObject(c0) && cJSON_GetObjectItemCaseSensitive(c0, "label") && !y0;
+    int wx = cJSON_IsArray(x0) ? cJSON_GetArraySize(x0) : -1;
+    int wy = cJSON_IsArray(y0) ? cJSON_GetArraySize(y0) : -1;
+    if (wx < 1 || (size_t)wx > max_in || (!by_label && (wy < 1 || wy > DS_MAX_COLUMNS))) {
+        json_fail(&err->e, JSON_ERR_INVALID_DIMENSIONS, "samples[0]",
+                  "samples[0] needs x (1 to %zu numbers) and y (numbers) or label.", max_in);
+        return -1;
+    }
+    t->n_in = (size_t)wx;
+    t->n_out = by_label ? 0 : (size_t)wy;
+    if (alloc_rows(t, n, !by_label, err) != 0)
+        return -1;
+    if (by_label && !(*labels = malloc(n * sizeof **labels + 1)))
+        return nomem(err);
+    size_t i = 0;
+    for (const cJSON *c = arr->child; c; c = c->next, i++)
+        if (json_pair(c, i, t, by_label ? *labels : NULL, err) != 0)
+            return -1;
+    return 0;
+}
+
+static int json_options(const cJSON *body, ds_options *opt, ds_error *err)
+{
+    const char *vis = NULL;
+    opt->name = NULL;
+    opt->test_fraction = DS_TEST_FRACTION_DEFAULT;
+    opt->seed = 1;
+    opt->class_visible = 0;
+    if (json_read_string(&err->e, body, "name", "", 1, 1, DS_MAX_NAME, &opt->name) != 0 ||
+        json_read_number(&err->e, body, "test_fraction", "", 0, &opt->test_fraction) != 0 ||
+        json_read_int(&err->e, body, "seed", "", 0, 0, DS_SEED_MAX, &opt->seed) != 0 ||
+        json_read_string(&err->e, body, "visibility", "", 0, 1, 16, &vis) != 0)
+        return -1;
+    if (!(opt->test_fraction >= 0 && opt->test_fraction <= 0.5)) {
+        json_fail(&err->e, JSON_ERR_INVALID_FIELD, "test_fraction",
+                  "test_fraction must be a number from 0 to 0.5.");
+        return -1;
+    }
+    if (vis && strcmp(vis, "private") != 0 && strcmp(vis, "class") != 0) {
+        json_fail(&err->e, JSON_ERR_INVALID_FIELD, "visibility",
+                  "visibility must be \"private\" or \"class\".");
+        return -1;
+    }
+    opt->class_visible = vis && strcmp(vis, "class") == 0;
+    return 0;
+}
+
+int ds_parse_json(const cJSON *body, size_t max_rows, size_t max_inputs, ds_table *t,
+                  ds_options *opt, ds_error *err)
+{
+    static const char *const fields[] = {"name", "test_fraction", "seed", "visibility",
+                                         "classes", "feature_names", "target_names",
+                                         "samples", "inputs", "targets", "labels", NULL};
+    memset(t, 0, sizeof *t);
+    memset(err, 0, sizeof *err);
+    if (max_inputs > DS_MAX_COLUMNS)
+        max_inputs = DS_MAX_COLUMNS;
+    if (json_read_object(&err->e, body, "", fields) != 0 || json_options(body, opt, err) != 0)
+        return -1;
+    const cJSON *pairs = cJSON_GetObjectItemCaseSensitive(body, "samples");
+    int columns = cJSON_GetObjectItemCaseSensitive(body, "inputs") ||
+                  cJSON_GetObjectItemCaseSensitive(body, "targets") ||
+                  cJSON_GetObjectItemCaseSensitive(body, "labels");
+    if (!pairs == !columns) {
+        json_fail(&err->e, pairs ? JSON_ERR_INVALID_FIELD : JSON_ERR_MISSING_FIELD, "samples",
+                  "Give the rows as samples, or as inputs with targets or labels (one of them).");
+        return -1;
+    }
+    span *labels = NULL, *given = NULL, *fnames = NULL, *tnames = NULL;
+    size_t n_given = 0, n_f = 0, n_t = 0;
+    int rc = pairs ? json_pairs(pairs, max_rows, max_inputs, t, &labels, err)
+                   : json_columns(body, max_rows, max_inputs, t, &labels, err);
+    if (rc == 0)
+        rc = name_list(cJSON_GetObjectItemCaseSensitive(body, "classes"), "classes", 0, 1,
+                       &given, &n_given, err);
+    if (rc == 0 && given && !labels) {
+        json_fail(&err->e, JSON_ERR_INVALID_FIELD, "classes",
+                  "classes go with labels: give each row's class name, not numbers.");
+        rc = -1;
+    }
+    if (rc == 0 && labels)
+        rc = index_labels(t, given, n_given, labels, pairs ? pair_row_name : json_row_name, err);
+    if (rc == 0)
+        rc = name_list(cJSON_GetObjectItemCaseSensitive(body, "feature_names"),
+                       "feature_names", t->n_in, 1, &fnames, &n_f, err);
+    if (rc == 0 && !t->n_classes)
+        rc = name_list(cJSON_GetObjectItemCaseSensitive(body, "target_names"), "target_names",
+                       t->n_out, 1, &tnames, &n_t, err);
+    if (rc == 0)
+        rc = copy_names(&t->feature_names, fnames, n_f, err);
+    if (rc == 0)
+        rc = copy_names(&t->target_names, tnames, n_t, err);
+    free(labels);
+    free(given);
+    free(fnames);
+    free(tnames);
+    if (rc != 0)
+        ds_table_free(t);
+    return rc;
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+typedef struct csv_line {
+    const char *s;
+    size_t len;
+    size_t number; /* 1-based */
+} csv_line;
+
+/* The next non-blank line from *pos; 0 at the end. */
+static int next_line(const char *text, size_t len, size_t *pos, size_t *lineno, csv_line *l)
+{
+    while (*pos < len) {
+        const char *start = text + *pos;
+        const char *nl = memchr(start, '\n', len - *pos);
+        size_t n = nl ? (size_t)(nl - start) : len - *pos;
+        *pos += n + (nl ? 1 : 0);
+        ++*lineno;
+        if (n && start[n - 1] == '\r')
+            n--;
+        size_t k = 0;
+        while (k < n && (start[k] == ' ' || start[k] == '\t'))
+            k++;
+        if (k < n) {
+            l->s = start;
+            l->len = n;
+            l->number = *lineno;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Split a line into at most max fields (spans without the blanks around
+ * them and without their quotes: a quoted field may hold commas but no
+ * quote). Returns the count, or SIZE_MAX for a malformed quote or more
+ * than max fields. */
+static size_t split_fields(const csv_line *l, span *out, size_t max)
+{
+    size_t n = 0, i = 0;
+    for (;;) {
+        while (i < l->len && (l->s[i] == ' ' || l->s[i] == '\t'))
+            i++;
+        const char *start = l->s + i;
+        size_t flen;
+        if (i < l->len && l->s[i] == '"') {
+            const char *q = memchr(l->s + i + 1, '"', l->len - i - 1);
+            if (!q)
+                return SIZE_MAX;
+            start = l->s + i + 1;
+            flen = (size_t)(q - start);
+            i = (size_t)(q - l->s) + 1;
+            while (i < l->len && (l->s[i] == ' ' || l->s[i] == '\t'))
+                i++;
+            if (i < l->len && l->s[i] != ',')
+                return SIZE_MAX;
+        } else {
+            size_t j = i;
+            while (j < l->len && l->s[j] != ',') {
+                if (l->s[j] == '"')
+                    return SIZE_MAX;
+                j++;
+            }
+            flen = j - i;
+            while (flen && (start[flen - 1] == ' ' || start[flen - 1] == '\t'))
+                flen--;
+            i = j;
+        }
+        if (n == max)
+            return SIZE_MAX;
+        out[n].s = start;
+        out[n].len = flen;
+        out[n].index = 0;
+        n++;
+        if (i >= l->len)
+            return n;
+        i++; /* the comma */
+    }
+}
+
+static int csv_fail(ds_error *err, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int csv_fail(ds_error *err, size_t line, const char *fmt, ...)
+{
+    err->csv = 1;
+    err->e.code = JSON_ERR_INVALID_FIELD;
+    err->e.has_field = 1;
+    snprintf(err->e.field, sizeof err->e.field, "line %zu", line);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->e.message, sizeof err->e.message, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* The given classes of a CSV upload ("a,b,c") as spans. */
+static int csv_classes(const char *classes, span **out, size_t *n, ds_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (!classes)
+        return 0;
+    csv_line l = {classes, strlen(classes), 0};
+    span *v = malloc((DS_MAX_CLASSES + 1) * sizeof *v);
+    if (!v)
+        return nomem(err);
+    size_t k = split_fields(&l, v, DS_MAX_CLASSES);
+    int ok = k != SIZE_MAX && k >= 2;
+    for (size_t i = 0; ok && i < k; i++) {
+        ok = name_ok(v[i].s, v[i].len);
+        for (size_t j = 0; ok && j < i; j++)
+            ok = span_cmp(&v[i], &v[j]) != 0;
+    }
+    if (!ok) {
+        free(v);
+        json_fail(&err->e, JSON_ERR_INVALID_FIELD, "classes",
+                  "classes must be 2 to %d distinct names, comma-separated.", DS_MAX_CLASSES);
+        return -1;
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+typedef struct csv_shape {
+    size_t cols, n_in, n_out, rows;
+    int header, labels;
+} csv_shape;
+
+/* First pass: the header, the width, labels or numbers, the row count. */
+static int csv_scan(const char *text, size_t len, size_t targets, int labels, size_t max_rows,
+                    size_t max_in, span *f, csv_shape *sh, ds_error *err)
+{
+    size_t pos = 0, lineno = 0;
+    csv_line l;
+    memset(sh, 0, sizeof *sh);
+    if (!next_line(text, len, &pos, &lineno, &l)) {
+        err->csv = 1;
+        json_fail(&err->e, JSON_ERR_INVALID_FIELD, NULL, "The CSV body has no rows.");
+        return -1;
+    }
+    sh->cols = split_fields(&l, f, max_in + DS_MAX_COLUMNS);
+    if (sh->cols == SIZE_MAX || sh->cols < 2)
+        return csv_fail(err, l.number, "Each row needs inputs and targets: 2 to %zu comma-separated fields (a quoted field holds no quote).", max_in + DS_MAX_COLUMNS);
+    double v;
+    sh->header = 1;
+    for (size_t i = 0; i < sh->cols; i++)
+        if (csv_number(f[i].s, f[i].len, &v) == 0)
+            sh->header = 0;
+    csv_line first = l;
+    if (sh->header && !next_line(text, len, &pos, &lineno, &first))
+        return csv_fail(err, l.number + 1, "The CSV body has a header but no rows.");
+    if (sh->header && split_fields(&first, f, sh->cols) != sh->cols)
+        return csv_fail(err, first.number, "This row does not have the header's %zu fields.", sh->cols);
+    sh->labels = labels || csv_number(f[sh->cols - 1].s, f[sh->cols - 1].len, &v) != 0;
+    sh->n_out = sh->labels ? 0 : targets;
+    sh->n_in = sh->cols - (sh->labels ? 1 : targets);
+    if (!sh->labels && (targets < 1 || targets >= sh->cols))
+        return csv_fail(err, first.number, "targets must leave at least one input column (the rows have %zu fields).", sh->cols);
+    if (sh->n_in > max_in || sh->n_out > DS_MAX_COLUMNS)
+        return csv_fail(err, first.number, "Too many columns (at most %zu inputs).", max_in);
+    sh->rows = 1;
+    while (next_line(text, len, &pos, &lineno, &l))
+        if (++sh->rows > max_rows) {
+            json_fail(&err->e, JSON_ERR_TOO_MANY, NULL, "A dataset holds at most %zu rows.",
+                      max_rows);
+            return -1;
+        }
+    return 0;
+}
+
+static int csv_header(ds_table *t, const span *f, const csv_shape *sh, ds_error *err)
+{
+    for (size_t i = 0; i < sh->cols; i++)
+        if (!name_ok(f[i].s, f[i].len))
+            return csv_fail(err, 1, "Header field %zu must be a name of 1 to %d bytes.", i + 1, DS_MAX_LABEL);
+    if (copy_names(&t->feature_names, f, sh->n_in, err) != 0)
+        return -1;
+    return sh->labels ? 0 : copy_names(&t->target_names, f + sh->n_in, sh->n_out, err);
+}
+
+/* Second pass: every row into t (labels as spans). */
+static int csv_fill(const char *text, size_t len, const csv_shape *sh, ds_table *t,
+                    span *labels, span *f, ds_error *err)
+{
+    size_t pos = 0, lineno = 0, r = 0;
+    csv_line l;
+    int first = 1;
+    while (next_line(text, len, &pos, &lineno, &l)) {
+        size_t k = split_fields(&l, f, sh->cols);
+        if (first && sh->header) {
+            first = 0;
+            if (csv_header(t, f, sh, err) != 0)
+                return -1;
+            continue;
+        }
+        first = 0;
+        if (k != sh->cols)
+            return csv_fail(err, l.number, "Every row needs %zu fields, as the first.", sh->cols);
+        for (size_t i = 0; i < sh->n_in + sh->n_out; i++) {
+            double *dst = i < sh->n_in ? &t->x[r * sh->n_in + i] : &t->y[r * sh->n_out + i - sh->n_in];
+            if (csv_number(f[i].s, f[i].len, dst) != 0)
+                return csv_fail(err, l.number, "Field %zu is not a finite decimal number.", i + 1);
+        }
+        if (sh->labels) {
+            if (!name_ok(f[sh->n_in].s, f[sh->n_in].len))
+                return csv_fail(err, l.number, "The label (last field) must be 1 to %d bytes of text.", DS_MAX_LABEL);
+            labels[r] = f[sh->n_in];
+        }
+        r++;
+    }
+    return 0;
+}
+
+static const char *csv_row_name(size_t i, char *buf, size_t n)
+{
+    snprintf(buf, n, "row %zu", i + 1);
+    return buf;
+}
+
+int ds_parse_csv(const char *text, size_t len, size_t targets, int labels, const char *classes,
+                 size_t max_rows, size_t max_inputs, ds_table *t, ds_error *err)
+{
+    memset(t, 0, sizeof *t);
+    memset(err, 0, sizeof *err);
+    if (max_inputs > DS_MAX_COLUMNS)
+        max_inputs = DS_MAX_COLUMNS;
+    span *given = NULL, *lab = NULL;
+    size_t n_given = 0;
+    span *f = malloc((max_inputs + DS_MAX_COLUMNS + 1) * sizeof *f);
+    csv_shape sh;
+    int rc = f ? csv_classes(classes, &given, &n_given, err) : nomem(err);
+    if (rc == 0)
+        rc = csv_scan(text, len, targets, labels || given, max_rows, max_inputs, f, &sh, err);
+    if (rc == 0) {
+        t->n_in = sh.n_in;
+        t->n_out = sh.n_out;
+        rc = alloc_rows(t, sh.rows, !sh.labels, err);
+    }
+    if (rc == 0 && sh.labels && !(lab = malloc(sh.rows * sizeof *lab + 1)))
+        rc = nomem(err);
+    if (rc == 0)
+        rc = csv_fill(text, len, &sh, t, lab, f, err);
+    if (rc == 0 && sh.labels)
+        rc = index_labels(t, given, n_given, lab, csv_row_name, err);
+    free(f);
+    free(given);
+    free(lab);
+    if (rc != 0)
+        ds_table_free(t);
+    return rc;
+}
+
+int ds_options_parse(const char *name, const char *test_fraction, const char *seed,
+                     const char *visibility, ds_options *opt, ds_error *err)
+{
+    memset(err, 0, sizeof *err);
+    opt->name = name;
+    opt->test_fraction = DS_TEST_FRACTION_DEFAULT;
+    opt->seed = 1;
+    opt->class_visible = 0;
+    if (!name || !name[0] || strlen(name) > DS_MAX_NAME) {
+        json_fail(&err->e, name ? JSON_ERR_INVALID_FIELD : JSON_ERR_MISSING_FIELD, "name",
+                  "?name= must be 1 to %d bytes.", DS_MAX_NAME);
+        return -1;
+    }
+    char *end;
+    if (test_fraction) {
+        double f = strtod(test_fraction, &end);
+        if (!test_fraction[0] || *end || !(f >= 0 && f <= 0.5)) {
+            json_fail(&err->e, JSON_ERR_INVALID_FIELD, "test_fraction",
+                      "test_fraction must be a number from 0 to 0.5.");
+            return -1;
+        }
+        opt->test_fraction = f;
+    }
+    if (seed) {
+        unsigned long long v = 0;
+        int ok = seed[0] >= '0' && seed[0] <= '9' && strlen(seed) <= 16;
+        for (const char *c = seed; ok && *c; c++) {
+            ok = *c >= '0' && *c <= '9';
+            v = v * 10 + (unsigned long long)(*c - '0');
+        }
+        if (!ok || v > (unsigned long long)DS_SEED_MAX) {
+            json_fail(&err->e, JSON_ERR_INVALID_FIELD, "seed", "seed must be an integer from 0 to 2^53.");
+            return -1;
+        }
+        opt->seed = (int64_t)v;
+    }
+    if (visibility && strcmp(visibility, "private") != 0 && strcmp(visibility, "class") != 0) {
+        json_fail(&err->e, JSON_ERR_INVALID_FIELD, "visibility",
+                  "visibility must be \"private\" or \"class\".");
+        return -1;
+    }
+    opt->class_visible = visibility && strcmp(visibility, "class") == 0;
+    return 0;
+}

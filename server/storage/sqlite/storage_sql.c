@@ -93,7 +93,9 @@ const char *const st_sql[Q_N_STMTS] = {
     [Q_MODEL_ACCESS] = "SELECT owner, public_predict FROM models WHERE id = ?1",
     [Q_MODEL_SET_PUBLIC] = "UPDATE models SET public_predict = ?2, updated_at = ?3 WHERE id = ?1",
     [Q_MODEL_COUNT_OWNED] = "SELECT count(*) FROM models WHERE owner = ?1",
-    [Q_SAMPLES_OWNED] = "SELECT coalesce(sum(samples), 0) FROM models WHERE owner = ?1",
+    /* a user's samples: their models' and their datasets' rows (0008) */
+    [Q_SAMPLES_OWNED] = "SELECT coalesce((SELECT sum(samples) FROM models WHERE owner = ?1), 0) + "
+                        "coalesce((SELECT sum(n_rows) FROM datasets WHERE owner = ?1), 0)",
     [Q_USER_INSERT] = "INSERT INTO users (" USER_COLUMNS ") VALUES "
                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
     [Q_USER_BY_NAME] = "SELECT " USER_COLUMNS " FROM users WHERE name = ?1",

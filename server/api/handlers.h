@@ -60,6 +60,14 @@ H(h_attempt_post);
 H(h_attempts_list);
 H(h_exercise_results);
 H(h_exercise_solution);
+H(h_dataset_create);
+H(h_dataset_list);
+H(h_dataset_get);
+H(h_dataset_patch);
+H(h_dataset_delete);
+H(h_dataset_rows);
+H(h_dataset_scores);
+H(h_dataset_evaluate);
 #undef H
 
 /* api/exercises.c, shared with api/exercise_results.c: the exercise's

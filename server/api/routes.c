@@ -53,6 +53,8 @@ const route routes[] = {
     {"POST", "/v1/models/{id}:predict", h_predict_v1, BODY_JSON},
     /* POST /v1/models/{id}/activations - every layer's outputs for rows or a grid of the input plane */
     {"POST", "/v1/models/{id}/activations", h_activations, BODY_JSON},
+    /* POST /v1/models/{id}/evaluate - score on a dataset's held-back test rows (or its training rows) */
+    {"POST", "/v1/models/{id}/evaluate", h_dataset_evaluate, BODY_JSON},
     /* GET /v1/models/{id}/metadata - TF Serving: the serving_default signature */
     {"GET", "/v1/models/{id}/metadata", h_tfs_metadata, BODY_NONE},
     /* GET /v1/models/{id}/export - the whole model as one JSON document (?format=onnx: ONNX) */
@@ -111,6 +113,20 @@ const route routes[] = {
     {"GET", "/v1/exercises/{id}/results", h_exercise_results, BODY_NONE},
     /* GET /v1/exercises/{id}/solution - the expected numbers of a variant (teacher; ?user=NAME) */
     {"GET", "/v1/exercises/{id}/solution", h_exercise_solution, BODY_NONE},
+    /* POST /v1/datasets - a shared dataset (JSON sample shapes or text/csv) with its test split */
+    {"POST", "/v1/datasets", h_dataset_create, BODY_JSON_CSV},
+    /* GET /v1/datasets - the caller's datasets and every class one */
+    {"GET", "/v1/datasets", h_dataset_list, BODY_NONE},
+    /* GET /v1/datasets/{id} - columns, counts, class counts, statistics */
+    {"GET", "/v1/datasets/{id}", h_dataset_get, BODY_NONE},
+    /* PATCH /v1/datasets/{id} - {"visibility": "private"|"class"} (owner) */
+    {"PATCH", "/v1/datasets/{id}", h_dataset_patch, BODY_JSON},
+    /* DELETE /v1/datasets/{id} - the dataset with its scores (owner) */
+    {"DELETE", "/v1/datasets/{id}", h_dataset_delete, BODY_NONE},
+    /* GET /v1/datasets/{id}/rows - rows of ?split=train (readers) or test (owner), paged */
+    {"GET", "/v1/datasets/{id}/rows", h_dataset_rows, BODY_NONE},
+    /* GET /v1/datasets/{id}/scores - each user's best test score, best first (owner) */
+    {"GET", "/v1/datasets/{id}/scores", h_dataset_scores, BODY_NONE},
 };
 const size_t n_routes = sizeof routes / sizeof routes[0];
 

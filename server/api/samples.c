@@ -8,6 +8,7 @@
 
 #include "util/csv.h"
 #include "domain/datasets.h"
+#include "api/datasets_api.h"
 #include "api/handlers.h"
 #include "api/jsonin.h"
 #include "api/quota_check.h"
@@ -206,6 +207,10 @@ static void request_hash(const api_request *req, int csv, char out[64])
 
 void h_samples_add(app *a, const api_request *req, const route_params *p, api_response *resp)
 {
+    if (samples_body_names_dataset(req)) { /* {"dataset": "ID"}: a copy (dataset_use.c) */
+        samples_from_dataset(a, req, p, resp);
+        return;
+    }
     const char *key = NULL;
     if (idempotency_key_or_reply(req, resp, &key) != 0)
         return;

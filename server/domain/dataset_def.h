@@ -30,7 +30,7 @@
 
 #define DS_MAX_CLASSES 1024
 #define DS_MAX_NAME 128     /* bytes of a dataset's name */
-#define DS_MAX_LABEL 64     /* bytes of a class or column name */
+#define DS_MAX_LABEL 256    /* bytes of a class or column name (CSV_MAX_NAME) */
 #define DS_MAX_COLUMNS 1024 /* inputs, and numeric targets */
 #define DS_SEED_MAX (INT64_C(1) << 53)
 

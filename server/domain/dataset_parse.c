@@ -477,82 +477,93 @@ int ds_parse_json(const cJSON *body, size_t max_rows, size_t max_inputs, ds_tabl
 }
 
 /* ---- CSV ---------------------------------------------------------------- */
+/* util/csv.h's csv_read parses (RFC 4180, header names, a class label
+ * column); what it needs to know first, the width and whether the rows
+ * end in a label, comes from the first one or two records, read here. */
 
-typedef struct csv_line {
-    const char *s;
-    size_t len;
-    size_t number; /* 1-based */
-} csv_line;
+typedef struct first_rec {
+    size_t count;   /* fields */
+    int numeric;    /* some field is a number (so not a header) */
+    int last_num;   /* the last field is a number */
+    size_t line;
+} first_rec;
 
-/* The next non-blank line from *pos; 0 at the end. */
-static int next_line(const char *text, size_t len, size_t *pos, size_t *lineno, csv_line *l)
+/* One field at *p: its text is a number? Moves *p past it (and its
+ * comma: *end set at the record's end). -1 for a malformed quote. */
+static int scan_field(const char *t, size_t len, size_t *p, size_t *line, int *num, int *end)
 {
-    while (*pos < len) {
-        const char *start = text + *pos;
-        const char *nl = memchr(start, '\n', len - *pos);
-        size_t n = nl ? (size_t)(nl - start) : len - *pos;
-        *pos += n + (nl ? 1 : 0);
-        ++*lineno;
-        if (n && start[n - 1] == '\r')
-            n--;
-        size_t k = 0;
-        while (k < n && (start[k] == ' ' || start[k] == '\t'))
-            k++;
-        if (k < n) {
-            l->s = start;
-            l->len = n;
-            l->number = *lineno;
-            return 1;
+    size_t i = *p;
+    while (i < len && (t[i] == ' ' || t[i] == '\t'))
+        i++;
+    const char *start = t + i;
+    size_t flen = 0;
+    int plain = 1;
+    if (i < len && t[i] == '"') {
+        start = t + ++i;
+        for (;; i++) {
+            if (i >= len)
+                return -1;
+            if (t[i] == '\n')
+                ++*line;
+            if (t[i] == '"' && i + 1 < len && t[i + 1] == '"') {
+                plain = 0; /* an escaped quote: not a number */
+                i++;
+            } else if (t[i] == '"') {
+                break;
+            }
         }
+        flen = (size_t)(t + i - start);
+        i++;
+        while (i < len && (t[i] == ' ' || t[i] == '\t'))
+            i++;
+        if (i < len && t[i] != ',' && t[i] != '\n' && !(t[i] == '\r' && i + 1 < len && t[i + 1] == '\n'))
+            return -1;
+    } else {
+        while (i < len && t[i] != ',' && t[i] != '\n') {
+            if (t[i] == '"')
+                return -1;
+            i++;
+        }
+        flen = (size_t)(t + i - start);
+        while (flen && (start[flen - 1] == ' ' || start[flen - 1] == '\t' || start[flen - 1] == '\r'))
+            flen--;
     }
+    double v;
+    *num = plain && csv_number(start, flen, &v) == 0;
+    *end = i >= len || t[i] != ',';
+    if (i < len && t[i] == '\r')
+        i++;
+    if (i < len && t[i] == '\n')
+        ++*line;
+    *p = i < len ? i + 1 : i;
     return 0;
 }
 
-/* Split a line into at most max fields (spans without the blanks around
- * them and without their quotes: a quoted field may hold commas but no
- * quote). Returns the count, or SIZE_MAX for a malformed quote or more
- * than max fields. */
-static size_t split_fields(const csv_line *l, span *out, size_t max)
+/* The next non-blank record from *p: 1, 0 at the end, -1 malformed. */
+static int scan_record(const char *t, size_t len, size_t *p, size_t *line, first_rec *r)
 {
-    size_t n = 0, i = 0;
     for (;;) {
-        while (i < l->len && (l->s[i] == ' ' || l->s[i] == '\t'))
+        size_t i = *p;
+        while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r'))
             i++;
-        const char *start = l->s + i;
-        size_t flen;
-        if (i < l->len && l->s[i] == '"') {
-            const char *q = memchr(l->s + i + 1, '"', l->len - i - 1);
-            if (!q)
-                return SIZE_MAX;
-            start = l->s + i + 1;
-            flen = (size_t)(q - start);
-            i = (size_t)(q - l->s) + 1;
-            while (i < l->len && (l->s[i] == ' ' || l->s[i] == '\t'))
-                i++;
-            if (i < l->len && l->s[i] != ',')
-                return SIZE_MAX;
-        } else {
-            size_t j = i;
-            while (j < l->len && l->s[j] != ',') {
-                if (l->s[j] == '"')
-                    return SIZE_MAX;
-                j++;
-            }
-            flen = j - i;
-            while (flen && (start[flen - 1] == ' ' || start[flen - 1] == '\t'))
-                flen--;
-            i = j;
-        }
-        if (n == max)
-            return SIZE_MAX;
-        out[n].s = start;
-        out[n].len = flen;
-        out[n].index = 0;
-        n++;
-        if (i >= l->len)
-            return n;
-        i++; /* the comma */
+        if (i >= len)
+            return 0;
+        if (t[i] != '\n')
+            break;
+        *p = i + 1;
+        ++*line;
     }
+    memset(r, 0, sizeof *r);
+    r->line = *line;
+    for (int end = 0; !end;) {
+        int num;
+        if (scan_field(t, len, p, line, &num, &end) != 0)
+            return -1;
+        r->count++;
+        r->numeric |= num;
+        r->last_num = num;
+    }
+    return 1;
 }
 
 static int csv_fail(ds_error *err, size_t line, const char *fmt, ...)
@@ -561,8 +572,11 @@ static int csv_fail(ds_error *err, size_t line, const char *fmt, ...)
 {
     err->csv = 1;
     err->e.code = JSON_ERR_INVALID_FIELD;
-    err->e.has_field = 1;
-    snprintf(err->e.field, sizeof err->e.field, "line %zu", line);
+    err->e.has_field = line > 0;
+    if (line)
+        snprintf(err->e.field, sizeof err->e.field, "line %zu", line);
+    else
+        err->e.field[0] = '\0';
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->e.message, sizeof err->e.message, fmt, ap);
@@ -570,122 +584,68 @@ static int csv_fail(ds_error *err, size_t line, const char *fmt, ...)
     return -1;
 }
 
-/* The given classes of a CSV upload ("a,b,c") as spans. */
+/* The given classes of a CSV upload ("a,b,c") as spans into classes. */
 static int csv_classes(const char *classes, span **out, size_t *n, ds_error *err)
 {
     *out = NULL;
     *n = 0;
     if (!classes)
         return 0;
-    csv_line l = {classes, strlen(classes), 0};
     span *v = malloc((DS_MAX_CLASSES + 1) * sizeof *v);
     if (!v)
         return nomem(err);
-    size_t k = split_fields(&l, v, DS_MAX_CLASSES);
-    int ok = k != SIZE_MAX && k >= 2;
-    for (size_t i = 0; ok && i < k; i++) {
-        ok = name_ok(v[i].s, v[i].len);
-        for (size_t j = 0; ok && j < i; j++)
-            ok = span_cmp(&v[i], &v[j]) != 0;
+    size_t k = 0;
+    int ok = 1;
+    for (const char *c = classes; ok; k++) {
+        const char *comma = strchr(c, ',');
+        size_t len = comma ? (size_t)(comma - c) : strlen(c);
+        ok = k < DS_MAX_CLASSES && name_ok(c, len);
+        if (ok) {
+            v[k].s = c;
+            v[k].len = len;
+            for (size_t j = 0; ok && j < k; j++)
+                ok = span_cmp(&v[j], &v[k]) != 0;
+        }
+        if (!comma)
+            break;
+        c = comma + 1;
     }
-    if (!ok) {
+    if (!ok || k + 1 < 2) {
         free(v);
         json_fail(&err->e, JSON_ERR_INVALID_FIELD, "classes",
                   "classes must be 2 to %d distinct names, comma-separated.", DS_MAX_CLASSES);
         return -1;
     }
     *out = v;
-    *n = k;
+    *n = k + 1;
     return 0;
 }
 
-typedef struct csv_shape {
-    size_t cols, n_in, n_out, rows;
-    int header, labels;
-} csv_shape;
-
-/* First pass: the header, the width, labels or numbers, the row count. */
-static int csv_scan(const char *text, size_t len, size_t targets, int labels, size_t max_rows,
-                    size_t max_in, span *f, csv_shape *sh, ds_error *err)
+/* The shape: csv_read's options from the first (and, after a header,
+ * the second) record. */
+static int csv_shape(const char *text, size_t len, size_t targets, int labels, size_t max_in,
+                     size_t max_rows, csv_opts *o, ds_error *err)
 {
-    size_t pos = 0, lineno = 0;
-    csv_line l;
-    memset(sh, 0, sizeof *sh);
-    if (!next_line(text, len, &pos, &lineno, &l)) {
-        err->csv = 1;
-        json_fail(&err->e, JSON_ERR_INVALID_FIELD, NULL, "The CSV body has no rows.");
-        return -1;
-    }
-    sh->cols = split_fields(&l, f, max_in + DS_MAX_COLUMNS);
-    if (sh->cols == SIZE_MAX || sh->cols < 2)
-        return csv_fail(err, l.number, "Each row needs inputs and targets: 2 to %zu comma-separated fields (a quoted field holds no quote).", max_in + DS_MAX_COLUMNS);
-    double v;
-    sh->header = 1;
-    for (size_t i = 0; i < sh->cols; i++)
-        if (csv_number(f[i].s, f[i].len, &v) == 0)
-            sh->header = 0;
-    csv_line first = l;
-    if (sh->header && !next_line(text, len, &pos, &lineno, &first))
-        return csv_fail(err, l.number + 1, "The CSV body has a header but no rows.");
-    if (sh->header && split_fields(&first, f, sh->cols) != sh->cols)
-        return csv_fail(err, first.number, "This row does not have the header's %zu fields.", sh->cols);
-    sh->labels = labels || csv_number(f[sh->cols - 1].s, f[sh->cols - 1].len, &v) != 0;
-    sh->n_out = sh->labels ? 0 : targets;
-    sh->n_in = sh->cols - (sh->labels ? 1 : targets);
-    if (!sh->labels && (targets < 1 || targets >= sh->cols))
-        return csv_fail(err, first.number, "targets must leave at least one input column (the rows have %zu fields).", sh->cols);
-    if (sh->n_in > max_in || sh->n_out > DS_MAX_COLUMNS)
-        return csv_fail(err, first.number, "Too many columns (at most %zu inputs).", max_in);
-    sh->rows = 1;
-    while (next_line(text, len, &pos, &lineno, &l))
-        if (++sh->rows > max_rows) {
-            json_fail(&err->e, JSON_ERR_TOO_MANY, NULL, "A dataset holds at most %zu rows.",
-                      max_rows);
-            return -1;
-        }
-    return 0;
-}
-
-static int csv_header(ds_table *t, const span *f, const csv_shape *sh, ds_error *err)
-{
-    for (size_t i = 0; i < sh->cols; i++)
-        if (!name_ok(f[i].s, f[i].len))
-            return csv_fail(err, 1, "Header field %zu must be a name of 1 to %d bytes.", i + 1, DS_MAX_LABEL);
-    if (copy_names(&t->feature_names, f, sh->n_in, err) != 0)
-        return -1;
-    return sh->labels ? 0 : copy_names(&t->target_names, f + sh->n_in, sh->n_out, err);
-}
-
-/* Second pass: every row into t (labels as spans). */
-static int csv_fill(const char *text, size_t len, const csv_shape *sh, ds_table *t,
-                    span *labels, span *f, ds_error *err)
-{
-    size_t pos = 0, lineno = 0, r = 0;
-    csv_line l;
-    int first = 1;
-    while (next_line(text, len, &pos, &lineno, &l)) {
-        size_t k = split_fields(&l, f, sh->cols);
-        if (first && sh->header) {
-            first = 0;
-            if (csv_header(t, f, sh, err) != 0)
-                return -1;
-            continue;
-        }
-        first = 0;
-        if (k != sh->cols)
-            return csv_fail(err, l.number, "Every row needs %zu fields, as the first.", sh->cols);
-        for (size_t i = 0; i < sh->n_in + sh->n_out; i++) {
-            double *dst = i < sh->n_in ? &t->x[r * sh->n_in + i] : &t->y[r * sh->n_out + i - sh->n_in];
-            if (csv_number(f[i].s, f[i].len, dst) != 0)
-                return csv_fail(err, l.number, "Field %zu is not a finite decimal number.", i + 1);
-        }
-        if (sh->labels) {
-            if (!name_ok(f[sh->n_in].s, f[sh->n_in].len))
-                return csv_fail(err, l.number, "The label (last field) must be 1 to %d bytes of text.", DS_MAX_LABEL);
-            labels[r] = f[sh->n_in];
-        }
-        r++;
-    }
+    size_t p = 0, line = 1;
+    first_rec r, d;
+    int got = scan_record(text, len, &p, &line, &r);
+    if (got <= 0)
+        return csv_fail(err, got < 0 ? r.line : 0, got < 0 ? "A quote is malformed in the first row."
+                                                         : "The CSV body has no rows.");
+    d = r;
+    if (!r.numeric && (got = scan_record(text, len, &p, &line, &d)) <= 0)
+        return csv_fail(err, got < 0 ? d.line : r.line, "%s",
+                        got < 0 ? "A quote is malformed." : "The CSV body has a header but no rows.");
+    memset(o, 0, sizeof *o);
+    o->labels = labels || !d.last_num;
+    o->n_out = o->labels ? 1 : targets;
+    o->header = CSV_HEADER_AUTO;
+    o->max_rows = max_rows;
+    if (d.count <= o->n_out || d.count - o->n_out > max_in)
+        return csv_fail(err, d.line,
+                        "A row needs 1 to %zu inputs and then %s (this one has %zu fields).",
+                        max_in, o->labels ? "a class name" : "the targets", d.count);
+    o->n_in = d.count - o->n_out;
     return 0;
 }
 
@@ -693,6 +653,23 @@ static const char *csv_row_name(size_t i, char *buf, size_t n)
 {
     snprintf(buf, n, "row %zu", i + 1);
     return buf;
+}
+
+/* The header's names: the inputs', and the targets' (not a label's). */
+static int csv_names(ds_table *t, const csv_table *ct, ds_error *err)
+{
+    span v[DS_MAX_COLUMNS + 1];
+    size_t n = ct->n_names < DS_MAX_COLUMNS + 1 ? ct->n_names : DS_MAX_COLUMNS + 1;
+    for (size_t i = 0; i < n; i++) {
+        v[i].s = ct->names[i];
+        v[i].len = strlen(ct->names[i]);
+        if (!name_ok(v[i].s, v[i].len))
+            return csv_fail(err, 1, "Header field %zu must be a name of 1 to %d bytes.", i + 1,
+                            DS_MAX_LABEL);
+    }
+    if (copy_names(&t->feature_names, v, t->n_in, err) != 0)
+        return -1;
+    return ct->labels ? 0 : copy_names(&t->target_names, v + t->n_in, t->n_out, err);
 }
 
 int ds_parse_csv(const char *text, size_t len, size_t targets, int labels, const char *classes,
@@ -704,23 +681,48 @@ int ds_parse_csv(const char *text, size_t len, size_t targets, int labels, const
         max_inputs = DS_MAX_COLUMNS;
     span *given = NULL, *lab = NULL;
     size_t n_given = 0;
-    span *f = malloc((max_inputs + DS_MAX_COLUMNS + 1) * sizeof *f);
-    csv_shape sh;
-    int rc = f ? csv_classes(classes, &given, &n_given, err) : nomem(err);
+    csv_opts o;
+    csv_table ct;
+    csv_error ce;
+    memset(&ct, 0, sizeof ct);
+    int rc = csv_classes(classes, &given, &n_given, err);
     if (rc == 0)
-        rc = csv_scan(text, len, targets, labels || given, max_rows, max_inputs, f, &sh, err);
-    if (rc == 0) {
-        t->n_in = sh.n_in;
-        t->n_out = sh.n_out;
-        rc = alloc_rows(t, sh.rows, !sh.labels, err);
+        rc = csv_shape(text, len, targets ? targets : 1, labels || given, max_inputs, max_rows,
+                       &o, err);
+    if (rc == 0 && csv_read(text, len, &o, &ct, &ce) != 0) {
+        if (ce.too_many)
+            json_fail(&err->e, JSON_ERR_TOO_MANY, NULL, "A dataset holds at most %zu rows.",
+                      max_rows);
+        else
+            csv_fail(err, ce.line, "%s", ce.message);
+        rc = -1;
     }
-    if (rc == 0 && sh.labels && !(lab = malloc(sh.rows * sizeof *lab + 1)))
-        rc = nomem(err);
-    if (rc == 0)
-        rc = csv_fill(text, len, &sh, t, lab, f, err);
-    if (rc == 0 && sh.labels)
-        rc = index_labels(t, given, n_given, lab, csv_row_name, err);
-    free(f);
+    if (rc == 0) {
+        t->n = ct.rows;
+        t->n_in = ct.n_in;
+        t->n_out = ct.n_out;
+        t->x = ct.x;
+        t->y = ct.y;
+        ct.x = ct.y = NULL;
+        if (ct.names)
+            rc = csv_names(t, &ct, err);
+    }
+    if (rc == 0 && o.labels) {
+        if (!(lab = malloc(ct.rows * sizeof *lab + 1)))
+            rc = nomem(err);
+        for (size_t i = 0; rc == 0 && i < ct.rows; i++) {
+            lab[i].s = ct.labels[i];
+            lab[i].len = strlen(ct.labels[i]);
+            if (!name_ok(lab[i].s, lab[i].len)) {
+                char where[32];
+                rc = csv_fail(err, 0, "The class name of %s must be 1 to %d bytes of text.",
+                              csv_row_name(i, where, sizeof where), DS_MAX_LABEL);
+            }
+        }
+        if (rc == 0)
+            rc = index_labels(t, given, n_given, lab, csv_row_name, err);
+    }
+    csv_table_free(&ct);
     free(given);
     free(lab);
     if (rc != 0)

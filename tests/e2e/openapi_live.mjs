@@ -198,6 +198,32 @@ if (exId) {
   await call('DELETE', e);
 }
 
+// Datasets (the caller is the built-in admin local, the owner).
+const ds = await call('POST', '/v1/datasets', {
+  name: 'xor', inputs: [[0, 0], [0, 1], [1, 0], [1, 1], [0.1, 0.1], [0.9, 0.1]],
+  labels: ['no', 'yes', 'yes', 'no', 'no', 'yes'], test_fraction: 0.34, seed: 7,
+});
+await call('POST', '/v1/datasets?name=sine&test_fraction=0.25', 'x1,x2,y\n0,0,0\n1,0,0.84\n0,1,0\n1,1,0.45\n', 'text/csv');
+await call('POST', '/v1/datasets', { name: 'bad', inputs: [[1]], labels: ['a'] });
+await call('GET', '/v1/datasets');
+if (ds && ds.body.id) {
+  const d = `/v1/datasets/${ds.body.id}`;
+  await call('GET', d);
+  await call('PATCH', d, { visibility: 'class' });
+  await call('GET', `${d}/rows?split=test`);
+  await call('GET', `${d}/rows?split=both`);
+  const cm = await call('POST', '/v1/models', { name: 'c', inputs: 2, layers: [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'cross_entropy' });
+  if (cm && cm.body.id) {
+    await call('POST', `/v1/models/${cm.body.id}/samples`, { dataset: ds.body.id });
+    await call('POST', `/v1/models/${cm.body.id}/evaluate`, { dataset: ds.body.id, split: 'test' });
+    await call('POST', `/v1/models/${cm.body.id}/evaluate`, { dataset: ds.body.id, split: 'all' });
+    await call('DELETE', `/v1/models/${cm.body.id}`);
+  }
+  await call('GET', `${d}/scores`);
+  await call('DELETE', d);
+  await call('GET', d);
+}
+
 // Error answers have the documented shape too.
 await call('GET', '/v1/models/0123456789abcdef');
 await call('POST', '/v1/models', { ...lecture, owner: 'x' });

@@ -106,7 +106,8 @@ const char *const st_sql[Q_N_STMTS] = {
     [Q_USER_MODELS_DELETE] = "DELETE FROM models WHERE owner = ?1",
     [Q_USER_LIST] = "SELECT " USER_COLUMNS ", "
                     "(SELECT count(*) FROM models WHERE owner = users.id), "
-                    "(SELECT coalesce(sum(samples), 0) FROM models WHERE owner = users.id), "
+                    "(SELECT coalesce(sum(samples), 0) FROM models WHERE owner = users.id) + "
+                    "(SELECT coalesce(sum(n_rows), 0) FROM datasets WHERE owner = users.id), "
                     "(SELECT coalesce(sum(train_seconds), 0) FROM user_usage "
                     "WHERE user_id = users.id) FROM users ORDER BY created_at, rowid",
     [Q_USAGE_ADD] = "INSERT INTO user_usage (user_id, day, train_seconds) VALUES (?1, ?2, ?3) "

@@ -4,6 +4,7 @@
 import { api, ApiError, followJob, getToken, jobFinished, jobHistory, setToken } from './api.js';
 import { drawHeat, drawLoss, drawNetwork, planeOf, scaleOf } from './charts.js';
 import { FIELDS, applyFields, readState, writeState } from './urlstate.js';
+import { initDatasets } from './datasets.js';
 import { fmt, renderStep } from './explain.js';
 import { showLecture } from './lecture.js';
 import { fetchOnnx, saveBytes } from './download.js';
@@ -71,7 +72,10 @@ function vector(text, what) {
 const mid = () => encodeURIComponent(state.model.id);
 const outputsOf = (m) => m.layers[m.layers.length - 1].units;
 
+let dsets = null; // the class datasets' part of the page (datasets.js)
+
 function updateButtons() {
+  if (dsets) dsets.updateButtons();
   const has = !!state.model;
   for (const id of ['generate', 'upload', 'train', 'explain', 's-load', 'predict', 'versions-refresh', 'onnx-download'])
     if (!$(id).dataset.busy) $(id).disabled = !has || (state.training && id !== 'predict');
@@ -562,6 +566,25 @@ function init() {
   });
   action('onnx-download', downloadOnnx);
   action('share', shareLink);
+  dsets = initDatasets({
+    action, setStatus, createModel,
+    model: () => state.model,
+    busy: () => state.training,
+    setChosen: (id) => { state.classSet = id; syncUrl(); },
+    samplesChanged: async () => {
+      await loadSamples();
+      await refreshHeat();
+      useSample(0);
+    },
+    fillNetwork: (spec, name) => {
+      $('m-name').value = name;
+      $('m-inputs').value = spec.inputs;
+      $('m-outputs').value = spec.outputs;
+      $('m-out-act').value = spec.outAct;
+      $('m-loss').value = spec.loss;
+      if (!$('m-hidden').value.trim()) $('m-hidden').value = '8';
+    },
+  });
   for (const id of Object.values(FIELDS)) {
     $(id).addEventListener('change', syncUrl);
     $(id).addEventListener('input', syncUrl);
@@ -588,6 +611,7 @@ async function fromUrl(atStart = false) {
   try { last = localStorage.getItem(LAST_MODEL_KEY); } catch { /* none */ }
   const want = st.model || (atStart ? last : null);
   await loadModelList(want);
+  await dsets.load(st.dataset || state.classSet).catch(() => { /* e.g. no token yet */ });
   if (want && $('models').value === want) {
     await openModel(want);
     applyFields(document, st.fields); // the link's settings win over the model's

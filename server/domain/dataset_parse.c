@@ -81,9 +81,10 @@ static int name_ok(const char *s, size_t len)
 
 static char *span_dup(const char *s, size_t len)
 {
-    char *d = malloc(len + 1);
+    char *d = len < SIZE_MAX ? malloc(len + 1) : NULL;
     if (d) {
-        memcpy(d, s, len);
+        if (s && len)
+            memcpy(d, s, len);
         d[len] = '\0';
     }
     return d;
@@ -237,6 +238,8 @@ static int copy_names(char ***dst, const span *v, size_t n, ds_error *err)
 {
     if (!v)
         return 0;
+    if (n >= SIZE_MAX / sizeof **dst)
+        return nomem(err);
     *dst = calloc(n + 1, sizeof **dst);
     if (!*dst)
         return nomem(err);
@@ -658,18 +661,27 @@ static const char *csv_row_name(size_t i, char *buf, size_t n)
 /* The header's names: the inputs', and the targets' (not a label's). */
 static int csv_names(ds_table *t, const csv_table *ct, ds_error *err)
 {
-    span v[DS_MAX_COLUMNS + 1];
-    size_t n = ct->n_names < DS_MAX_COLUMNS + 1 ? ct->n_names : DS_MAX_COLUMNS + 1;
-    for (size_t i = 0; i < n; i++) {
+    size_t n = ct->n_names;
+    if (n != t->n_in + (ct->labels ? 1 : t->n_out))
+        return csv_fail(err, 1, "The header has %zu names for %zu columns.", n,
+                        t->n_in + (ct->labels ? 1 : t->n_out));
+    span *v = calloc(n + 1, sizeof *v);
+    if (!v)
+        return nomem(err);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         v[i].s = ct->names[i];
         v[i].len = strlen(ct->names[i]);
         if (!name_ok(v[i].s, v[i].len))
-            return csv_fail(err, 1, "Header field %zu must be a name of 1 to %d bytes.", i + 1,
-                            DS_MAX_LABEL);
+            rc = csv_fail(err, 1, "Header field %zu must be a name of 1 to %d bytes.", i + 1,
+                          DS_MAX_LABEL);
     }
-    if (copy_names(&t->feature_names, v, t->n_in, err) != 0)
-        return -1;
-    return ct->labels ? 0 : copy_names(&t->target_names, v + t->n_in, t->n_out, err);
+    if (rc == 0)
+        rc = copy_names(&t->feature_names, v, t->n_in, err);
+    if (rc == 0 && !ct->labels)
+        rc = copy_names(&t->target_names, v + t->n_in, t->n_out, err);
+    free(v);
+    return rc;
 }
 
 int ds_parse_csv(const char *text, size_t len, size_t targets, int labels, const char *classes,
@@ -684,6 +696,7 @@ int ds_parse_csv(const char *text, size_t len, size_t targets, int labels, const
     csv_opts o;
     csv_table ct;
     csv_error ce;
+    memset(&o, 0, sizeof o);
     memset(&ct, 0, sizeof ct);
     int rc = csv_classes(classes, &given, &n_given, err);
     if (rc == 0)

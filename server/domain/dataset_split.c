@@ -69,7 +69,7 @@ int ds_split(const ds_table *t, double test_fraction, uint64_t seed, unsigned ch
     }
     size_t groups = t->n_classes ? t->n_classes : 1;
     share *g = calloc(groups, sizeof *g);
-    size_t *idx = malloc(t->n * sizeof *idx + 1), *start = calloc(groups + 1, sizeof *start);
+    size_t *idx = calloc(t->n + 1, sizeof *idx), *start = calloc(groups + 1, sizeof *start);
     if (!g || !idx || !start) {
         free(g);
         free(idx);

@@ -251,9 +251,11 @@ int ds_parse_csv(const char *text, size_t len, size_t targets, int labels, const
             rc = csv_names(t, &ct, err);
     }
     if (rc == 0 && o.labels) {
-        if (!ct.labels || !(lab = malloc(ct.rows * sizeof *lab + 1)))
-            rc = ds_nomem(err);
-        for (size_t i = 0; rc == 0 && i < ct.rows; i++) {
+        if (!ct.labels || !(lab = malloc(ct.rows * sizeof *lab + 1))) {
+            ds_nomem(err);
+            rc = -1;
+        }
+        for (size_t i = 0; lab && rc == 0 && i < ct.rows; i++) {
             lab[i].s = ct.labels[i];
             lab[i].len = strlen(ct.labels[i]);
             if (!ds_name_ok(lab[i].s, lab[i].len)) {

@@ -11,8 +11,10 @@
  * A grid (2-input models only) is n x n points, row by row from the top
  * (x2 high) to the bottom, x1 from left to right, each at the centre of
  * its cell: row k = j n + i is (lo1 + (i + 0.5) w1 / n, hi2 - (j + 0.5)
- * w2 / n). The last layer's outputs are predict's (computed in double:
- * for a float32 model within its float rounding). Same access as predict.
+ * w2 / n). Rows are in raw units: the version's input scaler runs before
+ * the first layer, and the last layer's outputs are predict's (the
+ * targets' scaler inverted; computed in double: for a float32 model
+ * within its float rounding). Same access as predict.
  */
 #include <math.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 #include "api/handlers.h"
 #include "api/jsonin.h"
 #include "api/reply.h"
+#include "domain/prep.h"
 
 #define GRID_N_MAX 64
 /* rows x units printed at most (about 25 bytes each). */
@@ -194,9 +197,21 @@ void h_activations(app *ap, const api_request *req, const route_params *p,
         reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
         goto out;
     }
-    size_t n_in = mlp_inputs(net);
+    size_t n_in = mlp_inputs(net), n_out = mlp_outputs(net);
+    /* raw units in and out, as predict: the version's input scaler
+     * before the first layer, the targets' inverse after the last */
+    const model_prep *prep = snapshot_prep(snap);
+    int scale_in = prep && !mlp_scaler_is_identity(&prep->inputs);
+    int scale_out = prep && !mlp_scaler_is_identity(&prep->targets);
+    if (scale_in && prep_inputs(prep, a.rows, a.x, a.x) != MLP_OK) {
+        reply_error(resp, API_ERR_INVALID_FIELD, a.grid ? "grid" : "inputs",
+                    "These inputs overflow the model's input scaling.");
+        goto out;
+    }
     for (size_t r = 0; r < a.rows; r++) {
-        if (mlp_forward_all(net, a.x + r * n_in, all + r * total) != MLP_OK) {
+        double *last = all + r * total + total - n_out;
+        if (mlp_forward_all(net, a.x + r * n_in, all + r * total) != MLP_OK ||
+            (scale_out && prep_targets_inverse(prep, 1, last, last) != MLP_OK)) {
             reply_error(resp, API_ERR_INVALID_FIELD, a.grid ? "grid" : "inputs",
                         "Row %zu makes a unit's output overflow to a non-finite value.", r);
             goto out;

@@ -19,8 +19,10 @@
 #include "api/jsonin.h"
 #include "api/quota_check.h"
 #include "api/reply.h"
+#include "domain/model_meta.h"
+#include "domain/prep.h"
 
-int samples_body_names_dataset(const api_request *req)
+int body_names_dataset(const api_request *req)
 {
     const char *ct = api_header(req, "Content-Type");
     while (ct && (*ct == ' ' || *ct == '\t'))
@@ -30,12 +32,32 @@ int samples_body_names_dataset(const api_request *req)
     return memmem(req->body, req->body_len, "\"dataset\"", 9) != NULL;
 }
 
+/* 1 if the dataset's classes (JSON text) are the model's, in order. */
+static int same_classes(const st_dataset *d, const model_meta *meta)
+{
+    cJSON *c = d->classes ? cJSON_Parse(d->classes) : NULL;
+    int same = cJSON_IsArray(c) && (size_t)cJSON_GetArraySize(c) == meta->n_classes;
+    size_t i = 0;
+    for (const cJSON *e = c ? c->child : NULL; same && e; e = e->next, i++)
+        same = cJSON_IsString(e) && strcmp(e->valuestring, meta->classes[i]) == 0;
+    cJSON_Delete(c);
+    return same;
+}
+
 /* How the dataset's targets go into a model with n_out outputs: 0 as
  * they are, 1 as the one y1 column (two classes, one output); -1 after
- * replying 400 when they do not fit. */
-static int fit_or_reply(api_response *resp, const st_dataset *d, const mlp_spec *spec)
+ * replying 400 when they do not fit. A classifier (meta with classes)
+ * takes a dataset of the same classes only. */
+static int fit_or_reply(api_response *resp, const st_dataset *d, const mlp_spec *spec,
+                        const model_meta *meta)
 {
     size_t n_out = spec->layers[spec->n_layers - 1].units;
+    if (meta && meta->n_classes && !same_classes(d, meta)) {
+        reply_error(resp, API_ERR_INVALID_FIELD, "dataset",
+                    "The model's classes are not the dataset's (%s), in the same order.",
+                    d->classes ? d->classes : "it has none: a regression");
+        return -1;
+    }
     if ((uint64_t)d->inputs != spec->inputs) {
         reply_error(resp, API_ERR_INVALID_FIELD, "dataset",
                     "The dataset has %lld inputs; the model takes %zu.", (long long)d->inputs,
@@ -74,6 +96,7 @@ void samples_from_dataset(app *a, const api_request *req, const route_params *p,
     mlp_spec spec;
     model_init init;
     st_dataset d;
+    snapshot *snap = NULL;
     memset(&d, 0, sizeof d);
     if (json_parse_or_reply(resp, req->body, req->body_len, &body) != 0)
         return;
@@ -84,8 +107,11 @@ void samples_from_dataset(app *a, const api_request *req, const route_params *p,
     memcpy(owner, m.owner, sizeof owner); /* whose quota the copy counts against */
     st_model_clear(&m);
     int one_column;
-    if (dataset_or_reply(a, req, resp, id, 0, &d) != 0 ||
-        (one_column = fit_or_reply(resp, &d, &spec)) < 0)
+    const model_meta *meta = NULL;
+    snap = model_net_or_reply(a, resp, p->id, 0);
+    if (!snap || predict_meta_or_reply(a, resp, p->id, snap, &meta) != 0 ||
+        dataset_or_reply(a, req, resp, id, 0, &d) != 0 ||
+        (one_column = fit_or_reply(resp, &d, &spec, meta)) < 0)
         goto out;
     int64_t added = 0, total = 0, max = a->cfg->max_samples;
     st_status s = storage_dataset_copy(a->st, d.id, one_column, p->id, owner,
@@ -108,11 +134,37 @@ void samples_from_dataset(app *a, const api_request *req, const route_params *p,
         reply_sbuf(resp, 201, &b);
     }
 out:
+    if (snap)
+        snapshot_release(snap);
     st_dataset_clear(&d);
     cJSON_Delete(body);
 }
 
-/* Outputs and the mean loss of the model on n rows; -1 after replying. */
+/* The model's mean loss on the rows in the units it trains in (scaled
+ * inputs and targets when the version scales them), as evaluate and
+ * training report it. */
+static mlp_status scaled_loss(const mlp_t *net, const model_prep *prep, const double *x,
+                              const double *y, size_t n, double *loss)
+{
+    size_t nx = n * mlp_inputs(net), ny = n * mlp_outputs(net);
+    double *xs = malloc((nx + ny) * sizeof *xs + 1);
+    if (!xs)
+        return MLP_ERR_NOMEM;
+    double *ys = xs + nx;
+    memcpy(xs, x, nx * sizeof *xs);
+    memcpy(ys, y, ny * sizeof *ys);
+    mlp_data data = {n, xs, ys};
+    mlp_status s = prep_inputs(prep, n, xs, xs);
+    if (s == MLP_OK)
+        s = prep_targets(prep, n, ys, ys);
+    if (s == MLP_OK)
+        s = mlp_data_loss(net, &data, NULL, loss);
+    free(xs);
+    return s;
+}
+
+/* Outputs (raw units, as predict gives them) and the mean loss of the
+ * model on n rows; -1 after replying. */
 static int forward_or_reply(app *a, api_response *resp, const char *model_id, snapshot *snap,
                             const double *x, const double *y, size_t n, double *out,
                             double *loss)
@@ -121,16 +173,12 @@ static int forward_or_reply(app *a, api_response *resp, const char *model_id, sn
     const mlp_f32_t *f32 = NULL;
     if (predict_f32_or_reply(a, resp, model_id, snap, &f32) != 0)
         return -1;
-    size_t n_in = mlp_inputs(net), n_out = mlp_outputs(net);
+    const model_prep *prep = snapshot_prep(snap);
     double *work = malloc(mlp_work_size(net) * sizeof *work + 1);
-    mlp_status s = work ? predict_forward_rows(net, f32, n, x, out, work) : MLP_ERR_NOMEM;
-    double sum = 0;
-    for (size_t i = 0; s == MLP_OK && i < n; i++) {
-        double e;
-        s = mlp_sample_loss(net, x + i * n_in, y + i * n_out, work, &e);
-        sum += e;
-    }
+    mlp_status s = work ? predict_forward_rows(net, f32, prep, n, x, out, work) : MLP_ERR_NOMEM;
     free(work);
+    if (s == MLP_OK)
+        s = scaled_loss(net, prep, x, y, n, loss);
     if (s == MLP_ERR_NONFINITE) {
         reply_error(resp, API_ERR_INVALID_FIELD, "dataset",
                     "The model's outputs on these rows overflow to a non-finite value.");
@@ -141,7 +189,6 @@ static int forward_or_reply(app *a, api_response *resp, const char *model_id, sn
                     mlp_status_name(s));
         return -1;
     }
-    *loss = sum / (double)n;
     return 0;
 }
 
@@ -236,7 +283,10 @@ void dataset_evaluate_reply(app *a, const api_request *req, api_response *resp,
     if (!snap)
         goto out;
     const mlp_t *net = snapshot_net(snap);
-    int one_column = fit_or_reply(resp, &d, mlp_get_spec(net));
+    const model_meta *meta = NULL;
+    if (predict_meta_or_reply(a, resp, model_id, snap, &meta) != 0)
+        goto out;
+    int one_column = fit_or_reply(resp, &d, mlp_get_spec(net), meta);
     if (one_column < 0)
         goto out;
     size_t n_out = mlp_outputs(net);
@@ -269,9 +319,10 @@ out:
     st_dataset_clear(&d);
 }
 
-/* POST /v1/models/{id}/evaluate {"dataset": "ID", "split": "test"|"train"}. */
-void h_dataset_evaluate(app *a, const api_request *req, const route_params *p,
-                        api_response *resp)
+/* POST /v1/models/{id}/evaluate {"dataset": "ID", "split": "test"|"train"}
+ * (evaluate.c hands such a body over). */
+void evaluate_on_dataset(app *a, const api_request *req, const route_params *p,
+                         api_response *resp)
 {
     static const char *const fields[] = {"dataset", "split", NULL};
     int64_t version;

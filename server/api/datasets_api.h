@@ -18,14 +18,21 @@ int dataset_is_owner(const api_request *req, const st_dataset *d);
 int dataset_or_reply(app *a, const api_request *req, api_response *resp, const char *id,
                      int need_owner, st_dataset *d);
 
-/* POST /v1/models/{id}/samples with {"dataset": "ID"}: 1 when the body
- * is such a request (JSON naming "dataset", no ?generate=). */
-int samples_body_names_dataset(const api_request *req);
+/* POST /v1/models/{id}/samples or /evaluate with {"dataset": "ID", ...}:
+ * 1 when the body is such a request (JSON naming "dataset", no
+ * ?generate=). */
+int body_names_dataset(const api_request *req);
 /* Copy the dataset's training rows into the model (one statement in
  * storage), against the model owner's sample quota; 201 {"added",
  * "total", "dataset"}. */
 void samples_from_dataset(app *a, const api_request *req, const route_params *p,
                           api_response *resp);
+
+/* POST /v1/models/{id}/evaluate with {"dataset": "ID", "split":
+ * "test"|"train"} (the default test): checks the body, then
+ * dataset_evaluate_reply with ?version=n. */
+void evaluate_on_dataset(app *a, const api_request *req, const route_params *p,
+                         api_response *resp);
 
 /* Score the model (version 0: current) on a dataset's rows of one side
  * (test 1: the held-back rows) and answer {"version", "n", "loss",

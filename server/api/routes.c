@@ -53,8 +53,8 @@ const route routes[] = {
     {"POST", "/v1/models/{id}:predict", h_predict_v1, BODY_JSON},
     /* POST /v1/models/{id}/activations - every layer's outputs for rows or a grid of the input plane */
     {"POST", "/v1/models/{id}/activations", h_activations, BODY_JSON},
-    /* POST /v1/models/{id}/evaluate - score on a dataset's held-back test rows (or its training rows) */
-    {"POST", "/v1/models/{id}/evaluate", h_dataset_evaluate, BODY_JSON},
+    /* POST /v1/models/{id}/evaluate - loss and metrics on given rows, a stored split or a dataset's test rows */
+    {"POST", "/v1/models/{id}/evaluate", h_evaluate, BODY_JSON_CSV},
     /* GET /v1/models/{id}/metadata - TF Serving: the serving_default signature */
     {"GET", "/v1/models/{id}/metadata", h_tfs_metadata, BODY_NONE},
     /* GET /v1/models/{id}/export - the whole model as one JSON document (?format=onnx: ONNX) */

@@ -65,6 +65,17 @@ req POST "/v1/models/$M/activations" '{"inputs":[[0.5,-1],[3,0.25]]}'
 REF=$(python3 "$E2E_TMP/ref.py" "$E2E_TMP/weights" tanh,relu,sigmoid '[[0.5,-1],[3,0.25]]')
 check "two rows, the same as the Python forward pass" "s == 200 and j['rows'] == 2 and 'grid' not in j and all(approx(L['outputs'], r, 1e-12, 1e-15) for L, r in zip(j['layers'], $REF))"
 
+echo "== raw units: a model that scales its inputs and targets"
+req POST /v1/models '{"name":"scaled","inputs":2,"layers":[{"units":3,"activation":"tanh"},{"units":1,"activation":"linear"}],"preprocessing":{"inputs":"standard","targets":"minmax"}}'
+SC=$(jget 'j["id"]')
+req POST "/v1/models/$SC/samples" '{"inputs":[[10,200],[20,100],[30,400],[40,300]],"targets":[[5],[7],[3],[9]]}'
+req POST "/v1/models/$SC/train?wait=true" '{"epochs":5}'
+req POST "/v1/models/$SC/activations" '{"inputs":[[15,250],[35,150]]}'
+cp "$BODY_FILE" "$E2E_TMP/scaled"
+req POST "/v1/models/$SC/predict" '{"inputs":[[15,250],[35,150]]}'
+check "with scalers the last layer is still predict's, bit for bit (raw units in and out)" "s == 200 and j['outputs'] == json.load(open('$E2E_TMP/scaled'))['layers'][1]['outputs']"
+check "and the hidden layer saw scaled inputs (tanh not saturated at raw 250)" "all(abs(v) < 0.999 for r in json.load(open('$E2E_TMP/scaled'))['layers'][0]['outputs'] for v in r)"
+
 echo "== bad input: a 4xx naming the field"
 req POST "/v1/models/$M/activations" '{}'
 check_error "neither inputs nor grid" 400 missing_field

@@ -186,6 +186,17 @@ r POST "/v1/models/$AW/samples" "{\"dataset\":\"$WV\"}"
 check "the regression's 45 training rows" "s == 201 and j['added'] == 45"
 r POST "/v1/models/$AW/samples" "{\"dataset\":\"$BL\"}"
 check "a dataset of another shape names the field dataset" "s == 400 and j['error']['field'] == 'dataset' and '3 classes' in j['error']['message']"
+r POST /v1/models '{"name":"ana-classes","inputs":2,"classes":["blue","green","red"],"layers":[{"units":4,"activation":"tanh"},{"units":3,"activation":"softmax"}],"loss":"cross_entropy","preprocessing":{"inputs":"standard"}}'
+AC=$(jget 'j["id"]')
+r POST "/v1/models/$AC/samples" "{\"dataset\":\"$BL\"}"
+check "a classifier of the dataset's classes takes the copy" "s == 201 and j['added'] == 72"
+r POST "/v1/models/$AC/evaluate" "{\"dataset\":\"$BL\",\"split\":\"train\"}"
+check "and scores on it (input scaling: raw units in)" "s == 200 and j['n'] == 72 and 0 <= j['metrics']['accuracy'] <= 1"
+r POST /v1/models '{"name":"ana-other","inputs":2,"classes":["a","b","c"],"layers":[{"units":4,"activation":"tanh"},{"units":3,"activation":"softmax"}],"loss":"cross_entropy"}'
+AO=$(jget 'j["id"]')
+r POST "/v1/models/$AO/samples" "{\"dataset\":\"$BL\"}"
+check "a classifier of other classes does not: 400 naming dataset" "s == 400 and j['error']['field'] == 'dataset' and 'classes' in j['error']['message']"
+r DELETE "/v1/models/$AO"
 r POST "/v1/models/$AM/samples" '{"dataset":"0123456789abcdef"}'
 check "no such dataset: 404" "s == 404 and j['error']['code'] == 'not_found'"
 r POST "/v1/models/$AM/samples" "{\"dataset\":\"$BL\",\"x\":1}"
@@ -224,7 +235,7 @@ check_error "a split that does not exist" 400 invalid_field
 r POST "/v1/models/$AM/evaluate" "{\"dataset\":\"$WV\"}"
 check "a dataset the model does not fit" "s == 400 and j['error']['field'] == 'dataset'"
 r POST "/v1/models/$AM/evaluate" '{"split":"test"}'
-check_error "no dataset" 400 missing_field
+check "the test split without a dataset names split and says so" "s == 400 and j['error']['field'] == 'split' and 'dataset' in j['error']['message']"
 r POST "/v1/models/$AW/train?wait=true" '{"epochs":150,"learning_rate":0.02,"optimizer":"adam","seed":1}'
 r POST "/v1/models/$AW/evaluate" "{\"dataset\":\"$WV\"}"
 cp "$BODY_FILE" "$E2E_TMP/ana-wave-eval"
@@ -308,9 +319,9 @@ check "ben lists the class datasets only" "sorted(d['name'] for d in j['datasets
 echo "== quotas: datasets count against their owner, copies against the student"
 as ana
 r GET /v1/me
-check "ana's samples: 72 + 45 copied + her dataset's 4" "s == 200 and j['usage']['samples'] == 121"
-r POST "/v1/datasets" "{\"name\":\"big\",\"inputs\":$($PY -c 'print([[i, i] for i in range(270)])'),\"targets\":$($PY -c 'print([[i] for i in range(270)])')}"
-check_status "a dataset of 270 rows fits her 400" 201
+check "ana's samples: 72 + 72 + 45 copied + her dataset's 4" "s == 200 and j['usage']['samples'] == 193"
+r POST "/v1/datasets" "{\"name\":\"big\",\"inputs\":$($PY -c 'print([[i, i] for i in range(200)])'),\"targets\":$($PY -c 'print([[i] for i in range(200)])')}"
+check_status "a dataset of 200 rows fits her 400 (193 + 200)" 201
 BIG=$(jget 'j["id"]')
 r POST "/v1/datasets" '{"name":"more","inputs":[[1],[2],[3],[4],[5],[6],[7],[8],[9],[10]],"targets":[[1],[2],[3],[4],[5],[6],[7],[8],[9],[10]]}'
 check_error "10 rows more would pass it" 403 quota_exceeded
@@ -353,7 +364,7 @@ check "ana's export holds her 72 training rows, no test row" "s == 200 and len(j
 as teacher
 r GET /metrics
 cp "$BODY_FILE" "$E2E_TMP/metrics"
-check "the teacher's /metrics" "s == 200 and 'mlpd_user_samples{user=\"ana\"} 166' in t"
+check "the teacher's /metrics" "s == 200 and 'mlpd_user_samples{user=\"ana\"} 238' in t"
 restart_daemon
 as ana
 r GET "/v1/datasets/$BL"

@@ -40,7 +40,7 @@ check "CSV with header, quoted names, CRLF and labels -> 201, 569 rows" "s == 20
 req GET "/v1/models/$BC"
 check "the header became feature_names" "len(j['feature_names']) == 30 and j['feature_names'][0] == 'mean radius' and j['feature_names'][29] == 'worst fractal dimension'"
 req GET "/v1/models/$BC/samples?limit=1"
-check "a label is stored as its target (one sigmoid unit: 0 or 1)" "j['samples'][0]['y'] in ([0], [1])"
+check "a label is stored as its target (one sigmoid unit: 0 or 1) and listed by name" "(j['samples'][0]['y'], j['samples'][0]['label']) in (([0], 'malignant'), ([1], 'benign'))"
 TRAIN='{"epochs":60,"learning_rate":0.01,"optimizer":"adam","batch_size":32,"validation_split":0.2,"seed":1}'
 req POST "/v1/models/$BC/train?wait=true" "$TRAIN"
 check "trained (succeeded), no warnings with input scaling" "s == 200 and j['status'] == 'succeeded' and 'warnings' not in j"

@@ -581,7 +581,9 @@ function init() {
   action('onnx-download', downloadOnnx);
   action('share', shareLink);
   dsets = initDatasets({
-    action, setStatus, createModel,
+    action, setStatus,
+    spec: specFromForm,
+    openModel: async (id) => { await loadModelList(id); await openModel(id); },
     model: () => state.model,
     busy: () => state.training,
     setChosen: (id) => { state.classSet = id; syncUrl(); },

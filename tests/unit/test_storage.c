@@ -735,11 +735,13 @@ START_TEST(history_rows_migrate_to_chunks)
     storage_close(s);
 
     /* put the database back to schema 4: history one row per epoch, and
-     * none of the tables later migrations add (0006: exercises) */
+     * none of the tables later migrations add (0006: exercises, 0007: job
+     * warnings and history extras) */
     sqlite3 *db = raw_open();
     ck_assert_int_eq(sqlite3_exec(db,
         "DROP TABLE history_chunks;"
         "DROP TABLE IF EXISTS exercise_attempts; DROP TABLE IF EXISTS exercises;"
+        "DROP TABLE IF EXISTS history_extra; DROP TABLE IF EXISTS job_warnings;"
         "CREATE TABLE history (model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,"
         " job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
         " loss REAL, val_loss REAL, time REAL NOT NULL);"

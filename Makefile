@@ -178,12 +178,12 @@ $(SAN)/gen/web_files.o: $(GEN_WEB)
 $(B)/libmlpserver.a: $(REL)/gen/web_files.o
 $(B)/asan/libmlpserver.a: $(SAN)/gen/web_files.o
 
-# schema/NNNN_*.sql are embedded as $(B)/gen/schema_sql.c (storage/sqlite/storage.c applies
+# schema/sqlite/NNNN_*.sql are embedded as $(B)/gen/schema_sql.c (storage/sqlite/sqlite_db.c applies
 # them), so the daemon needs no schema/ folder at run time.
 GEN_SCHEMA := $(B)/gen/schema_sql.c
-$(GEN_SCHEMA): $(wildcard schema/*.sql) scripts/embed-schema.sh
+$(GEN_SCHEMA): $(wildcard schema/sqlite/*.sql) scripts/embed-schema.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed-schema.sh schema $@
+	sh scripts/embed-schema.sh schema/sqlite $@
 $(REL)/gen/schema_sql.o: $(GEN_SCHEMA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@

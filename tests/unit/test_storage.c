@@ -19,7 +19,7 @@
 #include "mlp.h"
 #include "storage/storage.h"
 #include "util_storage.h"
-#include "storage/storage_internal.h"
+#include "storage/sqlite/sqlite_internal.h"
 
 /* ---- fixture: a temporary directory with one database path ------------ */
 

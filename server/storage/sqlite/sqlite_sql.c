@@ -1,9 +1,11 @@
 /*
- * storage_sql.c - the text of every statement the storage module runs, in
- * one table so the whole of its SQL can be read (and grepped) at once.
- * Only ?N parameters: no statement is ever built from strings.
+ * sqlite_sql.c - the SQLite text of every statement storage runs, indexed
+ * by st_stmt_id (storage/statements.h), in one table so the whole of its
+ * SQL can be read (and grepped) at once. Only ?N parameters: no statement
+ * is ever built from strings. Another backend has a table like it with the
+ * same parameters and columns.
  */
-#include "storage/storage_internal.h"
+#include "storage/sqlite/sqlite_internal.h"
 
 #define JOB_COLUMNS                                                            \
     "id, model_id, status, params_json, error, epoch, epochs, loss, val_loss, " \
@@ -19,7 +21,7 @@
 #define USER_COLUMNS \
     "id, name, role, token_id, token_salt, token_hash, created_at, token_at"
 
-const char *const st_sql[Q_N_STMTS] = {
+const char *const sq_sql[Q_N_STMTS] = {
     [Q_BEGIN_WRITE] = "BEGIN IMMEDIATE",
     [Q_BEGIN_READ] = "BEGIN",
     [Q_COMMIT] = "COMMIT",
@@ -148,6 +150,17 @@ const char *const st_sql[Q_N_STMTS] = {
                            "ON a.user_id = u.id AND a.exercise_id = ?1 "
                            "GROUP BY u.id HAVING u.role = 'user' OR count(a.id) > 0 "
                            "ORDER BY u.name",
+
+    /* real data (storage_realdata.c, schema 0007) */
+    [Q_MODEL_REPLACE_SPEC] = "UPDATE models SET spec_json = ?3 WHERE id = ?1 AND spec_json = ?2",
+    [Q_JOB_WARNINGS_SET] = "INSERT OR REPLACE INTO job_warnings (job_id, warnings) "
+                           "VALUES (?1, ?2)",
+    [Q_JOB_WARNINGS_GET] = "SELECT warnings FROM job_warnings WHERE job_id = ?1",
+    [Q_HISTORY_EXTRA_INSERT] = "INSERT OR REPLACE INTO history_extra (model_id, job_id, epoch, "
+                               "learning_rate, accuracy, val_accuracy) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_HISTORY_EXTRA_LIST] = "SELECT job_id, epoch, learning_rate, accuracy, val_accuracy FROM "
+                             "history_extra WHERE model_id = ?1 ORDER BY rowid",
 
     /* a whole model at once (storage_import.c); its versions go in through
      * Q_VERSION_INSERT, its samples as one batch through Q_SAMPLES_INSERT */

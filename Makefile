@@ -445,6 +445,20 @@ $(B)/bench/%: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(REL)/server/util/blas_select.o
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ -ldoublefann $(CORELIBS)
 
+# bench-storage: a storage-heavy loop through storage.h only
+# (bench/storage/storage_ops.c: posts, versions, a job's batches, reads)
+# under callgrind; prints the instruction count of the whole run, the
+# number to compare before and after a change to storage/.
+$(B)/bench/storage_ops: bench/storage/storage_ops.c $(B)/libmlpserver.a $(B)/libmlpcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libmlpserver.a $(B)/libmlpcore.a $(SRVLIBS) $(CORELIBS)
+.PHONY: bench-storage
+bench-storage: $(B)/bench/storage_ops
+	@d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	  valgrind --tool=callgrind --callgrind-out-file=$$d/cg.out $< $$d/bench.db 10 2>$$d/vg.log \
+	  || { cat $$d/vg.log; exit 1; }; \
+	  grep -o 'Collected : [0-9]*' $$d/vg.log | sed 's/Collected : /storage_ops: instructions (Ir): /'
+
 # The core benchmark alone (no daemon needed), then the HTTP one.
 .PHONY: bench-core
 bench-core: bench-deps $(BENCH_BIN)

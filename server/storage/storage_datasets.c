@@ -71,20 +71,6 @@ static void clear_dataset(void *elem)
 
 static const st_list_of dataset_list = {sizeof(st_dataset), read_dataset, clear_dataset};
 
-/* ST_QUOTA when owner's models and datasets would hold more than max
- * rows with n more (the shared statement counts both). */
-static st_status owner_room(st_conn *c, const char *owner, int64_t max, int64_t n)
-{
-    if (!owner || max <= 0)
-        return ST_OK;
-    int64_t have = 0;
-    st_val p[] = {st_text(owner)};
-    st_status rc = st_query_int(c, Q_SAMPLES_OWNED, p, ST_NPARAMS(p), &have);
-    if (rc == ST_OK && (have < 0 || have > max - n))
-        rc = ST_QUOTA;
-    return rc;
-}
-
 typedef struct create_args {
     const st_dataset *d;
     const st_dataset_rows *r;
@@ -109,7 +95,7 @@ static st_status create_body(st_conn *c, void *arg)
                     st_int(d->seed), st_int(d->n_rows), st_int(d->n_train), st_int(d->n_test),
                     st_text(d->public_json), st_text(d->owner_json)};
     unsigned char *owned[6] = {NULL};
-    st_status rc = owner_room(c, d->owner, a->max_owner_total, d->n_rows);
+    st_status rc = st_owner_room(c, d->owner, a->max_owner_total, (uint64_t)d->n_rows);
     /* each array as a little-endian blob (NULL: SQL NULL; empty: an empty blob) */
     for (int i = 0; rc == ST_OK && i < 6; i++) {
         const unsigned char *bytes = NULL;
@@ -268,7 +254,7 @@ static st_status copy_body(st_conn *c, void *arg)
     if (rc == ST_OK && a->max_total > 0 && a->have > a->max_total - a->n)
         rc = ST_LIMIT;
     if (rc == ST_OK)
-        rc = owner_room(c, a->owner, a->max_owner_total, a->n);
+        rc = st_owner_room(c, a->owner, a->max_owner_total, (uint64_t)a->n);
     int64_t changes = 0;
     st_val p[] = {st_text(a->model_id), st_int(a->have), st_text(a->dataset_id),
                   st_int(a->one_column != 0)};

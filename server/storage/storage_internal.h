@@ -150,6 +150,10 @@ st_status st_col_blob_exact(const st_row *r, int i, unsigned char *out, size_t n
  * ST_NOT_FOUND. Run inside a transaction when the answer must hold. */
 st_status st_model_samples(st_conn *c, const char *id, int64_t *samples);
 
+/* ST_QUOTA when the models and datasets of owner would hold more than
+ * max rows with n more (owner NULL or max <= 0: no cap; storage_samples.c). */
+st_status st_owner_room(st_conn *c, const char *owner, int64_t max, uint64_t n);
+
 /* Store blob as the model's next version (source, loss) and make it
  * current, inside the caller's write transaction (storage_models.c). */
 st_status st_publish_version(st_conn *c, const char *id, const char *source, double loss,

@@ -83,8 +83,7 @@ typedef struct add_args {
     idem_found idem;
 } add_args;
 
-/* ST_QUOTA when owner's models would hold more than max samples. */
-static st_status check_owner_total(st_conn *c, const char *owner, int64_t max, size_t n)
+st_status st_owner_room(st_conn *c, const char *owner, int64_t max, uint64_t n)
 {
     if (!owner || max <= 0)
         return ST_OK;
@@ -116,7 +115,7 @@ static st_status add_body(st_conn *c, void *arg)
             (q->max_total > 0 && have + (int64_t)n > q->max_total))
             rc = ST_LIMIT;
         if (rc == ST_OK)
-            rc = check_owner_total(c, q->owner, q->max_owner_total, n);
+            rc = st_owner_room(c, q->owner, q->max_owner_total, n);
         st_val p[] = {st_text(q->id), st_int(have), st_int((int64_t)n),
                       st_blob(a->xb, a->xlen), st_blob(a->yb, a->ylen)};
         if (rc == ST_OK)

@@ -178,12 +178,12 @@ $(SAN)/gen/web_files.o: $(GEN_WEB)
 $(B)/libmlpserver.a: $(REL)/gen/web_files.o
 $(B)/asan/libmlpserver.a: $(SAN)/gen/web_files.o
 
-# schema/NNNN_*.sql are embedded as $(B)/gen/schema_sql.c (storage/sqlite/storage.c applies
+# schema/sqlite/NNNN_*.sql are embedded as $(B)/gen/schema_sql.c (storage/sqlite/sqlite_db.c applies
 # them), so the daemon needs no schema/ folder at run time.
 GEN_SCHEMA := $(B)/gen/schema_sql.c
-$(GEN_SCHEMA): $(wildcard schema/*.sql) scripts/embed-schema.sh
+$(GEN_SCHEMA): $(wildcard schema/sqlite/*.sql) scripts/embed-schema.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed-schema.sh schema $@
+	sh scripts/embed-schema.sh schema/sqlite $@
 $(REL)/gen/schema_sql.o: $(GEN_SCHEMA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -444,6 +444,20 @@ $(REL)/bench/%.o: bench/%.c | bench-deps
 $(B)/bench/%: $(REL)/bench/%.o $(BENCH_LIB_OBJ) $(REL)/server/util/blas_select.o $(B)/libmlpcore.a | bench-deps
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ -ldoublefann $(CORELIBS)
+
+# bench-storage: a storage-heavy loop through storage.h only
+# (bench/storage/storage_ops.c: posts, versions, a job's batches, reads)
+# under callgrind; prints the instruction count of the whole run, the
+# number to compare before and after a change to storage/.
+$(B)/bench/storage_ops: bench/storage/storage_ops.c $(B)/libmlpserver.a $(B)/libmlpcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libmlpserver.a $(B)/libmlpcore.a $(SRVLIBS) $(CORELIBS)
+.PHONY: bench-storage
+bench-storage: $(B)/bench/storage_ops
+	@d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	  valgrind --tool=callgrind --callgrind-out-file=$$d/cg.out $< $$d/bench.db 10 2>$$d/vg.log \
+	  || { cat $$d/vg.log; exit 1; }; \
+	  grep -o 'Collected : [0-9]*' $$d/vg.log | sed 's/Collected : /storage_ops: instructions (Ir): /'
 
 # The core benchmark alone (no daemon needed), then the HTTP one.
 .PHONY: bench-core

@@ -213,9 +213,15 @@ void h_model_create(app *a, const api_request *req, const route_params *p, api_r
         reply_error(resp, API_ERR_INTERNAL, NULL, NULL);
         goto out;
     }
-    st_status s = storage_model_create_owned(a->st, id, req->user ? req->user->id : ST_USER_LOCAL,
-                                             name, spec_json, blob, len, public_predict,
-                                             quota_models_cap(a, req));
+    st_model_new mn = {.id = id,
+                       .owner = req->user ? req->user->id : ST_USER_LOCAL,
+                       .name = name,
+                       .spec_json = spec_json,
+                       .blob = blob,
+                       .blob_len = len,
+                       .public_predict = public_predict,
+                       .max_models = quota_models_cap(a, req)};
+    st_status s = storage_model_create(a->st, &mn);
     if (s == ST_QUOTA) {
         quota_models_reply(a, resp);
         goto out;
@@ -267,9 +273,8 @@ void h_model_list(app *a, const api_request *req, const route_params *p, api_res
     int all = 0;
     if (all_or_reply(req, resp, &all) != 0)
         return;
-    st_status s = all ? storage_model_list(a->st, &ms, &n)
-                      : storage_model_list_owned(a->st, req->user ? req->user->id : ST_USER_LOCAL,
-                                                 &ms, &n);
+    const char *owner = req->user ? req->user->id : ST_USER_LOCAL;
+    st_status s = storage_model_list(a->st, all ? NULL : owner, &ms, &n);
     if (s != ST_OK) {
         reply_storage_error(resp, s);
         return;

@@ -150,13 +150,21 @@ void h_samples_add(app *a, const api_request *req, const route_params *p, api_re
                     "A model holds at most %zu samples; %zu more fit.", max, room);
         goto out;
     }
-    int64_t total = 0, added = 0;
-    int replayed = 0;
     char hash[64];
     request_hash(req, request_is_csv(req), hash);
-    st_status st = storage_samples_add_owned(a->st, p->id, owner, quota_samples_cap(a, req),
-                                             key, hash, s.n, s.n_in, s.n_out, s.x, s.y,
-                                             (int64_t)max, &added, &total, &replayed);
+    st_samples_new sn = {.id = p->id,
+                         .n = s.n,
+                         .n_in = s.n_in,
+                         .n_out = s.n_out,
+                         .x = s.x,
+                         .y = s.y,
+                         .max_total = (int64_t)max,
+                         .owner = owner,
+                         .max_owner_total = quota_samples_cap(a, req),
+                         .key = key,
+                         .hash = hash};
+    st_samples_added res = {0};
+    st_status st = storage_samples_add(a->st, &sn, &res);
     if (st == ST_QUOTA) {
         quota_samples_reply(a, resp);
         goto out;
@@ -177,12 +185,12 @@ void h_samples_add(app *a, const api_request *req, const route_params *p, api_re
     }
     cJSON *root = cJSON_CreateObject();
     if (root) {
-        cJSON_AddNumberToObject(root, "added", (double)added);
-        cJSON_AddNumberToObject(root, "total", (double)total);
+        cJSON_AddNumberToObject(root, "added", (double)res.added);
+        cJSON_AddNumberToObject(root, "total", (double)res.total);
     }
     learn_feature_names(a, p->id, old_spec, &spec, &meta, &s);
     reply_json(resp, 201, root);
-    if (replayed && resp->status == 201)
+    if (res.replayed && resp->status == 201)
         api_response_header(resp, "Idempotent-Replayed", "true");
 out:
     sample_set_free(&s);

@@ -33,10 +33,12 @@ planted "upward include (storage interface -> its backend)" \
     'echo "int x;" >server/storage/sqlite/planted.h; printf "#include \"storage/sqlite/planted.h\"\n" >>server/storage/storage.h' \
     "upward (storage may not include storage/sqlite)"
 planted "sideways include between backends" \
-    'mkdir -p server/storage/pg; echo "int y;" >server/storage/pg/planted.h; printf "#include \"storage/pg/planted.h\"\n" >>server/storage/sqlite/storage.c' \
+    'mkdir -p server/storage/pg; echo "int y;" >server/storage/pg/planted.h; printf "#include \"storage/pg/planted.h\"\n" >>server/storage/sqlite/sqlite_db.c' \
     "sideways"
 planted "sqlite3.h outside storage/" \
     'printf "#include <sqlite3.h>\n" >>server/domain/cache.c' "sqlite3.h is included outside server/storage/"
+planted "sqlite3.h in a backend-neutral storage file" \
+    'printf "#include <sqlite3.h>\n" >>server/storage/storage_models.c' "sqlite3.h is included outside server/storage/sqlite/"
 planted "microhttpd.h outside http/" \
     'printf "#include <microhttpd.h>\n" >>server/api/reply.c' "microhttpd.h is included outside server/http/"
 planted "a folder that is no layer" \

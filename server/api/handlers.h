@@ -196,6 +196,8 @@ cJSON *job_to_json(const st_job *j, const char *reason);
  * losses from the worker's memory) and elapsed_seconds, eta_seconds; a NULL
  * app (event streams) gives what storage holds. */
 cJSON *job_to_json_live(app *a, st_job *j);
+/* jobs.c: the job's "warnings" (storage/realdata.h) added to o, if any. */
+void job_add_warnings(storage *st, cJSON *o, const char *job_id);
 /* jobs.c: answer with the job once it has ended (200) or at
  * deadline (clock_mono(); 202 with the job as it is then). When the caller
  * can defer (resp->can_defer) the connection is parked and polled, so no

@@ -41,8 +41,15 @@ cJSON *job_to_json_live(app *a, st_job *j)
     }
     json_add_number(o, "elapsed_seconds", elapsed);
     json_add_number(o, "eta_seconds", eta);
+    if (a)
+        job_add_warnings(a->st, o, j->id);
+    return o;
+}
+
+void job_add_warnings(storage *st, cJSON *o, const char *job_id)
+{
     char *warnings = NULL;
-    if (a && storage_job_warnings_get(a->st, j->id, &warnings) == ST_OK && warnings) {
+    if (storage_job_warnings_get(st, job_id, &warnings) == ST_OK && warnings) {
         cJSON *w = cJSON_Parse(warnings);
         if (cJSON_IsArray(w))
             cJSON_AddItemToObject(o, "warnings", w);
@@ -50,7 +57,6 @@ cJSON *job_to_json_live(app *a, st_job *j)
             cJSON_Delete(w);
     }
     free(warnings);
-    return o;
 }
 
 void h_job_get(app *a, const api_request *req, const route_params *p, api_response *resp)

@@ -116,11 +116,13 @@ void sse_close(sse_stream *s)
     free(s);
 }
 
-/* The job as an event (state or end). */
-static void job_event(sbuf *out, const char *event, const st_job *j)
+/* The job as an event (state or end; st: with its warnings). */
+static void job_event(sbuf *out, const char *event, const st_job *j, storage *st)
 {
     st_job copy = *j; /* shallow: only read, as GET /v1/jobs/{id} shows it */
     cJSON *o = job_to_json_live(NULL, &copy);
+    if (o && st)
+        job_add_warnings(st, o, j->id);
     char *text = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     if (!text) {
@@ -171,7 +173,7 @@ int sse_produce(sse_stream *s, sbuf *out, double now)
         return storage_failed(s, out, rc);
     int ended = job_ended_name(j.status);
     if (!s->status[0] || (!ended && strcmp(s->status, j.status) != 0)) {
-        job_event(out, "state", &j);
+        job_event(out, "state", &j, NULL);
         memcpy(s->status, j.status, sizeof s->status);
     }
     /* Epochs after the job row was read: complete if that row was final. */
@@ -191,11 +193,11 @@ int sse_produce(sse_stream *s, sbuf *out, double now)
     }
     free(es);
     if (ended && n < SSE_BATCH) {
-        job_event(out, "end", &j);
+        job_event(out, "end", &j, s->st);
         open = 0;
     } else if (out->len == before && job_status_is(j.status, JOB_RUNNING) &&
                now - s->last_write >= SSE_PROGRESS) {
-        job_event(out, "progress", &j); /* a long epoch: elapsed time goes on */
+        job_event(out, "progress", &j, NULL); /* a long epoch: elapsed time goes on */
     }
     st_job_clear(&j);
 idle:

@@ -105,6 +105,8 @@ check "the job warns and says how to fix it" "s == 200 and len(j['warnings']) ==
 JOB=$(jget 'j["id"]')
 req GET "/v1/jobs/$JOB"
 check "GET job shows the warnings too" "len(j['warnings']) == 1"
+req GET "/v1/jobs/$JOB/events"
+check "... and the event stream's end event" "s == 200 and 'event: end' in t and 'warnings' in t.split('event: end', 1)[1]"
 
 echo "== diabetes: a regression with target scaling"
 DI=$(create_model '{"name":"diabetes","inputs":10,"layers":[{"units":16,"activation":"tanh"},{"units":1,"activation":"linear"}],"preprocessing":{"inputs":"standard","targets":"standard"},"init":{"method":"xavier","seed":2}}') || exit 1

@@ -5,8 +5,8 @@
  * Input: METHOD \0 PATH[?QUERY] \0 HEADERS \0 BODY, where HEADERS are
  * "Name: value" lines separated by \n, QUERY is k=v pairs separated by &
  * (already decoded, as libmicrohttpd hands them over), and in PATH "{M}"
- * stands for the model's id, "{J}" for the job's and "{E}" for the
- * exercise's, so that mutations
+ * stands for the model's id, "{J}" for the job's, "{E}" for the
+ * exercise's and "{D}" for the dataset's, so that mutations
  * reach the handlers behind an existing id. Missing parts are empty.
  * The body is passed without a NUL after it (guarded_copy).
  *
@@ -32,7 +32,7 @@ static void next_part(const uint8_t **p, const uint8_t *end, char *out, size_t n
     *p = z ? z + 1 : end;
 }
 
-/* Replace {M} and {J} in src into dst. */
+/* Replace {M}, {J}, {E} and {D} in src into dst. */
 static void expand_ids(const fuzz_env *e, const char *src, char *dst, size_t n)
 {
     size_t o = 0;
@@ -44,6 +44,8 @@ static void expand_ids(const fuzz_env *e, const char *src, char *dst, size_t n)
             id = e->job_id;
         else if (strncmp(src, "{E}", 3) == 0)
             id = e->exercise_id;
+        else if (strncmp(src, "{D}", 3) == 0)
+            id = e->dataset_id;
         if (id && o + 16 < n) {
             memcpy(dst + o, id, 16);
             o += 16;

@@ -91,6 +91,13 @@ static void populate(fuzz_env *e)
         abort();
     take_id(&r, "id", e->exercise_id);
     api_response_free(&r);
+    if (raw_call(e, "POST", "/v1/datasets",
+                 "{\"name\":\"fuzz\",\"inputs\":[[0,0],[0,1],[1,0],[1,1],[0.5,0.5]],"
+                 "\"labels\":[\"a\",\"b\",\"b\",\"a\",\"a\"],\"test_fraction\":0.4}",
+                 &r) != 201)
+        abort();
+    take_id(&r, "id", e->dataset_id);
+    api_response_free(&r);
 }
 
 static void open_env(fuzz_env *e)

@@ -11,7 +11,7 @@
  * fuzz_env: a daemon's app over a fresh SQLite file in a temp directory
  * (on /dev/shm when there is one, so fsync costs nothing), with one model
  * (the lecture's 2-3-1), a few samples, one finished job and one exercise,
- * created once per process and recreated by fuzz_env_reset when the
+ * and one class dataset, created once per process and recreated by fuzz_env_reset when the
  * fuzzer has changed too much.
  */
 #ifndef MLPD_FUZZ_COMMON_H
@@ -37,6 +37,7 @@ typedef struct fuzz_env {
     char model_id[17];
     char job_id[17];
     char exercise_id[17]; /* the lecture's 2-3-1, two steps */
+    char dataset_id[17];  /* 5 rows, classes a and b, 2 held back */
     unsigned long runs; /* since the last reset */
 } fuzz_env;
 

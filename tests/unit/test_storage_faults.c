@@ -34,7 +34,7 @@
 
 #define MAX_N 20000 /* a bound for the loops; the script needs far fewer */
 
-/* The malloc loops open a fresh database per N (about 4000 allocations
+/* The malloc loops open a fresh database per N (about 12500 allocations
  * for the whole script): every N once; every 3rd N when failing from N on
  * (neighbouring N fail the same statement). Under ASan, four times as
  * sparse, to keep `make test` within its time. */
@@ -405,7 +405,7 @@ int main(void)
     Suite *s = suite_create("storage_faults");
     TCase *tc = tcase_create("faults");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 600);
+    tcase_set_timeout(tc, 1800); /* the malloc loops: about 12500 runs (took > 600 s at load 8) */
     tcase_add_test(tc, failed_commit_flush_then_keyed_retry);
     tcase_add_test(tc, io_error_once);
     tcase_add_test(tc, io_error_from_n);

@@ -5,23 +5,28 @@
 # from Debian's postgresql package (15 on bookworm; the newest installed
 # major is taken). Nothing of the system's own clusters is touched.
 #
-#   start DIR      initdb -N into DIR/data (DIR is created when missing),
-#                  start it, create the database "mlpd", print the libpq
-#                  conninfo on stdout (also kept in DIR/conninfo).
-#                  About 1.3-2.3 s (initdb -N skips its fsyncs; the server
+#   start DIR      initdb -N (DIR is created when missing), start it,
+#                  create the database "mlpd", print the libpq conninfo on
+#                  stdout (also kept in DIR/conninfo). About 1.3-2.3 s on
+#                  an idle machine (initdb -N skips its fsyncs; the server
 #                  itself runs with fsync on, so durability tests mean it).
+#                  Started again after a stop, the cluster keeps its data.
 #   stop DIR       pg_ctl stop -m fast, then checks with pg_ctl status that
-#                  it is really down (exit 1 if not); --rm also removes DIR.
+#                  it is really down (exit 1 if not); --rm also removes the
+#                  cluster and DIR.
 #   status DIR     pg_ctl status: 0 running, 3 not running, 4 no cluster.
 #   conninfo DIR   print the conninfo of a started cluster.
 #
-# The server listens only on a Unix socket in a short directory under /tmp
-# (mode 0700, owned by the server's user: socket paths are limited to 107
-# bytes, so it cannot live under a deep DIR), or with --tcp PORT on
-# 127.0.0.1:PORT too. Local connections are trusted (the socket directory
-# is the fence). idle_in_transaction_session_timeout (5 s) is below the
-# default job lease (--lease-ms 10000): a node frozen inside a transaction
-# loses its locks before its lease is re-claimed.
+# The cluster itself (data, socket, server.log) lives in a directory of
+# its own under /tmp (/tmp/mlpd-pg.XXXXXX, mode 0700, owned by the
+# server's user), named in DIR/pgdir: socket paths are limited to 107
+# bytes, and the server's user must reach its files whoever owns DIR (a
+# test's mktemp directory is root's, mode 0700). The server listens only on
+# that socket, or with --tcp PORT on 127.0.0.1:PORT too. Local connections
+# are trusted (the 0700 directory is the fence; --tcp trusts 127.0.0.1).
+# idle_in_transaction_session_timeout (5 s) is below the default job lease
+# (--lease-ms 10000): a node frozen inside a transaction loses its locks
+# before its lease is re-claimed.
 #
 # initdb refuses to run as root: as root the cluster belongs to the user
 # postgres (runuser); as anyone else, to that user.
@@ -61,52 +66,48 @@ else
     as_owner() { "$@"; }
 fi
 
-data=$dir/data
+# The cluster's own directory, once start has made it.
+home=""
+[ -f "$dir/pgdir" ] && home=$(cat "$dir/pgdir")
+case $home in /tmp/mlpd-pg.*) ;; *) home="" ;; esac
+data=$home/data
 pgctl() { as_owner "$bindir/pg_ctl" -D "$data" "$@"; }
 
 status() {
-    [ -f "$data/PG_VERSION" ] || return 4
+    [ -n "$home" ] && [ -f "$data/PG_VERSION" ] || return 4
     rc=0
     pgctl status >/dev/null 2>&1 || rc=$?
     return $rc
 }
 
 start() {
-    mkdir -p "$dir"
-    dir=$(cd "$dir" && pwd)
-    data=$dir/data
     if status; then
         echo "pg-cluster.sh: a cluster already runs in $data" >&2
         exit 1
     fi
+    mkdir -p "$dir"
     fresh=0
-    if [ ! -f "$data/PG_VERSION" ]; then
+    if [ -z "$home" ] || [ ! -f "$data/PG_VERSION" ]; then
         fresh=1
-        mkdir -p "$data"
-        chown "$owner" "$data"
-        chmod 0700 "$data"
-        as_owner test -w "$data" || {
-            echo "pg-cluster.sh: $owner cannot reach $data (a parent directory is closed)" >&2
-            exit 1
-        }
+        home=$(mktemp -d /tmp/mlpd-pg.XXXXXX)
+        data=$home/data
+        chown "$owner" "$home"
+        chmod 0700 "$home"
+        echo "$home" >"$dir/pgdir"
         as_owner "$bindir/initdb" -N -D "$data" -U postgres -A trust -E UTF8 \
             --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
             cat "$dir/initdb.log" >&2
             exit 1
         }
     fi
-    sock=$(mktemp -d /tmp/mlpd-pg.XXXXXX)
-    chown "$owner" "$sock"
-    chmod 0700 "$sock"
-    echo "$sock" >"$dir/socketdir"
     listen=""
     [ -n "$tcp" ] && listen=127.0.0.1
     port=${tcp:-5432}
-    # The settings of a test cluster; a later line wins over postgresql.conf.
-    cat >"$data/mlpd.conf" <<EOF
+    # The settings of a test cluster, read after postgresql.conf.
+    as_owner tee "$data/mlpd.conf" >/dev/null <<EOF
 listen_addresses = '$listen'
 port = $port
-unix_socket_directories = '$sock'
+unix_socket_directories = '$home'
 fsync = on
 synchronous_commit = on
 full_page_writes = on
@@ -116,24 +117,21 @@ idle_in_transaction_session_timeout = '5s'
 log_min_messages = warning
 log_line_prefix = '%m [%p] '
 EOF
-    chown "$owner" "$data/mlpd.conf"
     grep -q "^include_if_exists = 'mlpd.conf'" "$data/postgresql.conf" ||
-        echo "include_if_exists = 'mlpd.conf'" >>"$data/postgresql.conf"
-    : >"$dir/server.log"
-    chown "$owner" "$dir/server.log"
-    pgctl -l "$dir/server.log" -w -t 30 start >/dev/null || {
-        cat "$dir/server.log" >&2
+        echo "include_if_exists = 'mlpd.conf'" | as_owner tee -a "$data/postgresql.conf" >/dev/null
+    pgctl -l "$home/server.log" -w -t 30 start >/dev/null || {
+        cat "$home/server.log" >&2
         exit 1
     }
     # A cluster started again keeps its database (restart tests).
-    [ "$fresh" = 0 ] || as_owner "$bindir/createdb" -h "$sock" -p "$port" -U postgres mlpd
-    conninfo="host=$sock port=$port user=postgres dbname=mlpd"
+    [ "$fresh" = 0 ] || as_owner "$bindir/createdb" -h "$home" -p "$port" -U postgres mlpd
+    conninfo="host=$home port=$port user=postgres dbname=mlpd"
     echo "$conninfo" >"$dir/conninfo"
     echo "$conninfo"
 }
 
 stop() {
-    if [ -f "$data/PG_VERSION" ] && status; then
+    if status; then
         pgctl -m fast -w -t 30 stop >/dev/null
     fi
     rc=0
@@ -142,12 +140,11 @@ stop() {
         echo "pg-cluster.sh: the cluster in $data still runs after pg_ctl stop" >&2
         exit 1
     fi
-    if [ -f "$dir/socketdir" ]; then
-        sock=$(cat "$dir/socketdir")
-        case $sock in /tmp/mlpd-pg.*) rm -rf "$sock" ;; esac
-        rm -f "$dir/socketdir" "$dir/conninfo"
+    rm -f "$dir/conninfo"
+    if [ "$rm_after" = 1 ]; then
+        [ -z "$home" ] || rm -rf "$home"
+        rm -rf "$dir"
     fi
-    if [ "$rm_after" = 1 ]; then rm -rf "$dir"; fi
 }
 
 case $cmd in
@@ -159,7 +156,7 @@ status)
     case $rc in
     0) echo "running: $data" ;;
     3) echo "stopped: $data" ;;
-    *) echo "no cluster: $data" ;;
+    *) echo "no cluster in $dir" ;;
     esac
     exit $rc
     ;;

@@ -249,6 +249,23 @@ check-layers:
 check-layers-test:
 	@bash tests/layers/check_layers_test.sh
 
+# ---- several nodes (issue 16; README "Running several nodes") ---------------
+# check-front: the Kubernetes manifest against the Kubernetes schema
+# (scripts/check-k8s.mjs, kubernetes-models pinned in package.json: kubeconform
+# is not in Debian; unknown fields are not caught, wrong types and missing
+# required ones are), and scripts/nginx-mlpd.conf through `nginx -t`.
+.PHONY: check-front check-k8s check-nginx
+check-front: check-k8s check-nginx
+check-k8s: npm-deps
+	node scripts/check-k8s.mjs scripts/k8s/mlpd.yaml
+check-nginx: | $(B)/.test-deps
+	@mkdir -p $(B)/nginx-check
+	@printf 'pid %s/pid;\nevents {}\nhttp { include %s; }\n' "$(abspath $(B))/nginx-check" \
+	  "$(abspath scripts/nginx-mlpd.conf)" >$(B)/nginx-check/nginx.conf
+	nginx -t -q -e $(abspath $(B))/nginx-check/error.log -c $(abspath $(B))/nginx-check/nginx.conf \
+	  || { cat $(B)/nginx-check/error.log; exit 1; }
+	@echo "nginx -t: scripts/nginx-mlpd.conf is valid"
+
 # ---- fuzzing (tests/fuzz/) -------------------------------------------------
 # libFuzzer targets, built with Debian's clang over a third object tree
 # ($(B)/fuzz/obj). `make fuzz FUZZ_SECONDS=60` runs each for that long;
@@ -498,7 +515,7 @@ jobs-bench: bench-deps $(B)/mlpd $(B)/bench/jobs-direct
 #     yield them to the two e2e lanes.
 LANE_timed  := e2e-timed tsan-e2e valgrind
 LANE_plain  := e2e-plain
-LANE_checks := lint-openapi lint-docker lint check-layers check-layers-test unit unit-asan \
+LANE_checks := lint-openapi lint-docker lint check-layers check-layers-test check-front unit unit-asan \
                tsan-unit fuzz-replay
 LANE_fuzz   := fuzz-short
 NICE_timed  :=

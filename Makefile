@@ -31,7 +31,8 @@ HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 # Full RELRO: the GOT is read-only after start-up (PIE is gcc's default here).
 LDHARDEN := -Wl,-z,relro -Wl,-z,now
 DEFS    := -D_GNU_SOURCE
-INC     := -I. -Icore -Iserver -I/usr/include/cjson -I$(BLASINC)
+PQINC   := $(shell pkg-config --cflags-only-I libpq 2>/dev/null || echo -I/usr/include/postgresql)
+INC     := -I. -Icore -Iserver -I/usr/include/cjson -I$(BLASINC) $(PQINC)
 CSTD    := -std=c11
 OPT     ?= -O2
 CFLAGS  := $(CSTD) $(WARN) $(DEFS) $(INC) -g $(OPT) $(HARDEN) -MMD -MP
@@ -40,7 +41,7 @@ CORELIBS := $(BLASLIB) -lmvec -lm
 # core/vmath.c: flags that let glibc's headers map exp/tanh to libmvec.
 # (-Wno-psabi: tiny.c's four-double vectors never cross a call boundary.)
 VMATH_FLAGS := -fopenmp-simd -fno-math-errno -D__FAST_MATH__ -Wno-psabi
-SRVLIBS := -lmicrohttpd -lcjson -lsqlite3 -lsodium -pthread
+SRVLIBS := -lmicrohttpd -lcjson -lsqlite3 -lpq -lsodium -pthread
 CHECKLIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -pthread)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -192,6 +193,19 @@ $(SAN)/gen/schema_sql.o: $(GEN_SCHEMA)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(SAN_FLAGS) -c $< -o $@
 $(B)/libmlpserver.a: $(REL)/gen/schema_sql.o
 $(B)/asan/libmlpserver.a: $(SAN)/gen/schema_sql.o
+# schema/pg/NNNN_*.sql likewise as $(B)/gen/pg_schema_sql.c (storage/pg/pg_migrate.c).
+GEN_PG_SCHEMA := $(B)/gen/pg_schema_sql.c
+$(GEN_PG_SCHEMA): $(wildcard schema/pg/*.sql) scripts/embed-schema.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-schema.sh schema/pg $@ st_pg_migration storage/pg/pg_internal.h
+$(REL)/gen/pg_schema_sql.o: $(GEN_PG_SCHEMA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(SAN)/gen/pg_schema_sql.o: $(GEN_PG_SCHEMA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(SAN_FLAGS) -c $< -o $@
+$(B)/libmlpserver.a: $(REL)/gen/pg_schema_sql.o
+$(B)/asan/libmlpserver.a: $(SAN)/gen/pg_schema_sql.o
 
 $(B)/mlpd: $(REL)/server/main.o $(B)/libmlpserver.a $(B)/libmlpcore.a
 	$(CC) $(CFLAGS) $(LDHARDEN) -o $@ $^ $(SRVLIBS) $(CORELIBS)
@@ -283,7 +297,8 @@ FZ           := $(B)/fuzz/obj
 FUZZ_BIN     := $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
 REPLAY_BIN   := $(patsubst %,$(B)/asan/fuzz/replay_%,$(FUZZ_NAMES))
 FUZZ_LIB_OBJ := $(call objs,$(FZ),$(CORE_SRC) $(SERVER_SRC) tests/fuzz/fuzz_common.c) \
-                $(FZ)/gen/openapi_yaml.o $(FZ)/gen/schema_sql.o $(FZ)/gen/web_files.o
+                $(FZ)/gen/openapi_yaml.o $(FZ)/gen/schema_sql.o $(FZ)/gen/pg_schema_sql.o \
+                $(FZ)/gen/web_files.o
 .SECONDARY: $(FUZZ_LIB_OBJ) $(call objs,$(FZ),$(wildcard tests/fuzz/*.c)) $(call objs,$(SAN),$(wildcard tests/fuzz/*.c))
 
 $(FZ)/%.o: %.c | $(B)/.test-deps
@@ -405,7 +420,8 @@ $(TSN)/gen/%.o: $(B)/gen/%.c
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(TSAN_FLAGS) -c $< -o $@
 $(B)/tsan/libmlpcore.a: $(CORE_TOBJ)
 	rm -f $@ && ar rcs $@ $^
-$(B)/tsan/libmlpserver.a: $(SERVER_TOBJ) $(TSN)/gen/openapi_yaml.o $(TSN)/gen/schema_sql.o $(TSN)/gen/web_files.o
+$(B)/tsan/libmlpserver.a: $(SERVER_TOBJ) $(TSN)/gen/openapi_yaml.o $(TSN)/gen/schema_sql.o \
+                          $(TSN)/gen/pg_schema_sql.o $(TSN)/gen/web_files.o
 	rm -f $@ && ar rcs $@ $^
 $(B)/tsan/mlpd: $(TSN)/server/main.o $(B)/tsan/libmlpserver.a $(B)/tsan/libmlpcore.a
 	$(CC) $(TSAN_FLAGS) -o $@ $^ $(SRVLIBS) $(CORELIBS)

@@ -1,0 +1,328 @@
+/*
+ * test_pg_conn.c - the PostgreSQL backend's bottom layer against a real
+ * server: migrations (once, twice, two pools at once), binary parameters
+ * and results round trip bit for bit, the error mapping (unique and
+ * foreign-key violations, a serialization failure retried until it
+ * passes, a lost connection answered ST_BUSY and then reconnected, a
+ * COMMIT whose connection dies on it answered ST_OUTCOME_UNKNOWN).
+ *
+ * MLPD_TEST_PG is the conninfo of an empty database (`make test-pg`
+ * starts a throwaway cluster for it). Without it the suite says so and
+ * runs nothing.
+ */
+#include <check.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "storage/pg/pg_internal.h"
+
+/* Run with PQexec: a prepared statement holds one command. */
+static const char *const create_sql =
+    "CREATE TABLE IF NOT EXISTS t_vals (k text PRIMARY KEY, i bigint, d double precision, "
+    "s text, b bytea); CREATE TABLE IF NOT EXISTS t_child (k text REFERENCES t_vals (k)); "
+    "CREATE TABLE IF NOT EXISTS t_counter (n bigint); "
+    "INSERT INTO t_counter SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM t_counter)";
+/* a deferred trigger that ends its own backend at COMMIT */
+static const char *const doom_sql =
+    "CREATE OR REPLACE FUNCTION t_die() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN "
+    "PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $f$; "
+    "CREATE TABLE IF NOT EXISTS t_doomed (x int); DROP TRIGGER IF EXISTS t_die ON t_doomed; "
+    "CREATE CONSTRAINT TRIGGER t_die AFTER INSERT ON t_doomed DEFERRABLE INITIALLY DEFERRED "
+    "FOR EACH ROW EXECUTE FUNCTION t_die()";
+
+enum {
+    T_PUT,
+    T_GET,
+    T_CHILD,
+    T_COUNT,
+    T_BUMP,
+    T_READ_N,
+    T_PID,
+    T_N
+};
+
+static const pg_stmt test_stmts[T_N] = {
+    [T_PUT] = {"INSERT INTO t_vals (k, i, d, s, b) VALUES ($1, $2, $3, $4, $5)", "tidtb"},
+    [T_GET] = {"SELECT i, d, s, b FROM t_vals WHERE k = $1", "t"},
+    [T_CHILD] = {"INSERT INTO t_child (k) VALUES ($1)", "t"},
+    [T_COUNT] = {"SELECT n FROM t_counter", ""},
+    [T_BUMP] = {"UPDATE t_counter SET n = $1", "i"},
+    [T_READ_N] = {"SELECT count(*), sum(i)::bigint, $1::bigint FROM t_vals", "i"},
+    [T_PID] = {"SELECT pg_backend_pid()", ""},
+};
+
+static const char *conninfo;
+static pg_pool pool;
+
+static void setup(void)
+{
+    char err[256] = "";
+    ck_assert_msg(pg_pool_open(&pool, conninfo, test_stmts, T_N, 8, err, sizeof err) == ST_OK,
+                  "open: %s", err);
+    pg_conn *c;
+    ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
+    PGresult *r = PQexec(c->pc, create_sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s", PQerrorMessage(c->pc));
+    PQclear(r);
+    pg_conn_put(&pool, c);
+}
+
+static void teardown(void)
+{
+    pg_pool_close(&pool);
+}
+
+static pg_val vint(int64_t i) { return (pg_val){.type = PGV_INT, .i = i}; }
+static pg_val vreal(double d) { return (pg_val){.type = PGV_REAL, .d = d}; }
+static pg_val vtext(const char *s) { return (pg_val){.type = PGV_TEXT, .p = s}; }
+static pg_val vblob(const void *b, size_t n) { return (pg_val){.type = PGV_BLOB, .p = b, .len = n}; }
+static pg_val vnull(void) { return (pg_val){.type = PGV_NULL}; }
+
+START_TEST(bad_conninfo_is_refused)
+{
+    pg_pool p2;
+    char err[256] = "";
+    ck_assert_int_eq(pg_pool_open(&p2, "host=/nonexistent/dir dbname=x connect_timeout=2",
+                                  test_stmts, T_N, 2, err, sizeof err),
+                     ST_ERROR);
+    ck_assert_msg(strlen(err) > 10, "a sentence: '%s'", err);
+}
+END_TEST
+
+START_TEST(migrations_apply_once)
+{
+    char err[256] = "";
+    pg_conn *c;
+    ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
+    ck_assert_msg(pg_migrate(c, err, sizeof err) == ST_OK, "%s", err);
+    ck_assert_msg(pg_migrate(c, err, sizeof err) == ST_OK, "again: %s", err);
+    PGresult *r = PQexec(c->pc, "SELECT count(*), max(version) FROM schema_migrations");
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    ck_assert_int_eq(atoi(PQgetvalue(r, 0, 0)), (int)st_pg_migrations_count);
+    ck_assert_int_eq(atoi(PQgetvalue(r, 0, 1)), (int)st_pg_migrations_count);
+    PQclear(r);
+    /* the tables of every migration are there, the dropped one is not */
+    r = PQexec(c->pc, "SELECT count(*) FROM information_schema.tables WHERE table_name IN "
+                      "('models','versions','samples','jobs','users','user_usage','idempotency',"
+                      "'history_chunks','exercises','exercise_attempts','history')");
+    ck_assert_int_eq(atoi(PQgetvalue(r, 0, 0)), 10);
+    PQclear(r);
+    pg_conn_put(&pool, c);
+}
+END_TEST
+
+START_TEST(values_round_trip_in_binary)
+{
+    static const unsigned char bytes[] = {0, 1, 0xff, 0, '\\', 'x', 0x80};
+    const double ds[] = {0.1, -0.0, 1e-308, 4.9e-324, 1.7976931348623157e308, -3.5, NAN};
+    const int64_t is[] = {0, -1, INT64_MIN, INT64_MAX, 1LL << 53, 42, 7};
+    const char *ss[] = {"", "plain", "ünïcödé ✓", "quote ' and \\ back", "x", "y", "z"};
+    pg_conn *c;
+    ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
+    for (int k = 0; k < 7; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "rt%d", k);
+        pg_val v[5] = {vtext(key), vint(is[k]), vreal(ds[k]), vtext(ss[k]), vblob(bytes, k)};
+        ck_assert_int_eq(pg_run(&pool, c, T_PUT, v, 5, NULL), ST_OK);
+        PGresult *r;
+        ck_assert_int_eq(pg_run(&pool, c, T_GET, v, 1, &r), ST_OK);
+        ck_assert_int_eq(PQntuples(r), 1);
+        ck_assert_int_eq(pg_check_columns(r, "idtb"), ST_OK);
+        ck_assert_int_eq(pg_check_columns(r, "iitb"), ST_ERROR);
+        ck_assert(pg_int(r, 0, 0) == is[k]);
+        double got = pg_real_or_nan(r, 0, 1);
+        if (isnan(ds[k]))
+            ck_assert(isnan(got));
+        else
+            ck_assert(memcmp(&got, &ds[k], sizeof got) == 0); /* bit for bit, -0 too */
+        ck_assert_str_eq(pg_text(r, 0, 2), ss[k]);
+        size_t n;
+        const void *b = pg_blob(r, 0, 3, &n);
+        ck_assert_uint_eq(n, (size_t)k);
+        ck_assert(k == 0 || memcmp(b, bytes, n) == 0);
+        PQclear(r);
+    }
+    /* NULLs in, NULLs out; an int given for a double is converted */
+    pg_val v[5] = {vtext("nul"), vnull(), vint(3), vnull(), vnull()};
+    ck_assert_int_eq(pg_run(&pool, c, T_PUT, v, 5, NULL), ST_OK);
+    PGresult *r;
+    ck_assert_int_eq(pg_run(&pool, c, T_GET, v, 1, &r), ST_OK);
+    ck_assert(pg_is_null(r, 0, 0) && pg_is_null(r, 0, 2) && pg_is_null(r, 0, 3));
+    ck_assert(pg_real_or_nan(r, 0, 1) == 3.0);
+    ck_assert_ptr_null(pg_text(r, 0, 2));
+    char *dup = (char *)1;
+    ck_assert_int_eq(pg_strdup(r, 0, 2, &dup), ST_OK);
+    ck_assert_ptr_null(dup);
+    PQclear(r);
+    /* a text given where an int is declared is refused before sending */
+    pg_val bad[5] = {vtext("bad"), vtext("1"), vreal(1), vtext("s"), vnull()};
+    ck_assert_int_eq(pg_run(&pool, c, T_PUT, bad, 5, NULL), ST_ERROR);
+    /* a wrong parameter count too */
+    ck_assert_int_eq(pg_run(&pool, c, T_PUT, bad, 4, NULL), ST_ERROR);
+    pg_conn_put(&pool, c);
+}
+END_TEST
+
+START_TEST(constraint_errors_map)
+{
+    pg_conn *c;
+    ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
+    pg_val v[5] = {vtext("dup"), vint(1), vreal(1), vtext("a"), vnull()};
+    ck_assert_int_eq(pg_run(&pool, c, T_PUT, v, 5, NULL), ST_OK);
+    ck_assert_int_eq(pg_run(&pool, c, T_PUT, v, 5, NULL), ST_CONFLICT);
+    ck_assert_str_eq(c->sqlstate, "23505");
+    pg_val child = vtext("no such parent");
+    ck_assert_int_eq(pg_run(&pool, c, T_CHILD, &child, 1, NULL), ST_NOT_FOUND);
+    ck_assert_int_eq(c->retry, 0);
+    pg_conn_put(&pool, c);
+}
+END_TEST
+
+/* Read the counter, wait, write counter + 1: two at once conflict under
+ * SERIALIZABLE, and pg_tx runs the loser again. */
+static st_status bump_body(pg_pool *p, pg_conn *c, void *arg)
+{
+    (void)arg;
+    PGresult *r;
+    st_status s = pg_run(p, c, T_COUNT, NULL, 0, &r);
+    if (s != ST_OK)
+        return s;
+    int64_t n = pg_int(r, 0, 0);
+    PQclear(r);
+    usleep(20000);
+    pg_val v = vint(n + 1);
+    return pg_run(p, c, T_BUMP, &v, 1, NULL);
+}
+
+static void *bump_thread(void *arg)
+{
+    st_status *out = arg;
+    *out = pg_tx(&pool, 1, bump_body, NULL);
+    return NULL;
+}
+
+START_TEST(serialization_failure_is_retried)
+{
+    pg_conn *c;
+    ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
+    PGresult *r;
+    ck_assert_int_eq(pg_run(&pool, c, T_COUNT, NULL, 0, &r), ST_OK);
+    int64_t before = pg_int(r, 0, 0);
+    PQclear(r);
+    pg_conn_put(&pool, c);
+    int64_t retries0 = pool.retries;
+    pthread_t t[2];
+    st_status s[2];
+    for (int k = 0; k < 2; k++)
+        pthread_create(&t[k], NULL, bump_thread, &s[k]);
+    for (int k = 0; k < 2; k++)
+        pthread_join(t[k], NULL);
+    ck_assert_int_eq(s[0], ST_OK);
+    ck_assert_int_eq(s[1], ST_OK);
+    ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
+    ck_assert_int_eq(pg_run(&pool, c, T_COUNT, NULL, 0, &r), ST_OK);
+    ck_assert(pg_int(r, 0, 0) == before + 2); /* both increments, none lost */
+    PQclear(r);
+    pg_conn_put(&pool, c);
+    ck_assert_msg(pool.retries > retries0, "the conflict was retried (%lld)",
+                  (long long)(pool.retries - retries0));
+}
+END_TEST
+
+START_TEST(lost_connection_is_busy_then_reconnects)
+{
+    pg_conn *c;
+    ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
+    PGresult *r;
+    ck_assert_int_eq(pg_run(&pool, c, T_PID, NULL, 0, &r), ST_OK);
+    int pid = (int)pg_int(r, 0, 0);
+    PQclear(r);
+    pg_conn_put(&pool, c);
+    /* another session ends the pooled one */
+    PGconn *other = PQconnectdb(conninfo);
+    ck_assert_int_eq(PQstatus(other), CONNECTION_OK);
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", pid);
+    PQclear(PQexec(other, sql));
+    PQfinish(other);
+    usleep(100000);
+    /* whichever pooled connection comes back: the dead one answers BUSY
+     * once; then the pool has reconnected */
+    int busy = 0, ok = 0;
+    for (int k = 0; k < 10 && ok < 3; k++) {
+        ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
+        st_status s = pg_run(&pool, c, T_PID, NULL, 0, &r);
+        if (s == ST_OK) {
+            ok++;
+            ck_assert_int_ne((int)pg_int(r, 0, 0), pid);
+            PQclear(r);
+        } else {
+            ck_assert_int_eq(s, ST_BUSY);
+            ck_assert(c->broken);
+            busy++;
+        }
+        pg_conn_put(&pool, c);
+    }
+    ck_assert_int_le(busy, 1);
+    ck_assert_int_eq(ok, 3);
+}
+END_TEST
+
+static st_status doomed_body(pg_pool *p, pg_conn *c, void *arg)
+{
+    (void)p;
+    (void)arg;
+    PGresult *r = PQexec(c->pc, "INSERT INTO t_doomed VALUES (1)");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok ? ST_OK : ST_ERROR;
+}
+
+START_TEST(commit_without_answer_is_outcome_unknown)
+{
+    pg_conn *c;
+    ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
+    PGresult *d = PQexec(c->pc, doom_sql);
+    ck_assert_msg(PQresultStatus(d) == PGRES_COMMAND_OK, "%s", PQerrorMessage(c->pc));
+    PQclear(d);
+    pg_conn_put(&pool, c);
+    ck_assert_int_eq(pg_tx(&pool, 1, doomed_body, NULL), ST_OUTCOME_UNKNOWN);
+    /* the pool goes on with a new connection */
+    ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
+    PGresult *r;
+    ck_assert_int_eq(pg_run(&pool, c, T_PID, NULL, 0, &r), ST_OK);
+    PQclear(r);
+    pg_conn_put(&pool, c);
+}
+END_TEST
+
+int main(void)
+{
+    conninfo = getenv("MLPD_TEST_PG");
+    if (!conninfo || !*conninfo) {
+        printf("test_pg_conn: MLPD_TEST_PG is not set (make test-pg starts a cluster): "
+               "nothing run\n");
+        return EXIT_SUCCESS;
+    }
+    Suite *s = suite_create("pg_conn");
+    TCase *tc = tcase_create("pg");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, bad_conninfo_is_refused);
+    tcase_add_test(tc, migrations_apply_once);
+    tcase_add_test(tc, values_round_trip_in_binary);
+    tcase_add_test(tc, constraint_errors_map);
+    tcase_add_test(tc, serialization_failure_is_retried);
+    tcase_add_test(tc, lost_connection_is_busy_then_reconnects);
+    tcase_add_test(tc, commit_without_answer_is_outcome_unknown);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -263,6 +263,21 @@ check-layers:
 check-layers-test:
 	@bash tests/layers/check_layers_test.sh
 
+# ---- PostgreSQL (issue 16) ---------------------------------------------------
+# test-pg: the PostgreSQL backend's unit tests and the e2e scripts that run
+# on either backend, against one throwaway cluster (scripts/test-pg.sh:
+# started, each test on a fresh database, stopped and checked with pg_ctl
+# status). The unit binaries also run in `make unit`, where without a
+# cluster they say so and check nothing.
+PG_UNIT_BIN := $(B)/tests/test_pg_conn
+# The e2e scripts meant to run on PostgreSQL too; PG_E2E_NOW those that do
+# (none until --db selects the backend).
+PG_E2E := $(addprefix tests/e2e/,api_happy.sh lecture_step.sh jobs_life.sh restart.sh)
+PG_E2E_NOW :=
+.PHONY: test-pg
+test-pg: $(PG_UNIT_BIN) $(B)/mlpd | $(B)/.test-deps
+	MLPD_BIN=$(B)/mlpd bash scripts/test-pg.sh --unit $(PG_UNIT_BIN) --e2e $(PG_E2E_NOW)
+
 # ---- several nodes (issue 16; README "Running several nodes") ---------------
 # check-front: the Kubernetes manifest against the Kubernetes schema
 # (scripts/check-k8s.mjs, kubernetes-models pinned in package.json: kubeconform

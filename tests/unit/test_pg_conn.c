@@ -19,9 +19,12 @@
 #include <unistd.h>
 
 #include "storage/pg/pg_internal.h"
+#include "storage/pg/pg_sql.h"
 
-/* Run with PQexec: a prepared statement holds one command. */
+/* Run with PQexec (a prepared statement holds one command); each test
+ * starts from fresh tables. */
 static const char *const create_sql =
+    "DROP TABLE IF EXISTS t_child, t_vals, t_counter; "
     "CREATE TABLE IF NOT EXISTS t_vals (k text PRIMARY KEY, i bigint, d double precision, "
     "s text, b bytea); CREATE TABLE IF NOT EXISTS t_child (k text REFERENCES t_vals (k)); "
     "CREATE TABLE IF NOT EXISTS t_counter (n bigint); "
@@ -182,18 +185,22 @@ START_TEST(constraint_errors_map)
 }
 END_TEST
 
-/* Read the counter, wait, write counter + 1: two at once conflict under
+/* Read the counter, then (on the first run only) wait until the other
+ * thread has read it too, then write counter + 1: the two conflict under
  * SERIALIZABLE, and pg_tx runs the loser again. */
+static pthread_barrier_t both_read;
+
 static st_status bump_body(pg_pool *p, pg_conn *c, void *arg)
 {
-    (void)arg;
+    int *runs = arg;
     PGresult *r;
     st_status s = pg_run(p, c, T_COUNT, NULL, 0, &r);
     if (s != ST_OK)
         return s;
     int64_t n = pg_int(r, 0, 0);
     PQclear(r);
-    usleep(20000);
+    if ((*runs)++ == 0)
+        pthread_barrier_wait(&both_read);
     pg_val v = vint(n + 1);
     return pg_run(p, c, T_BUMP, &v, 1, NULL);
 }
@@ -201,7 +208,8 @@ static st_status bump_body(pg_pool *p, pg_conn *c, void *arg)
 static void *bump_thread(void *arg)
 {
     st_status *out = arg;
-    *out = pg_tx(&pool, 1, bump_body, NULL);
+    int runs = 0;
+    *out = pg_tx(&pool, 1, bump_body, &runs);
     return NULL;
 }
 
@@ -217,10 +225,12 @@ START_TEST(serialization_failure_is_retried)
     int64_t retries0 = pool.retries;
     pthread_t t[2];
     st_status s[2];
+    pthread_barrier_init(&both_read, NULL, 2);
     for (int k = 0; k < 2; k++)
         pthread_create(&t[k], NULL, bump_thread, &s[k]);
     for (int k = 0; k < 2; k++)
         pthread_join(t[k], NULL);
+    pthread_barrier_destroy(&both_read);
     ck_assert_int_eq(s[0], ST_OK);
     ck_assert_int_eq(s[1], ST_OK);
     ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
@@ -300,6 +310,41 @@ START_TEST(commit_without_answer_is_outcome_unknown)
 }
 END_TEST
 
+/* Every statement of the backend's table prepares against the migrated
+ * schema with its declared parameter types (a typo, a wrong column or a
+ * type PostgreSQL cannot take fails here, not in a request). */
+START_TEST(every_statement_prepares)
+{
+    char err[256] = "";
+    pg_conn *c;
+    ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
+    ck_assert_msg(pg_migrate(c, err, sizeof err) == ST_OK, "%s", err);
+    for (int id = 0; id < PGQ_N; id++) {
+        const pg_stmt *st = &pg_sql[id];
+        ck_assert_msg(st->sql && st->types, "statement %d has text and types", id);
+        Oid oids[32];
+        int n = (int)strlen(st->types);
+        ck_assert_int_le(n, 24);
+        for (int k = 0; k < n; k++)
+            oids[k] = st->types[k] == 'i' ? 20 : st->types[k] == 'd' ? 701
+                    : st->types[k] == 't' ? 25 : 17;
+        char name[16];
+        snprintf(name, sizeof name, "chk%d", id);
+        PGresult *r = PQprepare(c->pc, name, st->sql, n, oids);
+        ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "statement %d: %s", id,
+                      PQerrorMessage(c->pc));
+        PQclear(r);
+        /* the server agrees on the parameter count and types */
+        r = PQdescribePrepared(c->pc, name);
+        ck_assert_int_eq(PQnparams(r), n);
+        for (int k = 0; k < n; k++)
+            ck_assert_msg(PQparamtype(r, k) == oids[k], "statement %d param %d", id, k + 1);
+        PQclear(r);
+    }
+    pg_conn_put(&pool, c);
+}
+END_TEST
+
 int main(void)
 {
     conninfo = getenv("MLPD_TEST_PG");
@@ -314,6 +359,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, bad_conninfo_is_refused);
     tcase_add_test(tc, migrations_apply_once);
+    tcase_add_test(tc, every_statement_prepares);
     tcase_add_test(tc, values_round_trip_in_binary);
     tcase_add_test(tc, constraint_errors_map);
     tcase_add_test(tc, serialization_failure_is_retried);

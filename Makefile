@@ -295,6 +295,20 @@ check-nginx: | $(B)/.test-deps
 	  || { cat $(B)/nginx-check/error.log; exit 1; }
 	@echo "nginx -t: scripts/nginx-mlpd.conf is valid"
 
+# ---- numbers from scikit-learn (issue 13) -----------------------------------
+# tests/unit/realdata_expected.h holds Debian's python3-sklearn answers for
+# the core's scalers, metrics and schedules (test_core_realdata.c checks
+# the core against them). This regenerates it and fails if sklearn now
+# answers otherwise (the version comment may differ; numbers may not).
+.PHONY: realdata-expected realdata-expected-check
+realdata-expected:
+	/usr/bin/python3 tests/unit/gen_realdata_expected.py > tests/unit/realdata_expected.h
+realdata-expected-check: | $(B)/.test-deps
+	@mkdir -p $(B)
+	@/usr/bin/python3 tests/unit/gen_realdata_expected.py > $(B)/realdata_expected.h
+	@diff -u -I '^/\* sklearn ' tests/unit/realdata_expected.h $(B)/realdata_expected.h && \
+	  echo "realdata-expected-check: sklearn agrees with tests/unit/realdata_expected.h"
+
 # ---- fuzzing (tests/fuzz/) -------------------------------------------------
 # libFuzzer targets, built with Debian's clang over a third object tree
 # ($(B)/fuzz/obj). `make fuzz FUZZ_SECONDS=60` runs each for that long;
@@ -546,7 +560,8 @@ jobs-bench: bench-deps $(B)/mlpd $(B)/bench/jobs-direct
 #     yield them to the two e2e lanes.
 LANE_timed  := e2e-timed tsan-e2e valgrind
 LANE_plain  := e2e-plain
-LANE_checks := lint-openapi lint-docker lint check-layers check-layers-test check-front unit unit-asan \
+LANE_checks := lint-openapi lint-docker lint check-layers check-layers-test realdata-expected-check \
+               check-front unit unit-asan \
                tsan-unit fuzz-replay
 LANE_fuzz   := fuzz-short
 NICE_timed  :=

@@ -60,7 +60,11 @@ typedef enum mlp_activation {
 /* Loss ids are stored in saved models: never renumber. */
 typedef enum mlp_loss {
     MLP_LOSS_MSE = 1,          /* E = 1/2 sum_j e_j^2 per sample */
-    MLP_LOSS_CROSS_ENTROPY = 2 /* softmax: -sum d ln y; sigmoid: binary per output */
+    MLP_LOSS_CROSS_ENTROPY = 2 /* softmax: -sum d ln y; sigmoid: binary per output,
+                                  -(d ln y + (1-d) ln(1-y)): one sigmoid unit is binary
+                                  log-loss (sklearn's log_loss, with probabilities
+                                  floored at DBL_MIN instead of clipped). Either way
+                                  the output delta -dE/dv is d - y. */
 } mlp_loss;
 
 /* Name <-> id. Names accept aliases (logsig, tansig, purelin, identity);
@@ -224,7 +228,9 @@ typedef enum mlp_stop {
     MLP_STOP_EARLY = 3,     /* validation loss did not improve for patience epochs */
     MLP_STOP_CANCELLED = 4, /* *cancel became nonzero */
     MLP_STOP_CALLBACK = 5,  /* the progress callback asked to stop */
-    MLP_STOP_DIVERGED = 6   /* a non-finite value appeared (status NONFINITE) */
+    MLP_STOP_DIVERGED = 6,  /* a non-finite value appeared (status NONFINITE) */
+    MLP_STOP_PLATEAU = 7    /* reduce_on_plateau: the rate is at its floor and the
+                               loss stopped improving (sklearn's "adaptive" stop) */
 } mlp_stop;
 const char *mlp_stop_name(int id);
 
@@ -234,6 +240,7 @@ typedef struct mlp_progress {
     double loss;     /* mean training loss with end-of-epoch weights */
     double val_loss; /* NaN when there is no validation set */
     int improved;    /* this epoch set a new best (val_loss, else loss) */
+    double learning_rate; /* the rate this epoch trained with (schedule.h) */
 } mlp_progress;
 
 /* Called after every epoch with the network as it is then. Return 0 to go
@@ -272,13 +279,20 @@ typedef struct mlp_train_opts {
     void *progress_ctx;
     const atomic_int *cancel; /* may be NULL; checked before every batch */
     int dtype;            /* mlp_dtype: 0 or MLP_DTYPE_FLOAT64 (the default), or FLOAT32 */
+    /* Learning-rate schedule (core/schedule.h), NULL = constant: each epoch
+     * trains with the schedule's rate starting from learning_rate (the
+     * reduce_on_plateau method reads the epoch's training loss). Not
+     * copied: it must outlive the call. Constant keeps every result bit
+     * for bit what it was without schedules. */
+    const struct mlp_schedule *schedule;
 } mlp_train_opts;
 
 /* Defaults: 100 epochs, lr 0.1, batch 1, sgd, momentum 0, adam 0.9/0.999/1e-8,
  * no decay, shuffle on, seed 1, no split, no target, no patience. */
 mlp_train_opts mlp_default_train_opts(void);
 
-/* Check options (ranges, finiteness); fills err like mlp_spec_check. */
+/* Check options (ranges, finiteness, and the schedule with
+ * mlp_schedule_check); fills err like mlp_spec_check. */
 mlp_status mlp_train_opts_check(const mlp_train_opts *opts, mlp_spec_error *err);
 
 typedef struct mlp_train_result {
@@ -289,6 +303,7 @@ typedef struct mlp_train_result {
     size_t best_epoch;   /* with patience: the epoch whose weights were restored */
     size_t fail_epoch;   /* DIVERGED: 1-based epoch of the first non-finite value */
     size_t fail_layer;   /* DIVERGED: 1-based layer (1 = first hidden layer) */
+    double learning_rate; /* the rate of the last epoch trained */
 } mlp_train_result;
 
 /* Train net in place on data. Returns MLP_OK when it stopped for any reason

@@ -69,6 +69,7 @@ static const name_entry stops[] = {
     {MLP_STOP_EPOCHS, "epochs"},       {MLP_STOP_TARGET, "target_loss"},
     {MLP_STOP_EARLY, "early_stopping"}, {MLP_STOP_CANCELLED, "cancelled"},
     {MLP_STOP_CALLBACK, "stopped"},    {MLP_STOP_DIVERGED, "diverged"},
+    {MLP_STOP_PLATEAU, "plateau"},
 };
 
 static const name_entry statuses[] = {

@@ -17,6 +17,7 @@
 #include "f32.h"
 #include "online.h"
 #include "tiny.h"
+#include "schedule.h"
 
 #include <string.h>
 
@@ -25,7 +26,10 @@ _Static_assert(sizeof(size_t) == sizeof(double), "order[] shares the double bloc
 typedef struct trainer {
     mlp_t *net;
     const mlp_data *data;
-    const mlp_train_opts *o;
+    const mlp_train_opts *o; /* == run: the caller's options with this epoch's rate */
+    mlp_train_opts run;
+    mlp_schedule_state sched;
+    double eta0;            /* the caller's learning_rate */
     size_t n_train, n_val, rows_cap;
     size_t *order;          /* training row indices, shuffled per epoch */
     double *acts, *deltas;  /* rows_cap x total_units */
@@ -96,7 +100,7 @@ mlp_status mlp_train_opts_check(const mlp_train_opts *o, mlp_spec_error *err)
         return opt_fail(err, "target_loss", "must be a finite number, 0 or more");
     if (o->dtype != 0 && mlp_dtype_name(o->dtype) == NULL)
         return opt_fail(err, "dtype", "must be float64 or float32");
-    return MLP_OK;
+    return mlp_schedule_check(o->schedule, o->learning_rate, err);
 }
 
 /* The lecture's rule: batch 1, plain gradient descent. */
@@ -349,6 +353,9 @@ static mlp_status run_epochs(trainer *t, mlp_train_result *res)
     double best = INFINITY;
 
     for (size_t epoch = 1; epoch <= o->epochs; epoch++) {
+        /* Every path reads the rate from t->run (t->o points at it). */
+        t->run.learning_rate = t->sched.rate;
+        res->learning_rate = t->sched.rate;
         if (o->shuffle)
             shuffle(t);
         int online = fused_online(o) || (t->f32 && plain_online(o));
@@ -384,7 +391,8 @@ static mlp_status run_epochs(trainer *t, mlp_train_result *res)
         }
         if (t->f32) /* the callback, the checks and the best copy read net */
             train32_store(t->f32, t->net);
-        mlp_progress p = {.epoch = epoch, .epochs = o->epochs, .val_loss = NAN};
+        mlp_progress p = {.epoch = epoch, .epochs = o->epochs, .val_loss = NAN,
+                          .learning_rate = t->sched.rate};
         p.loss = eval_loss(t, 0, t->n_train);
         if (t->n_val)
             p.val_loss = eval_loss(t, t->n_train, t->n_val);
@@ -417,6 +425,11 @@ static mlp_status run_epochs(trainer *t, mlp_train_result *res)
             res->stop = MLP_STOP_EARLY;
             return MLP_OK;
         }
+        mlp_schedule_epoch_end(o->schedule, t->eta0, o->epochs, t->n_train, p.loss, &t->sched);
+        if (t->sched.stop) {
+            res->stop = MLP_STOP_PLATEAU;
+            return MLP_OK;
+        }
     }
     res->stop = MLP_STOP_EPOCHS;
     return MLP_OK;
@@ -437,11 +450,13 @@ static void restore_best(trainer *t, mlp_train_result *res)
 mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opts,
                      const mlp_allocator *alloc, mlp_train_result *result)
 {
-    trainer t = {.net = net, .data = data, .o = opts};
-    mlp_train_result res = {.loss = NAN, .val_loss = NAN};
+    trainer t = {.net = net, .data = data, .run = *opts, .eta0 = opts->learning_rate};
+    mlp_train_result res = {.loss = NAN, .val_loss = NAN, .learning_rate = opts->learning_rate};
     mlp_status s = mlp_train_opts_check(opts, NULL);
     if (s != MLP_OK)
         return s;
+    t.o = &t.run;
+    mlp_schedule_start(opts->schedule, opts->learning_rate, &t.sched);
     if (data == NULL || data->n == 0 || data->x == NULL || data->y == NULL)
         return MLP_ERR_INVALID;
     /* Keras: the first floor(n * (1 - split)) rows train, the rest validate. */
@@ -463,7 +478,7 @@ mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opt
     for (size_t i = 0; i < t.n_train; i++)
         t.order[i] = i;
     if (opts->dtype == MLP_DTYPE_FLOAT32) {
-        s = train32_new(net, data, t.rows_cap, opts, alloc, &t.f32);
+        s = train32_new(net, data, t.rows_cap, t.o, alloc, &t.f32);
         if (s != MLP_OK) {
             core_release(alloc, t.block);
             return s;

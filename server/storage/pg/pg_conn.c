@@ -84,6 +84,7 @@ st_status pg_pool_open(pg_pool *p, const char *conninfo, const pg_stmt *stmts, s
         pg_pool_close(p);
         return ST_NOMEM;
     }
+    c->pool = p;
     c->pc = connect_one(conninfo, err, errlen);
     if (!c->pc) {
         free(c);
@@ -126,6 +127,7 @@ st_status pg_conn_get(pg_pool *p, pg_conn **out)
     }
     pthread_mutex_unlock(&p->mu);
     if (c && PQstatus(c->pc) == CONNECTION_OK) {
+        c->retry = 0;
         *out = c;
         return ST_OK;
     }
@@ -138,8 +140,10 @@ st_status pg_conn_get(pg_pool *p, pg_conn **out)
         memset(c, 0, sizeof *c);
         __atomic_add_fetch(&p->reconnects, 1, __ATOMIC_RELAXED);
     }
-    if (c)
+    if (c) {
+        c->pool = p;
         c->pc = connect_one(p->conninfo, err, sizeof err);
+    }
     if (!c || !c->pc) {
         free(c);
         pthread_mutex_lock(&p->mu);
@@ -364,17 +368,21 @@ static void sleep_ms(double ms)
     }
 }
 
+void pg_backoff(pg_pool *p, int tries)
+{
+    unsigned seed = (unsigned)(uintptr_t)&seed ^ (unsigned)time(NULL) ^ (unsigned)tries;
+    int k = tries < 1 ? 0 : tries > 3 ? 2 : tries - 1;
+    double base = 5.0 * (double)(1 << (2 * k));
+    sleep_ms(base + base * (rand_r(&seed) / (double)RAND_MAX));
+    __atomic_add_fetch(&p->retries, 1, __ATOMIC_RELAXED);
+}
+
 st_status pg_tx(pg_pool *p, int write, pg_body body, void *arg)
 {
     st_status s = ST_BUSY;
-    unsigned seed = (unsigned)(uintptr_t)&s ^ (unsigned)time(NULL);
     for (int attempt = 0; attempt < PG_TRIES; attempt++) {
-        if (attempt) {
-            /* 5, 20, 80 ms, each with up to as much again of jitter */
-            double base = 5.0 * (double)(1 << (2 * (attempt - 1)));
-            sleep_ms(base + base * (rand_r(&seed) / (double)RAND_MAX));
-            __atomic_add_fetch(&p->retries, 1, __ATOMIC_RELAXED);
-        }
+        if (attempt)
+            pg_backoff(p, attempt);
         pg_conn *c;
         s = pg_conn_get(p, &c);
         if (s != ST_OK)
@@ -487,6 +495,23 @@ st_status pg_copy(const PGresult *r, int row, int col, char *buf, size_t cap)
         return ST_CORRUPT;
     memcpy(buf, t ? t : "", n + 1);
     return ST_OK;
+}
+
+char pg_kind(const PGresult *r, int col)
+{
+    switch (PQftype(r, col)) {
+    case OID_INT8:
+    case OID_INT4:
+    case OID_INT2:
+    case OID_BOOL: return 'i';
+    case OID_FLOAT8:
+    case OID_FLOAT4: return 'd';
+    case OID_TEXT:
+    case OID_VARCHAR:
+    case OID_NAME: return 't';
+    case OID_BYTEA: return 'b';
+    default: return '?';
+    }
 }
 
 st_status pg_check_columns(const PGresult *r, const char *kinds)

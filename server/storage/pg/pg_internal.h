@@ -74,8 +74,12 @@ typedef struct pg_stmt {
     const char *types;
 } pg_stmt;
 
+typedef struct pg_pool pg_pool;
+
 typedef struct pg_conn {
     PGconn *pc;
+    pg_pool *pool;  /* the pool it belongs to */
+    int64_t last_id; /* the id of the last INSERT ... RETURNING id */
     unsigned char prepared[PG_MAX_STMTS];
     int in_tx;      /* BEGIN sent, no COMMIT/ROLLBACK yet */
     int broken;     /* the connection failed: close it when given back */
@@ -84,7 +88,7 @@ typedef struct pg_conn {
     struct pg_conn *next;
 } pg_conn;
 
-typedef struct pg_pool {
+struct pg_pool {
     char *conninfo;
     const pg_stmt *stmts; /* the backend's table */
     size_t n_stmts;
@@ -94,7 +98,7 @@ typedef struct pg_pool {
     int open;      /* connections open or lent */
     int max_open;
     int64_t reconnects, retries, lost;
-} pg_pool;
+};
 
 /* Open the pool and one connection to check the conninfo; on failure err
  * gets libpq's sentence. max_open: connections at most (>= 1). */
@@ -126,6 +130,10 @@ void pg_rollback(pg_conn *c);
 typedef st_status (*pg_body)(pg_pool *p, pg_conn *c, void *arg);
 st_status pg_tx(pg_pool *p, int write, pg_body body, void *arg);
 
+/* Sleep before run tries + 1 of a transaction (5, 20, 80 ms, each with up
+ * to as much again of jitter), and count the retry. */
+void pg_backoff(pg_pool *p, int tries);
+
 /* Map a failed result (res may be NULL: no answer at all). */
 st_status pg_map(pg_conn *c, const PGresult *res);
 
@@ -141,6 +149,9 @@ const void *pg_blob(const PGresult *r, int row, int col, size_t *len);
 st_status pg_strdup(const PGresult *r, int row, int col, char **out);
 /* Copy a text column into buf of cap bytes; longer text is ST_CORRUPT. */
 st_status pg_copy(const PGresult *r, int row, int col, char *buf, size_t cap);
+/* The kind of column col as a letter of pg_stmt.types (i, d, t, b), or
+ * '?' for a type the backend does not read. */
+char pg_kind(const PGresult *r, int col);
 /* ST_OK when the result's columns have the expected kinds, letters as in
  * pg_stmt.types (i int, d real, t text, b bytea); ST_ERROR otherwise. */
 st_status pg_check_columns(const PGresult *r, const char *kinds);

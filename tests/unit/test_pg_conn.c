@@ -345,6 +345,99 @@ START_TEST(every_statement_prepares)
 }
 END_TEST
 
+/* ---- the LISTEN thread ---------------------------------------------- */
+
+static pthread_mutex_t heard_mu = PTHREAD_MUTEX_INITIALIZER;
+static char heard[8][32];
+static int n_heard, n_resets;
+
+static void on_notify(void *arg, const char *channel, const char *payload)
+{
+    (void)arg;
+    pthread_mutex_lock(&heard_mu);
+    if (!channel)
+        n_resets++;
+    else if (n_heard < 8 && !strcmp(channel, PG_CHANNEL_MODELS))
+        snprintf(heard[n_heard++], sizeof heard[0], "%s", payload);
+    pthread_mutex_unlock(&heard_mu);
+}
+
+/* Wait up to 3 s for cond; the milliseconds it took, or -1. */
+#define WAIT_FOR(cond)                                                          \
+    ({                                                                          \
+        int ms_ = -1;                                                           \
+        for (int k_ = 0; k_ < 3000; k_++) {                                     \
+            pthread_mutex_lock(&heard_mu);                                      \
+            int ok_ = (cond);                                                   \
+            pthread_mutex_unlock(&heard_mu);                                    \
+            if (ok_) {                                                          \
+                ms_ = k_;                                                       \
+                break;                                                          \
+            }                                                                   \
+            usleep(1000);                                                       \
+        }                                                                       \
+        ms_;                                                                    \
+    })
+
+static void sql_ok(PGconn *pc, const char *sql)
+{
+    PGresult *r = PQexec(pc, sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
+                  "%s: %s", sql, PQerrorMessage(pc));
+    PQclear(r);
+}
+
+START_TEST(a_new_version_reaches_the_listener)
+{
+    char err[256] = "";
+    pg_conn *c;
+    ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
+    ck_assert_msg(pg_migrate(c, err, sizeof err) == ST_OK, "%s", err);
+    pg_conn_put(&pool, c);
+    n_heard = n_resets = 0;
+    static const char *const channels[] = {PG_CHANNEL_MODELS};
+    pg_listener l;
+    ck_assert_int_eq(pg_listener_start(&l, conninfo, channels, 1, on_notify, NULL), 0);
+    ck_assert_int_ge(WAIT_FOR(n_resets == 1), 0);
+    PGconn *w = PQconnectdb(conninfo);
+    ck_assert_int_eq(PQstatus(w), CONNECTION_OK);
+    sql_ok(w, "DELETE FROM models WHERE id IN ('m1', 'm2')");
+    ck_assert_int_ge(WAIT_FOR(n_heard == 0), 0);
+    n_heard = 0;
+    sql_ok(w, "INSERT INTO models (id, name, spec_json, created_at, updated_at, owner) "
+              "VALUES ('m1', 'a', '{}', 0, 0, 'local'), ('m2', 'b', '{}', 0, 0, 'local')");
+    /* nothing until COMMIT; then the one model whose version moved */
+    sql_ok(w, "BEGIN");
+    sql_ok(w, "UPDATE models SET version = 2 WHERE id = 'm1'");
+    usleep(50000);
+    pthread_mutex_lock(&heard_mu);
+    ck_assert_int_eq(n_heard, 0);
+    pthread_mutex_unlock(&heard_mu);
+    sql_ok(w, "COMMIT");
+    int ms = WAIT_FOR(n_heard == 1);
+    ck_assert_msg(ms >= 0 && ms < 200, "heard within 200 ms (%d)", ms);
+    ck_assert_str_eq(heard[0], "m1");
+    /* a rolled-back change sends nothing; a delete does */
+    sql_ok(w, "BEGIN");
+    sql_ok(w, "UPDATE models SET version = 3 WHERE id = 'm2'");
+    sql_ok(w, "ROLLBACK");
+    sql_ok(w, "DELETE FROM models WHERE id = 'm2'");
+    ck_assert_int_ge(WAIT_FOR(n_heard == 2), 0);
+    ck_assert_str_eq(heard[1], "m2");
+    /* the listener's connection dies: it comes back, says "re-read",
+     * and hears the next change */
+    sql_ok(w, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+              "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()");
+    ck_assert_int_ge(WAIT_FOR(n_resets == 2), 0);
+    sql_ok(w, "UPDATE models SET version = 4 WHERE id = 'm1'");
+    ck_assert_int_ge(WAIT_FOR(n_heard == 3), 0);
+    ck_assert_str_eq(heard[2], "m1");
+    PQfinish(w);
+    pg_listener_stop(&l);
+    ck_assert_int_eq((int)l.connects, 2);
+}
+END_TEST
+
 int main(void)
 {
     conninfo = getenv("MLPD_TEST_PG");
@@ -365,6 +458,7 @@ int main(void)
     tcase_add_test(tc, serialization_failure_is_retried);
     tcase_add_test(tc, lost_connection_is_busy_then_reconnects);
     tcase_add_test(tc, commit_without_answer_is_outcome_unknown);
+    tcase_add_test(tc, a_new_version_reaches_the_listener);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -156,6 +156,31 @@ char pg_kind(const PGresult *r, int col);
  * pg_stmt.types (i int, d real, t text, b bytea); ST_ERROR otherwise. */
 st_status pg_check_columns(const PGresult *r, const char *kinds);
 
+/* The LISTEN thread (pg_listen.c): fn(arg, channel, payload) for each
+ * notification on channels, and fn(arg, NULL, NULL) after each (re)connect
+ * (what was sent meanwhile is lost: re-read). fn runs on the thread. */
+typedef void (*pg_notify_fn)(void *arg, const char *channel, const char *payload);
+typedef struct pg_listener {
+    char *conninfo;
+    const char *const *channels;
+    size_t n_channels;
+    pg_notify_fn fn;
+    void *arg;
+    pthread_t thread;
+    int stop_pipe[2];
+    int started;
+    int listening;               /* 1 while LISTENing (atomic) */
+    int64_t connects, received;  /* counters (atomic) */
+} pg_listener;
+/* 0, or -1 when the thread could not start. Connects in the background. */
+int pg_listener_start(pg_listener *l, const char *conninfo, const char *const *channels,
+                      size_t n_channels, pg_notify_fn fn, void *arg);
+/* Accepts a listener that never started. */
+void pg_listener_stop(pg_listener *l);
+
+/* The channel a model's change is sent on: the payload is its id. */
+#define PG_CHANNEL_MODELS "mlpd_models"
+
 /* Migrations (pg_migrate.c): apply schema/pg/NNNN_*.sql (embedded) in one
  * transaction under an advisory lock, against schema_migrations. */
 typedef struct st_pg_migration {

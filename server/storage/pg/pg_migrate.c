@@ -9,6 +9,13 @@
  * finds nothing left to do. PostgreSQL's DDL is transactional: a failing
  * file leaves the schema as it was. A database with a version this mlpd
  * does not know is refused (use a newer mlpd).
+ *
+ * Under the same lock the backend's notification triggers are (re)made:
+ * they are the backend's machinery, like the SQL functions SQLite's
+ * backend registers, not part of the schema's history. A model whose
+ * current version changes, or that is deleted, sends its id on
+ * PG_CHANNEL_MODELS (at COMMIT), and every node's listener drops its cached
+ * snapshot (pg_listen.c).
  */
 #include "storage/pg/pg_internal.h"
 
@@ -63,6 +70,13 @@ static int record(PGconn *pc, const st_pg_migration *m, char *err, size_t errlen
     return ok;
 }
 
+static const char *const notify_sql =
+    "CREATE OR REPLACE FUNCTION mlpd_notify_model() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN PERFORM pg_notify('" PG_CHANNEL_MODELS "', "
+    "CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END); RETURN NULL; END $$; "
+    "CREATE OR REPLACE TRIGGER mlpd_models_notify AFTER UPDATE OF version OR DELETE "
+    "ON models FOR EACH ROW EXECUTE FUNCTION mlpd_notify_model()";
+
 static st_status migrate_locked(PGconn *pc, char *err, size_t errlen)
 {
     if (!exec_ok(pc, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", err, errlen,
@@ -95,6 +109,8 @@ static st_status migrate_locked(PGconn *pc, char *err, size_t errlen)
         if (!exec_ok(pc, m->sql, err, errlen, what) || !record(pc, m, err, errlen))
             return ST_ERROR;
     }
+    if (!exec_ok(pc, notify_sql, err, errlen, "cannot install the notification triggers"))
+        return ST_ERROR;
     return ST_OK;
 }
 

@@ -46,7 +46,7 @@ static long long applied(PGconn *pc, char *err, size_t errlen)
     PGresult *r = PQexec(pc, "SELECT coalesce(max(version), 0) FROM schema_migrations");
     long long v = -1;
     if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-        v = atoll(PQgetvalue(r, 0, 0));
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     else
         snprintf(err, errlen, "cannot read schema_migrations: %s", PQerrorMessage(pc));
     PQclear(r);

@@ -379,6 +379,7 @@ static void on_notify(void *arg, const char *channel, const char *payload)
         ms_;                                                                    \
     })
 
+static void sql_ok(PGconn *pc, const char *sql);
 static void sql_ok(PGconn *pc, const char *sql)
 {
     PGresult *r = PQexec(pc, sql);
@@ -438,6 +439,49 @@ START_TEST(a_new_version_reaches_the_listener)
 }
 END_TEST
 
+/* The start-up recovery fails a running job only when no other node is
+ * connected: a live node's jobs are left alone. */
+START_TEST(recovery_leaves_other_nodes_jobs_alone)
+{
+    char err[256] = "";
+    pg_pool sp; /* a pool running the backend's own table */
+    ck_assert_msg(pg_pool_open(&sp, conninfo, pg_sql, PGQ_N, 2, err, sizeof err) == ST_OK, "%s",
+                  err);
+    pg_conn *c;
+    ck_assert_int_eq(pg_conn_get(&sp, &c), ST_OK);
+    ck_assert_msg(pg_migrate(c, err, sizeof err) == ST_OK, "%s", err);
+    sql_ok(c->pc, "DELETE FROM models WHERE id = 'rj'");
+    sql_ok(c->pc, "INSERT INTO models (id, name, spec_json, created_at, updated_at, owner) "
+                  "VALUES ('rj', 'r', '{}', 0, 0, 'local')");
+    sql_ok(c->pc, "INSERT INTO jobs (id, model_id, status, params_json, created_at) "
+                  "VALUES ('rjob', 'rj', 'running', '{}', 0)");
+    char ci[512];
+    snprintf(ci, sizeof ci, "%s application_name='mlpd otherhost:1'", conninfo);
+    PGconn *other = PQconnectdb(ci);
+    ck_assert_int_eq(PQstatus(other), CONNECTION_OK);
+    pg_val now = vreal(5);
+    int64_t changed = -1;
+    PGresult *r;
+    ck_assert_int_eq(pg_run(&sp, c, PGQ_JOB_RECOVER, &now, 1, &r), ST_OK);
+    changed = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    ck_assert_int_eq(changed, 0); /* the other node lives */
+    PQfinish(other);
+    usleep(200000); /* its session ends on the server */
+    ck_assert_int_eq(pg_run(&sp, c, PGQ_JOB_RECOVER, &now, 1, &r), ST_OK);
+    changed = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    ck_assert_int_eq(changed, 1);
+    r = PQexec(c->pc, "SELECT status, stop_reason FROM jobs WHERE id = 'rjob'");
+    ck_assert_str_eq(PQgetvalue(r, 0, 0), "failed");
+    ck_assert_str_eq(PQgetvalue(r, 0, 1), "interrupted");
+    PQclear(r);
+    sql_ok(c->pc, "DELETE FROM models WHERE id = 'rj'");
+    pg_conn_put(&sp, c);
+    pg_pool_close(&sp);
+}
+END_TEST
+
 int main(void)
 {
     conninfo = getenv("MLPD_TEST_PG");
@@ -459,6 +503,7 @@ int main(void)
     tcase_add_test(tc, lost_connection_is_busy_then_reconnects);
     tcase_add_test(tc, commit_without_answer_is_outcome_unknown);
     tcase_add_test(tc, a_new_version_reaches_the_listener);
+    tcase_add_test(tc, recovery_leaves_other_nodes_jobs_alone);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* OIDs of the built-in types (pg_type.h is not for clients). */
 enum {
@@ -34,11 +35,26 @@ enum {
 static const char *const session_sql =
     "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; "
     "SET lock_timeout = '2s'; SET idle_in_transaction_session_timeout = '5s'; "
-    "SET application_name = 'mlpd'; SET client_min_messages = 'warning'";
+    "SET client_min_messages = 'warning'";
+
+PGconn *pg_connect_named(const char *conninfo)
+{
+    /* "mlpd HOST:PID": which node a session belongs to (pg_stat_activity;
+     * the start-up recovery looks for other nodes by it). */
+    char host[64] = "", name[96];
+    if (gethostname(host, sizeof host - 1) != 0)
+        snprintf(host, sizeof host, "?");
+    host[sizeof host - 1] = '\0';
+    snprintf(name, sizeof name, "mlpd %s:%ld", host, (long)getpid());
+    const char *keys[] = {"dbname", "application_name", NULL};
+    const char *vals[] = {conninfo, name, NULL};
+    /* expand_dbname: the conninfo (or URL) given as dbname is parsed */
+    return PQconnectdbParams(keys, vals, 1);
+}
 
 static PGconn *connect_one(const char *conninfo, char *err, size_t errlen)
 {
-    PGconn *pc = PQconnectdb(conninfo);
+    PGconn *pc = pg_connect_named(conninfo);
     if (!pc) {
         snprintf(err, errlen, "out of memory");
         return NULL;

@@ -100,6 +100,10 @@ struct pg_pool {
     int64_t reconnects, retries, lost;
 };
 
+/* A new connection named "mlpd HOST:PID" (application_name), or NULL; the
+ * caller checks PQstatus. */
+PGconn *pg_connect_named(const char *conninfo);
+
 /* Open the pool and one connection to check the conninfo; on failure err
  * gets libpq's sentence. max_open: connections at most (>= 1). */
 st_status pg_pool_open(pg_pool *p, const char *conninfo, const pg_stmt *stmts, size_t n_stmts,

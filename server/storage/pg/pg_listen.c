@@ -23,7 +23,7 @@
 
 static PGconn *listen_connect(pg_listener *l)
 {
-    PGconn *pc = PQconnectdb(l->conninfo);
+    PGconn *pc = pg_connect_named(l->conninfo);
     if (!pc || PQstatus(pc) != CONNECTION_OK) {
         PQfinish(pc);
         return NULL;

@@ -83,16 +83,27 @@ const pg_stmt pg_sql[PGQ_N] = {
                             "ORDER BY created_at, seq",
                             "t"},
     [PGQ_JOB_LIST_ALL] = {"SELECT " JOB_COLUMNS " FROM jobs ORDER BY created_at, seq", ""},
+    /* The fair pick, skipping a job another node is claiming right now
+     * (its row is locked until that claim commits). */
     [PGQ_JOB_NEXT] = {"SELECT " JOB_COLUMNS " FROM jobs AS q WHERE q.status = 'queued' "
                       "ORDER BY (SELECT count(*) FROM jobs AS r WHERE r.status = 'running' "
-                      "AND r.owner = q.owner), q.created_at, q.seq LIMIT 1",
+                      "AND r.owner = q.owner), q.created_at, q.seq LIMIT 1 "
+                      "FOR UPDATE SKIP LOCKED",
                       ""},
     [PGQ_JOB_CLAIM] = {"UPDATE jobs SET status = 'running', started_at = $2 "
                        "WHERE id = $1 AND status = 'queued'",
                        "td"},
+    /* At start, as SQLite's: every running job fails "interrupted" - but
+     * only when no other mlpd node is connected to the database (each
+     * names itself "mlpd HOST:PID" in application_name): another node's
+     * jobs are alive. Jobs under a lease (re-claimed when their node
+     * dies) are the next step. */
     [PGQ_JOB_RECOVER] = {"UPDATE jobs SET status = 'failed', stop_reason = 'interrupted', "
                          "error = 'interrupted: the daemon stopped while the job ran', "
-                         "finished_at = $1 WHERE status = 'running'",
+                         "finished_at = $1 WHERE status = 'running' AND NOT EXISTS ("
+                         "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+                         "AND application_name LIKE 'mlpd %' "
+                         "AND application_name <> current_setting('application_name'))",
                          "d"},
     [PGQ_JOB_CANCEL_QUEUED] = {"UPDATE jobs SET status = 'cancelled', "
                                "stop_reason = 'cancelled', finished_at = $2 "

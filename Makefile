@@ -278,6 +278,19 @@ PG_E2E_NOW :=
 test-pg: $(PG_UNIT_BIN) $(B)/mlpd | $(B)/.test-deps
 	MLPD_BIN=$(B)/mlpd bash scripts/test-pg.sh --unit $(PG_UNIT_BIN) --e2e $(PG_E2E_NOW)
 
+# bench-scale (so far: the claim part): queued jobs claimed by 6 threads,
+# each its own connection, with FOR UPDATE SKIP LOCKED and with the
+# backend's fair pick, on a throwaway cluster; prints claims/s and checks
+# that no job is claimed twice or never (bench/pg/claims.c).
+$(B)/bench/pg-claims: bench/pg/claims.c $(B)/libmlpserver.a $(B)/libmlpcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libmlpserver.a $(B)/libmlpcore.a $(SRVLIBS) $(CORELIBS)
+.PHONY: bench-scale
+bench-scale: $(B)/bench/pg-claims | $(B)/.test-deps
+	@set -e; d=$$(mktemp -d); ci=$$(sh scripts/pg-cluster.sh start $$d/pg); \
+	  MLPD_TEST_PG="$$ci" $(B)/bench/pg-claims 6 2000 && rc=0 || rc=$$?; \
+	  sh scripts/pg-cluster.sh stop $$d/pg --rm; rmdir $$d; exit $$rc
+
 # ---- several nodes (issue 16; README "Running several nodes") ---------------
 # check-front: the Kubernetes manifest against the Kubernetes schema
 # (scripts/check-k8s.mjs, kubernetes-models pinned in package.json: kubeconform

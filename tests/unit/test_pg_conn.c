@@ -45,6 +45,7 @@ enum {
     T_BUMP,
     T_READ_N,
     T_PID,
+    T_DOOM,
     T_N
 };
 
@@ -56,6 +57,7 @@ static const pg_stmt test_stmts[T_N] = {
     [T_BUMP] = {"UPDATE t_counter SET n = $1", "i"},
     [T_READ_N] = {"SELECT count(*), sum(i)::bigint, $1::bigint FROM t_vals", "i"},
     [T_PID] = {"SELECT pg_backend_pid()", ""},
+    [T_DOOM] = {"INSERT INTO t_doomed VALUES (1)", ""},
 };
 
 static const char *conninfo;
@@ -284,12 +286,8 @@ END_TEST
 
 static st_status doomed_body(pg_pool *p, pg_conn *c, void *arg)
 {
-    (void)p;
     (void)arg;
-    PGresult *r = PQexec(c->pc, "INSERT INTO t_doomed VALUES (1)");
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    return ok ? ST_OK : ST_ERROR;
+    return pg_run(p, c, T_DOOM, NULL, 0, NULL);
 }
 
 START_TEST(commit_without_answer_is_outcome_unknown)

@@ -189,6 +189,7 @@ void pg_conn_put(pg_pool *p, pg_conn *c)
         return;
     }
     c->retry = 0;
+    c->want_tx = 0;
     pthread_mutex_lock(&p->mu);
     c->next = p->free_list;
     p->free_list = c;
@@ -281,6 +282,8 @@ static st_status encode(char type, const pg_val *v, unsigned char buf[8], const 
     return ST_OK;
 }
 
+static st_status simple(pg_conn *c, const char *sql);
+
 #define PG_MAX_PARAMS 24
 
 st_status pg_run(pg_pool *p, pg_conn *c, int id, const pg_val *params, int n, PGresult **res)
@@ -300,6 +303,16 @@ st_status pg_run(pg_pool *p, pg_conn *c, int id, const pg_val *params, int n, PG
         if (encode(st->types[k], &params[k], bufs[k], &vals[k], &lens[k], &oids[k]) != ST_OK)
             return ST_ERROR;
         fmts[k] = 1;
+    }
+    if (c->want_tx) {
+        const char *begin = c->want_tx == 1 ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
+                            : st->read_committed ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                                                 : "BEGIN ISOLATION LEVEL SERIALIZABLE";
+        c->want_tx = 0;
+        st_status bs = simple(c, begin);
+        if (bs != ST_OK)
+            return bs;
+        c->in_tx = 1;
     }
     char name[16];
     snprintf(name, sizeof name, "q%d", id);
@@ -338,14 +351,18 @@ static st_status simple(pg_conn *c, const char *sql)
 
 st_status pg_begin(pg_conn *c, int write)
 {
-    st_status s = simple(c, write ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
-                                  : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    c->in_tx = s == ST_OK;
-    return s;
+    if (c->in_tx || c->want_tx)
+        return ST_ERROR; /* no nesting */
+    c->want_tx = write ? 2 : 1;
+    return ST_OK;
 }
 
 st_status pg_commit(pg_conn *c)
 {
+    if (c->want_tx) { /* nothing ran: nothing to commit */
+        c->want_tx = 0;
+        return ST_OK;
+    }
     PGresult *r = PQexec(c->pc, "COMMIT");
     c->in_tx = 0;
     if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
@@ -368,6 +385,7 @@ st_status pg_commit(pg_conn *c)
 
 void pg_rollback(pg_conn *c)
 {
+    c->want_tx = 0;
     if (PQtransactionStatus(c->pc) != PQTRANS_IDLE) {
         PGresult *r = PQexec(c->pc, "ROLLBACK");
         if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)

@@ -72,6 +72,12 @@ typedef struct pg_val {
 typedef struct pg_stmt {
     const char *sql;
     const char *types;
+    /* 1: a write transaction that begins with this statement runs at READ
+     * COMMITTED, not SERIALIZABLE (the queue's claim: its FOR UPDATE SKIP
+     * LOCKED already makes claimers take different rows, and under
+     * SERIALIZABLE every two claimers would conflict on the rows they
+     * read). */
+    int read_committed;
 } pg_stmt;
 
 typedef struct pg_pool pg_pool;
@@ -82,6 +88,7 @@ typedef struct pg_conn {
     int64_t last_id; /* the id of the last INSERT ... RETURNING id */
     unsigned char prepared[PG_MAX_STMTS];
     int in_tx;      /* BEGIN sent, no COMMIT/ROLLBACK yet */
+    int want_tx;    /* begin asked, BEGIN not sent yet: 1 read, 2 write */
     int broken;     /* the connection failed: close it when given back */
     int retry;      /* the last error asks for the transaction again */
     char sqlstate[6];
@@ -121,8 +128,9 @@ void pg_conn_put(pg_pool *p, pg_conn *c);
  * set when the transaction should run again. */
 st_status pg_run(pg_pool *p, pg_conn *c, int id, const pg_val *params, int n, PGresult **res);
 
-/* BEGIN (write: SERIALIZABLE; read: REPEATABLE READ READ ONLY), COMMIT,
- * ROLLBACK (never fails visibly). */
+/* BEGIN (write: SERIALIZABLE, or READ COMMITTED when its first statement
+ * says so; read: REPEATABLE READ), sent with the transaction's first
+ * statement; COMMIT; ROLLBACK (never fails visibly). */
 st_status pg_begin(pg_conn *c, int write);
 st_status pg_commit(pg_conn *c);
 void pg_rollback(pg_conn *c);

@@ -83,13 +83,21 @@ const pg_stmt pg_sql[PGQ_N] = {
                             "ORDER BY created_at, seq",
                             "t"},
     [PGQ_JOB_LIST_ALL] = {"SELECT " JOB_COLUMNS " FROM jobs ORDER BY created_at, seq", ""},
-    /* The fair pick, skipping a job another node is claiming right now
-     * (its row is locked until that claim commits). */
-    [PGQ_JOB_NEXT] = {"SELECT " JOB_COLUMNS " FROM jobs AS q WHERE q.status = 'queued' "
-                      "ORDER BY (SELECT count(*) FROM jobs AS r WHERE r.status = 'running' "
-                      "AND r.owner = q.owner), q.created_at, q.seq LIMIT 1 "
-                      "FOR UPDATE SKIP LOCKED",
-                      ""},
+    /* The fair pick (the queued job whose owner runs the fewest jobs, then
+     * the oldest) with the running counts taken once, not once per queued
+     * row; a job another node is claiming right now is skipped (its row
+     * stays locked until that claim commits). The claim runs at READ
+     * COMMITTED (pg_stmt.read_committed). */
+    [PGQ_JOB_NEXT] = {"WITH running AS (SELECT owner, count(*) AS n FROM jobs "
+                      "WHERE status = 'running' GROUP BY owner) "
+                      "SELECT q.id, q.model_id, q.status, q.params_json, q.error, q.epoch, "
+                      "q.epochs, q.loss, q.val_loss, q.version, q.created_at, q.started_at, "
+                      "q.finished_at, q.owner, q.stop_reason, q.base_version "
+                      "FROM jobs AS q LEFT JOIN running AS r ON r.owner = q.owner "
+                      "WHERE q.status = 'queued' "
+                      "ORDER BY coalesce(r.n, 0), q.created_at, q.seq LIMIT 1 "
+                      "FOR UPDATE OF q SKIP LOCKED",
+                      "", 1},
     [PGQ_JOB_CLAIM] = {"UPDATE jobs SET status = 'running', started_at = $2 "
                        "WHERE id = $1 AND status = 'queued'",
                        "td"},

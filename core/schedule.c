@@ -123,8 +123,10 @@ double mlp_schedule_rate(const mlp_schedule *s, double eta0, size_t epoch, size_
     if (s == NULL)
         return eta0;
     switch (s->method) {
-    case MLP_SCHED_STEP:
-        return eta0 * pow(s->gamma, (double)(done / s->step_size));
+    case MLP_SCHED_STEP: {
+        size_t drops = done / s->step_size; /* whole steps before this epoch */
+        return eta0 * pow(s->gamma, (double)drops);
+    }
     case MLP_SCHED_INVSCALING:
         if (done == 0)
             return eta0;

@@ -2,10 +2,12 @@
  * export.c - GET /v1/models/{id}/export: a whole model as one
  * JSON document (format "mlpd-model", format_version 1; import.c
  * reads it back):
- *   model        the create body: name, inputs, layers, loss, init
+ *   model        the create body: name, inputs, layers, loss, init, and
+ *                preprocessing, classes, feature_names when set
  *   conventions  bias "+b", cost "1/2 e^2 per sample", activations "exact"
  *   last_loss    number or null
  *   weights      the current weights, exactly as GET weights shows them
+ *                (with "preprocessing" when the version has scalers)
  *   versions     stored versions (version, source, created_at, loss,
  *                layers), oldest first: every one while their weights
  *                add up to at most EXPORT_VERSION_VALUES numbers (newest
@@ -52,7 +54,12 @@ static void put_time(sbuf *b, double t)
 static int write_model(sbuf *b, const st_model *m, const mlp_spec *spec,
                        const model_init *init)
 {
-    char *spec_json = model_spec_json(spec, init);
+    char *arch = model_spec_json(spec, init);
+    model_meta meta;
+    char *spec_json = arch && model_meta_parse(m->spec_json, spec, &meta) == 0
+                          ? model_meta_spec_json(arch, &meta) : NULL;
+    free(arch);
+    model_meta_clear(&meta);
     if (!spec_json)
         return -1;
     sbuf_puts(b, "\"model\":{\"name\":");
@@ -97,6 +104,10 @@ static int write_version_layers(app *a, api_response *resp, sbuf *b, const char 
     if (!snap)
         return -1;
     weights_write_layers(b, snapshot_net(snap));
+    if (weights_have_prep(snapshot_prep(snap))) {
+        sbuf_puts(b, ",\"preprocessing\":");
+        weights_write_prep(b, snapshot_prep(snap), snapshot_net(snap));
+    }
     snapshot_release(snap);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "domain/prep.h"
 #include "onnx.h"
 #include "api/reply.h"
 #include "util/version.h"
@@ -29,8 +30,8 @@ static int dtype_or_reply(const api_request *req, api_response *resp, int *dtype
 }
 
 /* Encode the snapshot; 0 with *out (malloc'ed), or -1 after replying. */
-static int encode_or_reply(api_response *resp, const char *id, const snapshot *snap, int dtype,
-                           unsigned char **out, size_t *len)
+static int encode_or_reply(api_response *resp, const char *id, const snapshot *snap,
+                           const model_meta *meta, int dtype, unsigned char **out, size_t *len)
 {
     mlp_onnx_meta extra[1] = {{"mlpd.model_id", id}};
     mlp_onnx_opts o;
@@ -40,8 +41,17 @@ static int encode_or_reply(api_response *resp, const char *id, const snapshot *s
     o.model_version = snapshot_version(snap);
     o.extra = extra;
     o.n_extra = 1;
-    /* The scaler (o.inputs, o.targets), classes and feature names travel
-     * here once the model keeps them (DESIGN.md "Real data"). */
+    /* The version's scalers (inputs, and the targets' inverse) and the
+     * model's classes and feature names: the file takes raw units. */
+    const model_prep *prep = snapshot_prep(snap);
+    if (prep && !mlp_scaler_is_identity(&prep->inputs))
+        o.inputs = (mlp_onnx_scaler){prep->inputs.offset, prep->inputs.scale};
+    if (prep && !mlp_scaler_is_identity(&prep->targets) && meta->n_classes == 0)
+        o.targets = (mlp_onnx_scaler){prep->targets.offset, prep->targets.scale};
+    o.classes = (const char *const *)meta->classes;
+    o.n_classes = meta->n_classes;
+    o.feature_names = (const char *const *)meta->feature_names;
+    o.n_features = meta->n_features;
     mlp_status s = mlp_onnx_encode_alloc(snapshot_net(snap), &o, NULL, out, len);
     if (s == MLP_ERR_NONFINITE) {
         reply_error(resp, API_ERR_INVALID_QUERY, "dtype",
@@ -74,7 +84,10 @@ void model_export_onnx(app *a, const api_request *req, const route_params *p,
         return;
     unsigned char *bytes = NULL;
     size_t len = 0;
-    if (encode_or_reply(resp, p->id, snap, dtype, &bytes, &len) == 0) {
+    model_meta meta;
+    model_meta_init(&meta);
+    if (model_meta_fresh_or_reply(a, resp, p->id, &meta) == 0 &&
+        encode_or_reply(resp, p->id, snap, &meta, dtype, &bytes, &len) == 0) {
         reply_text(resp, 200, "application/octet-stream", (const char *)bytes, len);
         char disposition[160];
         snprintf(disposition, sizeof disposition,
@@ -85,5 +98,6 @@ void model_export_onnx(app *a, const api_request *req, const route_params *p,
             api_response_header(resp, "Content-Disposition", disposition);
     }
     free(bytes);
+    model_meta_clear(&meta);
     snapshot_release(snap);
 }

@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "domain/cache.h"
 #include "domain/model.h"
+#include "domain/model_meta.h"
 #include "api/routes.h"
 #include "util/states.h"
 
@@ -36,6 +37,7 @@ H(h_versions_list);
 H(h_version_restore);
 H(h_predict);
 H(h_predict_v1);
+H(h_evaluate);
 H(h_step);
 H(h_model_export);
 H(h_model_import);
@@ -84,6 +86,10 @@ void metrics_users_write(app *a, sbuf *b);
 int model_get_or_reply(app *a, api_response *resp, const char *id, st_model *m,
                        mlp_spec *spec, model_init *init);
 
+/* The model's meta (classes, feature names, scaling methods) read now;
+ * 0, or -1 after replying. The caller clears *meta either way. */
+int model_meta_fresh_or_reply(app *a, api_response *resp, const char *id, model_meta *meta);
+
 /* 0 if the model exists, else -1 after replying (404...). */
 int model_exists_or_reply(app *a, api_response *resp, const char *id);
 
@@ -91,20 +97,30 @@ int model_exists_or_reply(app *a, api_response *resp, const char *id);
  * the cache; n > 0 read from storage, not cached). NULL after replying. */
 snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t version);
 
-/* Store net as a new version (source "put", "step", "train") and publish
+/* Store net with its scalers (prep, NULL: none; the caller's) as a new
+ * version (source "put", "step", "train") and publish
  * it in the cache. Caller holds the model's write lock. net stays the
  * caller's. 0, or -1 after replying. */
 int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
-                         version_source source, double loss, int64_t *version);
+                         const model_prep *prep, version_source source, double loss,
+                         int64_t *version);
 
 /* api/predict.c, shared with the KServe v2 infer (api/v2.c) so that
  * both compute alike: the float copy of a float32 model's snapshot
  * (*f32 NULL for float64 models; 0, or -1 after replying), and y = the
- * model on n rows of x (work: mlp_work_size doubles). */
+ * model on n rows of x in raw units (the version's scalers prep, may be
+ * NULL, applied; work: mlp_work_size doubles). */
 int predict_f32_or_reply(app *a, api_response *resp, const char *id, snapshot *snap,
                          const mlp_f32_t **f32);
-mlp_status predict_forward_rows(const mlp_t *net, const mlp_f32_t *f32, size_t n,
-                                const double *x, double *y, double *work);
+mlp_status predict_forward_rows(const mlp_t *net, const mlp_f32_t *f32, const model_prep *prep,
+                                size_t n, const double *x, double *y, double *work);
+/* The model's classes through the snapshot (read from storage once per
+ * snapshot); 0, or -1 after replying. */
+int predict_meta_or_reply(app *a, api_response *resp, const char *id, snapshot *snap,
+                          const model_meta **meta);
+/* "labels":[...] (the most probable class of each of n rows of y). */
+void predict_write_labels(sbuf *b, const model_meta *meta, const double *y, size_t n,
+                          size_t width);
 
 /* api/tfserving.c: TF Serving's "model_version_status" (the
  * current version, AVAILABLE) added to a model's JSON. */
@@ -126,6 +142,12 @@ void model_export_onnx(app *a, const api_request *req, const route_params *p,
 int model_create_body_or_reply(app *a, api_response *resp, const cJSON *body,
                                const char **name, mlp_spec *spec, model_init *init);
 
+/* "preprocessing", "classes", "feature_names" of a create body against
+ * spec into *meta (models.c; import reuses it); -1 after replying (the
+ * caller clears *meta either way). */
+int model_meta_or_reply(api_response *resp, const cJSON *body, const mlp_spec *spec,
+                        model_meta *meta);
+
 /* [{"weights": [[..]], "biases": [..]}, ...] of net, as GET weights shows
  * it (weights.c). */
 void weights_write_layers(sbuf *b, const mlp_t *net);
@@ -133,6 +155,16 @@ void weights_write_layers(sbuf *b, const mlp_t *net);
  * net; prefix names body in messages ("" at top level). -1 after replying. */
 int weights_layers_or_reply(api_response *resp, const cJSON *body, const char *prefix,
                             mlp_t *net);
+
+/* The scalers as GET weights shows them (the object after
+ * "preprocessing":), prep NULL as the identity (weights.c). */
+void weights_write_prep(sbuf *b, const model_prep *prep, const mlp_t *net);
+/* 1 if prep has a scaling method (then GET weights and export show it). */
+int weights_have_prep(const model_prep *prep);
+/* body's optional "preprocessing" into *out (NULL when absent: keep
+ * current); -1 after replying. */
+int weights_prep_or_reply(api_response *resp, const cJSON *body, const char *prefix,
+                          const mlp_t *net, model_prep **out);
 
 /* The model's JSON object (for create, get, list). NULL if out of memory. */
 cJSON *model_to_json(const st_model *m, const mlp_spec *spec, const model_init *init);

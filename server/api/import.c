@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "api/handlers.h"
+#include "domain/prep.h"
 #include "api/jsonin.h"
 #include "api/reply.h"
 
@@ -31,8 +32,8 @@ static const char *const doc_fields[] = {
     "last_loss", "weights", "versions", "versions_omitted", "samples", "jobs", "history",
     NULL};
 static const char *const version_fields[] = {"version", "source", "created_at", "loss",
-                                             "layers", NULL};
-static const char *const weights_fields[] = {"version", "layers", NULL};
+                                             "layers", "preprocessing", NULL};
+static const char *const weights_fields[] = {"version", "layers", "preprocessing", NULL};
 static const char *const samples_fields[] = {"inputs", "targets", NULL};
 static const char *const conv_fields[] = {"bias", "cost", "activations", NULL};
 static const char *const job_fields[] = {
@@ -261,12 +262,15 @@ static int version_or_reply(api_response *resp, const cJSON *vo, size_t i, impor
     }
     v->version = number;
     v->source = source;
-    if (weights_layers_or_reply(resp, vo, path, net) != 0)
+    model_prep *prep = NULL;
+    if (weights_layers_or_reply(resp, vo, path, net) != 0 ||
+        weights_prep_or_reply(resp, vo, path, net, &prep) != 0)
         return -1;
-    size_t cap = mlp_saved_size(net), len = 0;
-    st->blobs[i] = malloc(cap ? cap : 1);
+    size_t len = 0;
+    int enc = prep_blob_encode(net, prep, &st->blobs[i], &len);
+    prep_free(prep);
     st->params[i] = malloc(st->n_params * sizeof(double) + 1);
-    if (!st->blobs[i] || !st->params[i] || mlp_save(net, st->blobs[i], cap, &len) != MLP_OK)
+    if (enc != 0 || !st->params[i])
         return oom(resp);
     memcpy(st->params[i], mlp_params_const(net), st->n_params * sizeof(double));
     v->blob = st->blobs[i];
@@ -526,7 +530,17 @@ static int document_or_reply(app *a, api_response *resp, const cJSON *doc, impor
     }
     if (model_create_body_or_reply(a, resp, model, &st->name, &st->spec, &st->init) != 0)
         return -1;
-    if (!(st->spec_json = model_spec_json(&st->spec, &st->init)))
+    model_meta meta;
+    model_meta_init(&meta);
+    if (model_meta_or_reply(resp, model, &st->spec, &meta) != 0) {
+        model_meta_clear(&meta);
+        return -1;
+    }
+    char *arch = model_spec_json(&st->spec, &st->init);
+    st->spec_json = arch ? model_meta_spec_json(arch, &meta) : NULL;
+    free(arch);
+    model_meta_clear(&meta);
+    if (!st->spec_json)
         return oom(resp);
     return versions_or_reply(a, resp, doc, st) != 0 || weights_or_reply(a, resp, doc, st) != 0 ||
                    samples_or_reply(a, resp, doc, st) != 0 || jobs_or_reply(resp, doc, st) != 0 ||

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "api/handlers.h"
+#include "storage/realdata.h"
 #include "jobs/jobs.h"
 #include "api/jsonin.h"
 #include "api/reply.h"
@@ -40,6 +41,15 @@ cJSON *job_to_json_live(app *a, st_job *j)
     }
     json_add_number(o, "elapsed_seconds", elapsed);
     json_add_number(o, "eta_seconds", eta);
+    char *warnings = NULL;
+    if (a && storage_job_warnings_get(a->st, j->id, &warnings) == ST_OK && warnings) {
+        cJSON *w = cJSON_Parse(warnings);
+        if (cJSON_IsArray(w))
+            cJSON_AddItemToObject(o, "warnings", w);
+        else
+            cJSON_Delete(w);
+    }
+    free(warnings);
     return o;
 }
 
@@ -196,6 +206,21 @@ void h_jobs_list(app *a, const api_request *req, const route_params *p, api_resp
     reply_json(resp, 200, root);
 }
 
+/* ,"learning_rate", and for classifiers ,"accuracy","val_accuracy" */
+static void write_extra(sbuf *b, const st_epoch_extra *e)
+{
+    if (isfinite(e->learning_rate)) {
+        sbuf_puts(b, ",\"learning_rate\":");
+        sbuf_json_number(b, e->learning_rate);
+    }
+    if (isfinite(e->accuracy)) {
+        sbuf_puts(b, ",\"accuracy\":");
+        sbuf_json_number(b, e->accuracy);
+        sbuf_puts(b, ",\"val_accuracy\":");
+        sbuf_json_number(b, e->val_accuracy);
+    }
+}
+
 void h_history(app *a, const api_request *req, const route_params *p, api_response *resp)
 {
     (void)req;
@@ -208,6 +233,10 @@ void h_history(app *a, const api_request *req, const route_params *p, api_respon
         reply_storage_error(resp, s);
         return;
     }
+    st_epoch_extra *ex = NULL;
+    size_t n_ex = 0, k = 0;
+    if (storage_history_extra_list(a->st, p->id, &ex, &n_ex) != ST_OK)
+        n_ex = 0; /* the losses still answer */
     sbuf b;
     sbuf_init(&b);
     sbuf_puts(&b, "{\"history\":[");
@@ -224,9 +253,16 @@ void h_history(app *a, const api_request *req, const route_params *p, api_respon
         sbuf_json_number(&b, rows[i].e.val_loss);
         sbuf_puts(&b, ",\"time\":");
         sbuf_json_string(&b, t);
+        /* extras come in the same (insertion) order as the epochs */
+        if (k < n_ex && ex[k].epoch == rows[i].e.epoch &&
+            strcmp(ex[k].job_id, rows[i].job_id) == 0) {
+            write_extra(&b, &ex[k]);
+            k++;
+        }
         sbuf_putc(&b, '}');
     }
     sbuf_puts(&b, "]}");
     free(rows);
+    free(ex);
     reply_sbuf(resp, 200, &b);
 }

@@ -40,12 +40,27 @@ snapshot *model_net_or_reply(app *a, api_response *resp, const char *id, int64_t
 }
 
 int model_store_or_reply(app *a, api_response *resp, const char *id, const mlp_t *net,
-                         version_source source, double loss, int64_t *version)
+                         const model_prep *prep, version_source source, double loss,
+                         int64_t *version)
 {
-    dom_status s = model_net_store(a->st, a->cache, id, net, source, loss, version);
+    dom_status s = model_net_store(a->st, a->cache, id, net, prep, source, loss, version);
     if (s.code != DOM_OK)
         reply_dom_error(resp, &s);
     return s.code == DOM_OK ? 0 : -1;
+}
+
+int model_meta_fresh_or_reply(app *a, api_response *resp, const char *id, model_meta *meta)
+{
+    st_model m;
+    mlp_spec spec;
+    model_init init;
+    if (model_get_or_reply(a, resp, id, &m, &spec, &init) != 0)
+        return -1;
+    int rc = model_meta_parse(m.spec_json, &spec, meta);
+    st_model_clear(&m);
+    if (rc != 0)
+        reply_error(resp, API_ERR_MODEL_CORRUPT, NULL, "The stored model description is damaged.");
+    return rc;
 }
 
 pthread_mutex_t *model_lock(app *a, const char *id)
@@ -87,6 +102,10 @@ cJSON *model_to_json(const st_model *m, const mlp_spec *spec, const model_init *
         cJSON_AddStringToObject(conv, "cost", "1/2 e^2 per sample");
         cJSON_AddStringToObject(conv, "activations", "exact");
     }
+    model_meta meta;
+    if (model_meta_parse(m->spec_json, spec, &meta) == 0)
+        model_meta_add_json(o, &meta);
+    model_meta_clear(&meta);
     cJSON_AddNumberToObject(o, "samples", (double)m->samples);
     cJSON_AddNumberToObject(o, "version", (double)m->version);
     json_add_number(o, "last_loss", m->last_loss);

@@ -17,7 +17,8 @@
 #define DEFAULT_UNIFORM_SCALE 0.5
 
 static const char *const create_fields[] = {"name", "inputs", "layers", "loss", "init",
-                                            "public_predict", "dtype", NULL};
+                                            "public_predict", "dtype", "preprocessing",
+                                            "classes", "feature_names", NULL};
 static const char *const layer_fields[] = {"units", "activation", NULL};
 static const char *const init_fields[] = {"method", "seed", "scale", NULL};
 
@@ -147,6 +148,16 @@ int model_create_body_or_reply(app *a, api_response *resp, const cJSON *body,
     return 0;
 }
 
+int model_meta_or_reply(api_response *resp, const cJSON *body, const mlp_spec *spec,
+                        model_meta *meta)
+{
+    json_err e;
+    if (model_meta_read(&e, body, spec, meta) == 0)
+        return 0;
+    reply_json_err(resp, &e);
+    return -1;
+}
+
 /* A new network with its initial weights, serialised; -1 after replying. */
 static int initial_blob_or_reply(app *a, api_response *resp, const mlp_spec *spec,
                                  const model_init *init, mlp_t **net,
@@ -184,21 +195,33 @@ void h_model_create(app *a, const api_request *req, const route_params *p, api_r
     const char *name = NULL;
     mlp_spec spec;
     model_init init;
+    model_meta meta;
+    model_meta_init(&meta);
     if (json_parse_or_reply(resp, req->body, req->body_len, &body) != 0 ||
         model_create_body_or_reply(a, resp, body, &name, &spec, &init) != 0 ||
         initial_blob_or_reply(a, resp, &spec, &init, &net, &blob, &len) != 0)
         goto out;
     int public_predict = 0;
-    if (json_bool_or_reply(resp, body, "public_predict", "", 0, &public_predict) != 0)
+    if (json_bool_or_reply(resp, body, "public_predict", "", 0, &public_predict) != 0 ||
+        model_meta_or_reply(resp, body, &spec, &meta) != 0)
         goto out;
     char id[17];
-    if (!(spec_json = model_spec_json(&spec, &init)) || storage_new_id(id) != 0) {
+    char *arch = model_spec_json(&spec, &init);
+    spec_json = arch ? model_meta_spec_json(arch, &meta) : NULL;
+    free(arch);
+    if (!spec_json || storage_new_id(id) != 0) {
         reply_error(resp, API_ERR_INTERNAL, NULL, NULL);
         goto out;
     }
-    st_status s = storage_model_create_owned(a->st, id, req->user ? req->user->id : ST_USER_LOCAL,
-                                             name, spec_json, blob, len, public_predict,
-                                             quota_models_cap(a, req));
+    st_model_new mn = {.id = id,
+                       .owner = req->user ? req->user->id : ST_USER_LOCAL,
+                       .name = name,
+                       .spec_json = spec_json,
+                       .blob = blob,
+                       .blob_len = len,
+                       .public_predict = public_predict,
+                       .max_models = quota_models_cap(a, req)};
+    st_status s = storage_model_create(a->st, &mn);
     if (s == ST_QUOTA) {
         quota_models_reply(a, resp);
         goto out;
@@ -223,6 +246,7 @@ out:
     mlp_free(net);
     free(blob);
     free(spec_json);
+    model_meta_clear(&meta);
 }
 
 /* ?all=true: an admin's view of every user's models (403 for others). */
@@ -249,9 +273,8 @@ void h_model_list(app *a, const api_request *req, const route_params *p, api_res
     int all = 0;
     if (all_or_reply(req, resp, &all) != 0)
         return;
-    st_status s = all ? storage_model_list(a->st, &ms, &n)
-                      : storage_model_list_owned(a->st, req->user ? req->user->id : ST_USER_LOCAL,
-                                                 &ms, &n);
+    const char *owner = req->user ? req->user->id : ST_USER_LOCAL;
+    st_status s = storage_model_list(a->st, all ? NULL : owner, &ms, &n);
     if (s != ST_OK) {
         reply_storage_error(resp, s);
         return;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/prep.h"
+#include "core/metrics.h"
 #include "util/fastrows.h"
 #include "api/handlers.h"
 #include "api/jsonin.h"
@@ -29,8 +31,8 @@ typedef struct predict_shape {
 
 /* y = outputs of n rows: in double, or for float32 models in float
  * blocks (work: F32_BLOCK_ROWS rows, from the heap). */
-mlp_status predict_forward_rows(const mlp_t *net, const mlp_f32_t *f32, size_t n,
-                                const double *x, double *y, double *work)
+static mlp_status forward_scaled(const mlp_t *net, const mlp_f32_t *f32, size_t n,
+                                 const double *x, double *y, double *work)
 {
     if (!f32)
         return mlp_predict(net, n, x, y, work);
@@ -41,6 +43,102 @@ mlp_status predict_forward_rows(const mlp_t *net, const mlp_f32_t *f32, size_t n
     mlp_status s = mlp_f32_predict(f32, n, x, y, fw, rows);
     free(fw);
     return s;
+}
+
+/* The one path from raw inputs to raw outputs (predict, :predict, KServe
+ * v2, evaluate): the version's input scaler, the network, the inverse of
+ * its target scaler. Without scalers the rows go through untouched (bit
+ * for bit what the network gives). */
+mlp_status predict_forward_rows(const mlp_t *net, const mlp_f32_t *f32, const model_prep *prep,
+                                size_t n, const double *x, double *y, double *work)
+{
+    double *xs = NULL;
+    mlp_status s = MLP_OK;
+    if (prep && !mlp_scaler_is_identity(&prep->inputs)) {
+        if (!(xs = malloc(n * mlp_inputs(net) * sizeof *xs + 1)))
+            return MLP_ERR_NOMEM;
+        s = prep_inputs(prep, n, x, xs);
+        x = xs;
+    }
+    if (s == MLP_OK)
+        s = forward_scaled(net, f32, n, x, y, work);
+    free(xs);
+    if (s == MLP_OK && prep && !mlp_scaler_is_identity(&prep->targets))
+        s = prep_targets_inverse(prep, n, y, y);
+    return s;
+}
+
+int predict_meta_or_reply(app *a, api_response *resp, const char *id, snapshot *snap,
+                          const model_meta **meta)
+{
+    if ((*meta = snapshot_meta(snap)) != NULL)
+        return 0;
+    st_model m;
+    mlp_spec spec;
+    model_init init;
+    model_meta *mm = malloc(sizeof *mm);
+    if (!mm) {
+        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
+        return -1;
+    }
+    model_meta_init(mm);
+    dom_status s = model_read(a->st, id, &m, &spec, &init);
+    if (s.code != DOM_OK) {
+        free(mm);
+        reply_dom_error(resp, &s);
+        return -1;
+    }
+    int rc = model_meta_parse(m.spec_json, &spec, mm);
+    st_model_clear(&m);
+    if (rc != 0) {
+        free(mm);
+        reply_error(resp, API_ERR_MODEL_CORRUPT, NULL, "The stored model description is damaged.");
+        return -1;
+    }
+    *meta = snapshot_set_meta(snap, mm);
+    return 0;
+}
+
+/* Class probabilities of one row (k of them: a single sigmoid unit's p
+ * is [1 - p, p]) into out. */
+static void class_probs(const double *y, size_t width, size_t k, double *out)
+{
+    if (width == 1 && k == 2) {
+        out[0] = 1.0 - y[0];
+        out[1] = y[0];
+    } else {
+        memcpy(out, y, k * sizeof *out);
+    }
+}
+
+void predict_write_labels(sbuf *b, const model_meta *meta, const double *y, size_t n,
+                          size_t width)
+{
+    sbuf_puts(b, "\"labels\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sbuf_putc(b, ',');
+        sbuf_json_string(b, meta->classes[mlp_argmax(y + i * width, width)]);
+    }
+    sbuf_putc(b, ']');
+}
+
+/* :predict's [{"label", "probabilities"}] of a classifier. */
+static void write_predictions(sbuf *b, const model_meta *meta, const double *y, size_t n,
+                              size_t width)
+{
+    size_t k = meta->n_classes;
+    double p[META_MAX_CLASSES];
+    sbuf_putc(b, '[');
+    for (size_t i = 0; i < n; i++) {
+        sbuf_puts(b, i ? ",{\"label\":" : "{\"label\":");
+        sbuf_json_string(b, meta->classes[mlp_argmax(y + i * width, width)]);
+        sbuf_puts(b, ",\"probabilities\":");
+        class_probs(y + i * width, width, k, p);
+        sbuf_json_array(b, p, k);
+        sbuf_putc(b, '}');
+    }
+    sbuf_putc(b, ']');
 }
 
 int predict_f32_or_reply(app *a, api_response *resp, const char *id, snapshot *snap,
@@ -58,11 +156,22 @@ int predict_f32_or_reply(app *a, api_response *resp, const char *id, snapshot *s
     return 0;
 }
 
-/* Forward n rows of x and answer {"version"?, out_key: [[..]]}. */
-static void compute_and_reply(api_response *resp, const mlp_t *net, const mlp_f32_t *f32,
-                              const double *x, size_t n, const predict_shape *shape,
-                              int64_t version)
+/* What a prediction reads from the snapshot. */
+typedef struct predict_model {
+    const mlp_t *net;
+    const mlp_f32_t *f32;
+    const model_prep *prep;
+    const model_meta *meta; /* classes: labels beside the probabilities */
+    int64_t version;
+} predict_model;
+
+/* Forward n rows of x and answer {"version"?, out_key: [[..]]}, for
+ * classifiers with "labels" (or :predict's label objects). */
+static void compute_and_reply(api_response *resp, const predict_model *pm, const double *x,
+                              size_t n, const predict_shape *shape)
 {
+    const mlp_t *net = pm->net;
+    int64_t version = pm->version;
     size_t n_out = mlp_outputs(net), nw = mlp_work_size(net);
     double stack[STACK_DOUBLES];
     double *mem = stack;
@@ -72,7 +181,7 @@ static void compute_and_reply(api_response *resp, const mlp_t *net, const mlp_f3
         return;
     }
     double *y = mem, *work = mem + n * n_out;
-    mlp_status s = predict_forward_rows(net, f32, n, x, y, work);
+    mlp_status s = predict_forward_rows(net, pm->f32, pm->prep, n, x, y, work);
     if (s == MLP_ERR_NONFINITE) {
         reply_error(resp, API_ERR_INVALID_FIELD, shape->rows_key,
                     "These inputs make an output overflow to a non-finite value.");
@@ -90,7 +199,16 @@ static void compute_and_reply(api_response *resp, const mlp_t *net, const mlp_f3
         }
         sbuf_json_string(&b, shape->out_key);
         sbuf_putc(&b, ':');
-        sbuf_json_matrix(&b, y, n, n_out);
+        int classes = pm->meta && pm->meta->n_classes;
+        if (classes && strcmp(shape->out_key, "predictions") == 0) {
+            write_predictions(&b, pm->meta, y, n, n_out);
+        } else {
+            sbuf_json_matrix(&b, y, n, n_out);
+            if (classes) {
+                sbuf_putc(&b, ',');
+                predict_write_labels(&b, pm->meta, y, n, n_out);
+            }
+        }
         sbuf_putc(&b, '}');
         reply_sbuf(resp, 200, &b);
     }
@@ -139,9 +257,10 @@ static int tf_rows_or_reply(api_response *resp, const cJSON *body, predict_shape
 }
 
 /* The general path: strict parse, exact errors. */
-static void predict_slow(app *a, const api_request *req, api_response *resp, const mlp_t *net,
-                         const mlp_f32_t *f32, const predict_shape *shape_in, int64_t version)
+static void predict_slow(app *a, const api_request *req, api_response *resp,
+                         const predict_model *pm, const predict_shape *shape_in)
 {
+    const mlp_t *net = pm->net;
     const char *const fields[] = {shape_in->rows_key, NULL};
     predict_shape keys = *shape_in; /* :predict's columnar form answers with other keys */
     const predict_shape *shape = &keys;
@@ -169,7 +288,7 @@ static void predict_slow(app *a, const api_request *req, api_response *resp, con
     }
     if (json_matrix_or_reply(resp, rows, shape->rows_key, n, n_in, x) != 0)
         goto out;
-    compute_and_reply(resp, net, f32, x, n, shape, version);
+    compute_and_reply(resp, pm, x, n, shape);
 out:
     free(x);
     cJSON_Delete(body);
@@ -184,21 +303,22 @@ static void predict(app *a, const api_request *req, const route_params *p,
     snapshot *snap = model_net_or_reply(a, resp, p->id, version);
     if (!snap)
         return;
-    const mlp_t *net = snapshot_net(snap);
-    const mlp_f32_t *f32 = NULL;
-    if (predict_f32_or_reply(a, resp, p->id, snap, &f32) != 0) {
+    predict_model pm = {snapshot_net(snap), NULL, snapshot_prep(snap), NULL,
+                        snapshot_version(snap)};
+    if (predict_f32_or_reply(a, resp, p->id, snap, &pm.f32) != 0 ||
+        predict_meta_or_reply(a, resp, p->id, snap, &pm.meta) != 0) {
         snapshot_release(snap);
         return;
     }
     double stack[STACK_DOUBLES];
     fast_rows fr;
-    if (fast_rows_parse(req->body, req->body_len, shape->rows_key, mlp_inputs(net),
+    if (fast_rows_parse(req->body, req->body_len, shape->rows_key, mlp_inputs(pm.net),
                         (size_t)a->cfg->max_batch, stack, STACK_DOUBLES, &fr)) {
-        compute_and_reply(resp, net, f32, fr.x, fr.rows, shape, snapshot_version(snap));
+        compute_and_reply(resp, &pm, fr.x, fr.rows, shape);
         if (fr.owned)
             free(fr.x);
     } else {
-        predict_slow(a, req, resp, net, f32, shape, snapshot_version(snap));
+        predict_slow(a, req, resp, &pm, shape);
     }
     snapshot_release(snap);
 }

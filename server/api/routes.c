@@ -51,6 +51,8 @@ const route routes[] = {
     {"POST", "/v1/models/{id}/predict", h_predict, BODY_JSON},
     /* POST /v1/models/{id}:predict - TF Serving / KServe v1: {"instances"} -> {"predictions"} */
     {"POST", "/v1/models/{id}:predict", h_predict_v1, BODY_JSON},
+    /* POST /v1/models/{id}/evaluate - loss and metrics on given rows or a stored split */
+    {"POST", "/v1/models/{id}/evaluate", h_evaluate, BODY_JSON_CSV},
     /* GET /v1/models/{id}/metadata - TF Serving: the serving_default signature */
     {"GET", "/v1/models/{id}/metadata", h_tfs_metadata, BODY_NONE},
     /* GET /v1/models/{id}/export - the whole model as one JSON document (?format=onnx: ONNX) */

@@ -6,7 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "util/csv.h"
+#include "api/sample_parse.h"
+#include "storage/realdata.h"
 #include "domain/datasets.h"
 #include "api/handlers.h"
 #include "api/jsonin.h"
@@ -15,129 +16,6 @@
 
 #define SAMPLES_PAGE_DEFAULT 100
 #define SAMPLES_PAGE_MAX 1000
-
-typedef struct sample_set {
-    size_t n, n_in, n_out;
-    double *x, *y; /* malloc'ed, n x n_in and n x n_out */
-} sample_set;
-
-static void sample_set_free(sample_set *s)
-{
-    free(s->x);
-    free(s->y);
-    s->x = s->y = NULL;
-}
-
-static int alloc_set_or_reply(api_response *resp, sample_set *s, size_t n)
-{
-    s->n = n;
-    s->x = malloc(n * s->n_in * sizeof *s->x + 1);
-    s->y = malloc(n * s->n_out * sizeof *s->y + 1);
-    if (!s->x || !s->y) {
-        sample_set_free(s);
-        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
-        return -1;
-    }
-    return 0;
-}
-
-/* {"samples": [{"x": [..], "y": [..]}, ...]} */
-static int parse_pairs(api_response *resp, const cJSON *arr, size_t max, sample_set *s)
-{
-    static const char *const pair_fields[] = {"x", "y", NULL};
-    size_t n = 0;
-    if (json_rows_or_reply(resp, arr, "samples", max, &n) != 0 ||
-        alloc_set_or_reply(resp, s, n) != 0)
-        return -1;
-    size_t i = 0;
-    for (const cJSON *c = arr->child; c; c = c->next, i++) {
-        char path[40], xp[48], yp[48];
-        snprintf(path, sizeof path, "samples[%zu]", i);
-        snprintf(xp, sizeof xp, "%s.x", path);
-        snprintf(yp, sizeof yp, "%s.y", path);
-        if (json_object_or_reply(resp, c, path, pair_fields) != 0)
-            return -1;
-        const cJSON *x = cJSON_GetObjectItemCaseSensitive(c, "x");
-        const cJSON *y = cJSON_GetObjectItemCaseSensitive(c, "y");
-        if (!x || !y) {
-            reply_error(resp, API_ERR_MISSING_FIELD, x ? yp : xp, "The field %s is required.",
-                        x ? yp : xp);
-            return -1;
-        }
-        if (json_vector_or_reply(resp, x, xp, s->n_in, s->x + i * s->n_in) != 0 ||
-            json_vector_or_reply(resp, y, yp, s->n_out, s->y + i * s->n_out) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* {"inputs": [[..]], "targets": [[..]]} */
-static int parse_columns(api_response *resp, const cJSON *body, size_t max, sample_set *s)
-{
-    const cJSON *in = cJSON_GetObjectItemCaseSensitive(body, "inputs");
-    const cJSON *tg = cJSON_GetObjectItemCaseSensitive(body, "targets");
-    if (!in || !tg) {
-        reply_error(resp, API_ERR_MISSING_FIELD, in ? "targets" : "inputs",
-                    "The field %s is required with %s.", in ? "targets" : "inputs",
-                    in ? "inputs" : "targets");
-        return -1;
-    }
-    size_t n = 0, nt = 0;
-    if (json_rows_or_reply(resp, in, "inputs", max, &n) != 0 ||
-        json_rows_or_reply(resp, tg, "targets", max, &nt) != 0)
-        return -1;
-    if (n != nt) {
-        reply_error(resp, API_ERR_INVALID_DIMENSIONS, "targets",
-                    "targets has %zu rows but inputs has %zu.", nt, n);
-        return -1;
-    }
-    if (alloc_set_or_reply(resp, s, n) != 0 ||
-        json_matrix_or_reply(resp, in, "inputs", n, s->n_in, s->x) != 0 ||
-        json_matrix_or_reply(resp, tg, "targets", n, s->n_out, s->y) != 0)
-        return -1;
-    return 0;
-}
-
-static int parse_json_samples(api_response *resp, const api_request *req, size_t max,
-                              sample_set *s)
-{
-    static const char *const fields[] = {"samples", "inputs", "targets", NULL};
-    cJSON *body = NULL;
-    int rc = -1;
-    if (json_parse_or_reply(resp, req->body, req->body_len, &body) != 0 ||
-        json_object_or_reply(resp, body, "", fields) != 0)
-        goto out;
-    const cJSON *pairs = cJSON_GetObjectItemCaseSensitive(body, "samples");
-    int has_columns = cJSON_GetObjectItemCaseSensitive(body, "inputs") ||
-                      cJSON_GetObjectItemCaseSensitive(body, "targets");
-    if (pairs && has_columns)
-        reply_error(resp, API_ERR_INVALID_FIELD, "samples",
-                    "Give either samples or inputs and targets, not both.");
-    else if (pairs)
-        rc = parse_pairs(resp, pairs, max, s);
-    else if (has_columns)
-        rc = parse_columns(resp, body, max, s);
-    else
-        reply_error(resp, API_ERR_MISSING_FIELD, "samples",
-                    "The body needs samples, or inputs and targets.");
-out:
-    cJSON_Delete(body);
-    return rc;
-}
-
-static int parse_csv_samples(api_response *resp, const api_request *req, size_t max,
-                             sample_set *s)
-{
-    csv_error err;
-    if (csv_parse(req->body, req->body_len, s->n_in, s->n_out, max, &s->x, &s->y, &s->n,
-                  &err) == 0)
-        return 0;
-    if (err.too_many)
-        reply_error(resp, API_ERR_LIMIT_EXCEEDED_SIZE, NULL, "%s", err.message);
-    else
-        reply_error(resp, API_ERR_INVALID_CSV, NULL, "%s", err.message);
-    return -1;
-}
 
 /* ?generate=NAME&n=&noise=&seed=: a built-in data set (datasets.h); the
  * body must be empty. */
@@ -157,19 +35,10 @@ static int generate_samples(api_response *resp, const api_request *req, size_t m
         reply_error(resp, API_ERR_INVALID_QUERY, err.field, "%s", err.message);
         return -1;
     }
-    if (alloc_set_or_reply(resp, s, dp.n) != 0)
+    if (sample_set_alloc_or_reply(resp, s, dp.n) != 0)
         return -1;
     dataset_generate(&dp, s->n_out, s->x, s->y);
     return 0;
-}
-
-static int is_csv(const api_request *req)
-{
-    const char *ct = api_header(req, "Content-Type");
-    while (ct && (*ct == ' ' || *ct == '\t'))
-        ct++;
-    return ct && strncasecmp(ct, "text/csv", 8) == 0 &&
-           (ct[8] == '\0' || ct[8] == ';' || ct[8] == ' ');
 }
 
 /* Idempotency-Key: 1 to 255 visible ASCII characters. NULL when absent;
@@ -204,6 +73,42 @@ static void request_hash(const api_request *req, int csv, char out[64])
              (unsigned)crc, req->body_len);
 }
 
+static int parse_json_samples(api_response *resp, const api_request *req, const model_meta *meta,
+                              size_t max, sample_set *s)
+{
+    cJSON *body = NULL;
+    int rc = -1;
+    if (json_parse_or_reply(resp, req->body, req->body_len, &body) == 0 &&
+        json_object_or_reply(resp, body, "", sample_json_fields) == 0)
+        rc = samples_json_or_reply(resp, body, meta, max, s);
+    cJSON_Delete(body);
+    return rc;
+}
+
+/* The first CSV header of a model without feature_names names its inputs
+ * (after the samples are in; a concurrent post that set them first wins). */
+static void learn_feature_names(app *a, const char *id, const char *old_spec,
+                                const mlp_spec *spec, model_meta *meta, const sample_set *s)
+{
+    if (!s->names || meta->n_features || !old_spec ||
+        model_meta_set_features(meta, (const char *const *)s->names, s->n_in) != 0)
+        return;
+    cJSON *root = cJSON_Parse(old_spec);
+    char *arch = NULL, *spec_json = NULL;
+    /* the architecture part of the stored text, then every meta field */
+    static const char *const meta_keys[] = {"preprocessing", "classes", "feature_names", NULL};
+    for (size_t i = 0; root && meta_keys[i]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(root, meta_keys[i]);
+    if (root && (arch = cJSON_PrintUnformatted(root)))
+        spec_json = model_meta_spec_json(arch, meta);
+    (void)spec;
+    if (spec_json)
+        storage_model_replace_spec(a->st, id, old_spec, spec_json);
+    free(spec_json);
+    free(arch);
+    cJSON_Delete(root);
+}
+
 void h_samples_add(app *a, const api_request *req, const route_params *p, api_response *resp)
 {
     const char *key = NULL;
@@ -214,14 +119,21 @@ void h_samples_add(app *a, const api_request *req, const route_params *p, api_re
     model_init init;
     if (model_get_or_reply(a, resp, p->id, &m, &spec, &init) != 0)
         return;
-    sample_set s = {0, spec.inputs, spec.layers[spec.n_layers - 1].units, NULL, NULL};
+    sample_set s = {0, spec.inputs, spec.layers[spec.n_layers - 1].units, NULL, NULL, NULL};
     size_t max = (size_t)a->cfg->max_samples;
     size_t room = m.samples < (int64_t)max ? max - (size_t)m.samples : 0;
-    int rc = api_query(req, "generate") ? generate_samples(resp, req, max, &s)
-             : is_csv(req)              ? parse_csv_samples(resp, req, max, &s)
-                                        : parse_json_samples(resp, req, max, &s);
+    model_meta meta;
+    int rc = model_meta_parse(m.spec_json, &spec, &meta);
+    if (rc != 0)
+        reply_error(resp, API_ERR_MODEL_CORRUPT, NULL, "The stored model description is damaged.");
+    else
+        rc = api_query(req, "generate") ? generate_samples(resp, req, max, &s)
+             : request_is_csv(req)      ? samples_csv_or_reply(resp, req, &meta, max, &s)
+                                        : parse_json_samples(resp, req, &meta, max, &s);
     char owner[17];
     memcpy(owner, m.owner, sizeof owner); /* whose quota the samples count against */
+    char *old_spec = m.spec_json;
+    m.spec_json = NULL;
     st_model_clear(&m);
     if (rc != 0)
         goto out;
@@ -232,13 +144,21 @@ void h_samples_add(app *a, const api_request *req, const route_params *p, api_re
                     "A model holds at most %zu samples; %zu more fit.", max, room);
         goto out;
     }
-    int64_t total = 0, added = 0;
-    int replayed = 0;
     char hash[64];
-    request_hash(req, is_csv(req), hash);
-    st_status st = storage_samples_add_owned(a->st, p->id, owner, quota_samples_cap(a, req),
-                                             key, hash, s.n, s.n_in, s.n_out, s.x, s.y,
-                                             (int64_t)max, &added, &total, &replayed);
+    request_hash(req, request_is_csv(req), hash);
+    st_samples_new sn = {.id = p->id,
+                         .n = s.n,
+                         .n_in = s.n_in,
+                         .n_out = s.n_out,
+                         .x = s.x,
+                         .y = s.y,
+                         .max_total = (int64_t)max,
+                         .owner = owner,
+                         .max_owner_total = quota_samples_cap(a, req),
+                         .key = key,
+                         .hash = hash};
+    st_samples_added res = {0};
+    st_status st = storage_samples_add(a->st, &sn, &res);
     if (st == ST_QUOTA) {
         quota_samples_reply(a, resp);
         goto out;
@@ -259,14 +179,17 @@ void h_samples_add(app *a, const api_request *req, const route_params *p, api_re
     }
     cJSON *root = cJSON_CreateObject();
     if (root) {
-        cJSON_AddNumberToObject(root, "added", (double)added);
-        cJSON_AddNumberToObject(root, "total", (double)total);
+        cJSON_AddNumberToObject(root, "added", (double)res.added);
+        cJSON_AddNumberToObject(root, "total", (double)res.total);
     }
+    learn_feature_names(a, p->id, old_spec, &spec, &meta, &s);
     reply_json(resp, 201, root);
-    if (replayed && resp->status == 201)
+    if (res.replayed && resp->status == 201)
         api_response_header(resp, "Idempotent-Replayed", "true");
 out:
     sample_set_free(&s);
+    model_meta_clear(&meta);
+    free(old_spec);
 }
 
 static void write_page(sbuf *b, uint64_t offset, uint64_t limit, int64_t total,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/prep.h"
 #include "api/handlers.h"
 #include "api/jsonin.h"
 #include "api/reply.h"
@@ -92,6 +93,49 @@ static void write_layer(sbuf *b, const mlp_trace_layer *L, int checked)
     sbuf_putc(b, '}');
 }
 
+/* A model with scalers steps on scaled values: x and y (raw, as given)
+ * become x_scaled and y_scaled in place; raw keeps x, y and gets the
+ * output in raw units after the step (3 vectors: n_in, n_out, n_out). */
+typedef struct step_units {
+    double *raw; /* NULL: the model has no scalers, nothing to show */
+    size_t n_in, n_out;
+} step_units;
+
+static int scale_step_or_reply(api_response *resp, const model_prep *prep, step_req *s,
+                               step_units *u)
+{
+    if (prep_is_identity(prep))
+        return 0;
+    if (!(u->raw = malloc((u->n_in + 2 * u->n_out) * sizeof *u->raw))) {
+        reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
+        return -1;
+    }
+    memcpy(u->raw, s->x, (u->n_in + u->n_out) * sizeof *u->raw);
+    if (prep_inputs(prep, 1, s->x, s->x) != MLP_OK || prep_targets(prep, 1, s->d, s->d) != MLP_OK) {
+        reply_error(resp, API_ERR_INVALID_FIELD, "x", "The scaled values overflow.");
+        return -1;
+    }
+    return 0;
+}
+
+/* "units": raw and scaled side by side (after the trace's own fields). */
+static void write_units(sbuf *b, const step_units *u, const mlp_trace *t, const step_req *s,
+                        const model_prep *prep)
+{
+    const mlp_trace_layer *out = &t->layers[t->n_layers - 1];
+    double *y_raw = u->raw + u->n_in + u->n_out;
+    memcpy(y_raw, out->y, u->n_out * sizeof *y_raw);
+    prep_targets_inverse(prep, 1, y_raw, y_raw);
+    sbuf_puts(b, ",\"units\":{\"x\":");
+    sbuf_json_array(b, u->raw, u->n_in);
+    put_vec(b, "x_scaled", s->x, u->n_in);
+    put_vec(b, "y", u->raw + u->n_in, u->n_out);
+    put_vec(b, "y_scaled", s->d, u->n_out);
+    put_vec(b, "output", y_raw, u->n_out);
+    put_vec(b, "output_scaled", out->y, u->n_out);
+    sbuf_putc(b, '}');
+}
+
 static void write_trace(sbuf *b, const mlp_trace *t, int64_t version)
 {
     sbuf_puts(b, "{\"version\":");
@@ -113,7 +157,7 @@ static void write_trace(sbuf *b, const mlp_trace *t, int64_t version)
             sbuf_putc(b, ',');
         write_layer(b, &t->layers[l], t->checked);
     }
-    sbuf_puts(b, "]}");
+    sbuf_putc(b, ']');
 }
 
 void h_step(app *a, const api_request *req, const route_params *p, api_response *resp)
@@ -122,6 +166,7 @@ void h_step(app *a, const api_request *req, const route_params *p, api_response 
     snapshot *snap = NULL;
     mlp_t *net = NULL;
     step_req s = {NULL, NULL, 0, 0, 0};
+    step_units units = {NULL, 0, 0};
     mlp_trace trace;
     int traced = 0;
     pthread_mutex_t *lock = model_lock(a, p->id);
@@ -130,6 +175,10 @@ void h_step(app *a, const api_request *req, const route_params *p, api_response 
     pthread_mutex_lock(lock); /* the step must start from the latest version */
     if (!(snap = model_net_or_reply(a, resp, p->id, 0)) ||
         step_body_or_reply(resp, body, snapshot_net(snap), &s) != 0)
+        goto unlock;
+    units.n_in = mlp_inputs(snapshot_net(snap));
+    units.n_out = mlp_outputs(snapshot_net(snap));
+    if (scale_step_or_reply(resp, snapshot_prep(snap), &s, &units) != 0)
         goto unlock;
     if (mlp_clone(snapshot_net(snap), &net) != MLP_OK) {
         reply_error(resp, API_ERR_INTERNAL, NULL, "Out of memory.");
@@ -150,11 +199,15 @@ void h_step(app *a, const api_request *req, const route_params *p, api_response 
     int64_t version = snapshot_version(snap);
     /* No loss for the version: one sample's E is not the data set's loss. */
     if (s.apply &&
-        model_store_or_reply(a, resp, p->id, net, SOURCE_STEP, NAN, &version) != 0)
+        model_store_or_reply(a, resp, p->id, net, snapshot_prep(snap), SOURCE_STEP, NAN,
+                             &version) != 0)
         goto unlock;
     sbuf b;
     sbuf_init(&b);
     write_trace(&b, &trace, version);
+    if (units.raw)
+        write_units(&b, &units, &trace, &s, snapshot_prep(snap));
+    sbuf_putc(&b, '}');
     reply_sbuf(resp, 200, &b);
 unlock:
     pthread_mutex_unlock(lock);
@@ -162,6 +215,7 @@ out:
     if (traced)
         mlp_trace_free(&trace);
     free(s.x);
+    free(units.raw);
     mlp_free(net);
     snapshot_release(snap);
     cJSON_Delete(body);

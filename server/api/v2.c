@@ -175,7 +175,7 @@ void h_v2_infer(app *a, const api_request *req, const route_params *p, api_respo
         goto out;
     }
     /* as predict computes (float32 models in float) */
-    mlp_status s = predict_forward_rows(net, f32, in.rows, in.x, mem, mem + in.rows * n_out);
+    mlp_status s = predict_forward_rows(net, f32, snapshot_prep(snap), in.rows, in.x, mem, mem + in.rows * n_out);
     if (s == MLP_ERR_NONFINITE)
         reply_error(resp, API_ERR_INVALID_FIELD, "inputs[0].data",
                     "These inputs make an output overflow to a non-finite value.");

@@ -3,9 +3,11 @@
  * restore stored versions.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/prep.h"
 #include "api/handlers.h"
 #include "api/jsonin.h"
 #include "api/reply.h"
@@ -27,13 +29,36 @@ void weights_write_layers(sbuf *b, const mlp_t *net)
     sbuf_putc(b, ']');
 }
 
-/* {"version": n, "layers": [{"weights": [[..]], "biases": [..]}]} */
-static void write_weights(sbuf *b, const mlp_t *net, int64_t version)
+void weights_write_prep(sbuf *b, const model_prep *prep, const mlp_t *net)
+{
+    model_prep *id = prep ? NULL : prep_new(MLP_SCALE_NONE, mlp_inputs(net), MLP_SCALE_NONE,
+                                            mlp_outputs(net));
+    if (prep || id)
+        prep_write_json(b, prep ? prep : id);
+    else
+        sbuf_reserve(b, SIZE_MAX); /* marks the buffer failed: a 500 */
+    prep_free(id);
+}
+
+int weights_have_prep(const model_prep *prep)
+{
+    return prep && (prep->inputs.method != MLP_SCALE_NONE ||
+                    prep->targets.method != MLP_SCALE_NONE);
+}
+
+/* {"version": n, "layers": [{"weights": [[..]], "biases": [..]}],
+ *  "preprocessing": {...}}, the last only for a version with a scaling
+ * method (a model without scaling reads as before). */
+static void write_weights(sbuf *b, const snapshot *snap)
 {
     sbuf_puts(b, "{\"version\":");
-    sbuf_json_int(b, version);
+    sbuf_json_int(b, snapshot_version(snap));
     sbuf_puts(b, ",\"layers\":");
-    weights_write_layers(b, net);
+    weights_write_layers(b, snapshot_net(snap));
+    if (weights_have_prep(snapshot_prep(snap))) {
+        sbuf_puts(b, ",\"preprocessing\":");
+        weights_write_prep(b, snapshot_prep(snap), snapshot_net(snap));
+    }
     sbuf_putc(b, '}');
 }
 
@@ -47,12 +72,12 @@ void h_weights_get(app *a, const api_request *req, const route_params *p, api_re
         return;
     sbuf b;
     sbuf_init(&b);
-    write_weights(&b, snapshot_net(snap), snapshot_version(snap));
+    write_weights(&b, snap);
     snapshot_release(snap);
     reply_sbuf(resp, 200, &b);
 }
 
-static const char *const put_fields[] = {"version", "layers", NULL};
+static const char *const put_fields[] = {"version", "layers", "preprocessing", NULL};
 static const char *const layer_fields[] = {"weights", "biases", NULL};
 
 int weights_layers_or_reply(api_response *resp, const cJSON *body, const char *prefix,
@@ -109,11 +134,28 @@ int weights_layers_or_reply(api_response *resp, const cJSON *body, const char *p
     return 0;
 }
 
+int weights_prep_or_reply(api_response *resp, const cJSON *body, const char *prefix,
+                          const mlp_t *net, model_prep **out)
+{
+    char path[96];
+    json_path_key(path, sizeof path, prefix, "preprocessing");
+    *out = NULL;
+    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(body, "preprocessing");
+    if (!pre || cJSON_IsNull(pre))
+        return 0;
+    json_err e;
+    if (prep_read_json(&e, pre, path, mlp_inputs(net), mlp_outputs(net), out) == 0)
+        return 0;
+    reply_json_err(resp, &e);
+    return -1;
+}
+
 void h_weights_put(app *a, const api_request *req, const route_params *p, api_response *resp)
 {
     cJSON *body = NULL;
     snapshot *snap = NULL;
     mlp_t *net = NULL;
+    model_prep *prep = NULL;
     pthread_mutex_t *lock = model_lock(a, p->id);
     if (json_parse_or_reply(resp, req->body, req->body_len, &body) != 0 ||
         json_object_or_reply(resp, body, "", put_fields) != 0)
@@ -128,7 +170,9 @@ void h_weights_put(app *a, const api_request *req, const route_params *p, api_re
     }
     int64_t version = 0;
     if (weights_layers_or_reply(resp, body, "", net) != 0 ||
-        model_store_or_reply(a, resp, p->id, net, SOURCE_PUT, NAN, &version) != 0)
+        weights_prep_or_reply(resp, body, "", net, &prep) != 0 ||
+        model_store_or_reply(a, resp, p->id, net, prep ? prep : snapshot_prep(snap),
+                             SOURCE_PUT, NAN, &version) != 0)
         goto unlock;
     cJSON *root = cJSON_CreateObject();
     if (root)
@@ -139,6 +183,7 @@ unlock:
 out:
     snapshot_release(snap);
     mlp_free(net);
+    prep_free(prep);
     cJSON_Delete(body);
 }
 

@@ -4,6 +4,9 @@
  */
 #include "domain/cache.h"
 
+#include "domain/model_meta.h"
+#include "domain/prep.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -14,8 +17,10 @@
 struct snapshot {
     atomic_int refs;
     mlp_t *net;
+    model_prep *prep;            /* the version's scalers, NULL for the identity */
     atomic_int dtype;            /* the model's mlp_dtype once known, else 0 */
     _Atomic(mlp_f32_t *) f32;    /* float copy of net for float32 predict, made on first use */
+    _Atomic(model_meta *) meta;  /* the model's classes, read by the first reader that asks */
     int64_t version;
     size_t bytes;
     char id[17];
@@ -58,6 +63,11 @@ void snapshot_release(snapshot *s)
     if (s && atomic_fetch_sub(&s->refs, 1) == 1) {
         mlp_f32_free(atomic_load(&s->f32));
         mlp_free(s->net);
+        prep_free(s->prep);
+        model_meta *m = atomic_load(&s->meta);
+        if (m)
+            model_meta_clear(m);
+        free(m);
         free(s);
     }
 }
@@ -141,13 +151,20 @@ uint64_t cache_generation(cache *c)
 
 snapshot *snapshot_new(mlp_t *net, int64_t version)
 {
+    return snapshot_new_prep(net, NULL, version);
+}
+
+snapshot *snapshot_new_prep(mlp_t *net, model_prep *prep, int64_t version)
+{
     snapshot *s = calloc(1, sizeof *s);
     if (!s) {
         mlp_free(net);
+        prep_free(prep);
         return NULL;
     }
     atomic_init(&s->refs, 1); /* the caller's */
     s->net = net;
+    s->prep = prep;
     s->version = version;
     s->bytes = mlp_memory_size(net);
     return s;
@@ -155,7 +172,13 @@ snapshot *snapshot_new(mlp_t *net, int64_t version)
 
 snapshot *cache_put(cache *c, const char *id, mlp_t *net, int64_t version, uint64_t gen)
 {
-    snapshot *s = snapshot_new(net, version);
+    return cache_put_prep(c, id, net, NULL, version, gen);
+}
+
+snapshot *cache_put_prep(cache *c, const char *id, mlp_t *net, model_prep *prep,
+                         int64_t version, uint64_t gen)
+{
+    snapshot *s = snapshot_new_prep(net, prep, version);
     if (!s)
         return NULL;
     strncpy(s->id, id, sizeof s->id - 1);
@@ -197,6 +220,7 @@ void cache_remove(cache *c, const char *id)
 
 const mlp_t *snapshot_net(const snapshot *s) { return s->net; }
 int64_t snapshot_version(const snapshot *s) { return s->version; }
+const model_prep *snapshot_prep(const snapshot *s) { return s->prep; }
 
 int snapshot_dtype(snapshot *s) { return atomic_load(&s->dtype); }
 void snapshot_set_dtype(snapshot *s, int dtype) { atomic_store(&s->dtype, dtype); }
@@ -214,6 +238,22 @@ const mlp_f32_t *snapshot_f32(snapshot *s)
         return mine;
     mlp_f32_free(mine);
     return f;
+}
+
+const model_meta *snapshot_meta(snapshot *s)
+{
+    return atomic_load_explicit(&s->meta, memory_order_acquire);
+}
+
+const model_meta *snapshot_set_meta(snapshot *s, model_meta *m)
+{
+    model_meta *none = NULL;
+    if (atomic_compare_exchange_strong_explicit(&s->meta, &none, m, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return m;
+    model_meta_clear(m); /* another reader was first: its copy stays */
+    free(m);
+    return none;
 }
 
 void cache_stats(cache *c, size_t *entries, size_t *bytes)

@@ -22,6 +22,8 @@
 #include "mlp.h"
 
 typedef struct snapshot snapshot;
+typedef struct model_prep model_prep; /* domain/prep.h */
+struct model_meta;                    /* domain/model_meta.h */
 typedef struct cache cache;
 
 /* NULL if memory ran out. */
@@ -40,9 +42,14 @@ uint64_t cache_generation(cache *c);
  * uncached. gen: cache_generation() read before loading net from storage,
  * or UINT64_MAX for a writer that holds the model's write lock. */
 snapshot *cache_put(cache *c, const char *id, mlp_t *net, int64_t version, uint64_t gen);
+/* The same with the version's scalers (ownership passes too; NULL: the
+ * identity). */
+snapshot *cache_put_prep(cache *c, const char *id, mlp_t *net, model_prep *prep,
+                         int64_t version, uint64_t gen);
 /* A snapshot that is not in any cache (an old version read on demand);
  * owns net (freed on failure too). NULL if memory ran out. */
 snapshot *snapshot_new(mlp_t *net, int64_t version);
+snapshot *snapshot_new_prep(mlp_t *net, model_prep *prep, int64_t version);
 /* Forget the model (deleted). */
 void cache_remove(cache *c, const char *id);
 /* Drop a reference (accepts NULL). */
@@ -50,6 +57,8 @@ void snapshot_release(snapshot *s);
 
 const mlp_t *snapshot_net(const snapshot *s);
 int64_t snapshot_version(const snapshot *s);
+/* The scalers stored with the version, NULL for the identity. */
+const model_prep *snapshot_prep(const snapshot *s);
 
 /* The model's dtype as a reader learnt it (0: not yet; a model's dtype is
  * fixed at creation, so any reader may record it once for all). */
@@ -59,6 +68,12 @@ void snapshot_set_dtype(snapshot *s, int dtype);
  * by the first reader that asks and kept with the snapshot; NULL if out
  * of memory. Not counted in the cache's bytes (half the network's). */
 const mlp_f32_t *snapshot_f32(snapshot *s);
+
+/* The model's meta (classes; fixed at creation) as a reader learnt it, or
+ * NULL: not yet. set_meta hands m (malloc'ed, ownership passes) to the
+ * snapshot unless another reader was first; returns the one kept. */
+const struct model_meta *snapshot_meta(snapshot *s);
+const struct model_meta *snapshot_set_meta(snapshot *s, struct model_meta *m);
 
 /* Entries and bytes held (for tests and metrics). */
 void cache_stats(cache *c, size_t *entries, size_t *bytes);

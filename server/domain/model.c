@@ -9,6 +9,7 @@
 
 #include <cJSON.h>
 
+#include "domain/prep.h"
 #include "util/jsonread.h"
 #include "util/sbuf.h"
 
@@ -139,21 +140,34 @@ dom_status model_exists(storage *st, const char *id)
     return dom_storage(s);
 }
 
-/* Read and decode a stored version into *out. */
+/* Read and decode a stored version into *out and its scalers into *prep
+ * (NULL when it has none). */
 static dom_status load_version(storage *st, const char *id, int64_t version,
-                               int64_t *version_out, mlp_t **out)
+                               int64_t *version_out, mlp_t **out, model_prep **prep)
 {
     unsigned char *blob = NULL;
-    size_t len = 0;
+    size_t len = 0, net_len = 0;
     *out = NULL;
+    *prep = NULL;
     st_status s = storage_weights_get(st, id, version, &blob, &len, version_out);
     if (s != ST_OK) {
         if (s == ST_NOT_FOUND && version > 0)
             return dom_fail(DOM_NOT_FOUND, "version", "No such model or version.");
         return dom_storage(s);
     }
-    mlp_status ms = mlp_load(blob, len, NULL, NULL, out);
+    if (prep_blob_decode(blob, len, &net_len, prep) != 0) {
+        free(blob);
+        return dom_fail(DOM_CORRUPT, NULL, "The stored scalers are damaged.");
+    }
+    mlp_status ms = mlp_load(blob, net_len, NULL, NULL, out);
     free(blob);
+    if (ms == MLP_OK && *prep && ((*prep)->inputs.dims != mlp_inputs(*out) ||
+                                  (*prep)->targets.dims != mlp_outputs(*out)))
+        ms = MLP_ERR_FORMAT;
+    if (ms != MLP_OK) {
+        prep_free(*prep);
+        *prep = NULL;
+    }
     if (ms == MLP_ERR_NOMEM)
         return dom_fail(DOM_NOMEM, NULL, "Out of memory.");
     if (ms != MLP_OK)
@@ -171,24 +185,25 @@ dom_status model_net_get(storage *st, cache *c, const char *id, int64_t version,
     uint64_t gen = cache_generation(c);
     int64_t got = 0;
     mlp_t *net = NULL;
-    dom_status s = load_version(st, id, version, &got, &net);
+    model_prep *prep = NULL;
+    dom_status s = load_version(st, id, version, &got, &net, &prep);
     if (s.code != DOM_OK)
         return s;
-    *out = version == 0 ? cache_put(c, id, net, got, gen) : snapshot_new(net, got);
+    *out = version == 0 ? cache_put_prep(c, id, net, prep, got, gen)
+                        : snapshot_new_prep(net, prep, got);
     if (!*out)
         return dom_fail(DOM_NOMEM, NULL, "Out of memory.");
     return dom_ok();
 }
 
 dom_status model_net_store(storage *st, cache *c, const char *id, const mlp_t *net,
-                           version_source source, double loss, int64_t *version)
+                           const model_prep *prep, version_source source, double loss,
+                           int64_t *version)
 {
-    size_t cap = mlp_saved_size(net), len = 0;
-    unsigned char *blob = malloc(cap ? cap : 1);
-    if (!blob || mlp_save(net, blob, cap, &len) != MLP_OK) {
-        free(blob);
+    size_t len = 0;
+    unsigned char *blob = NULL;
+    if (prep_blob_encode(net, prep, &blob, &len) != 0)
         return dom_fail(DOM_INTERNAL, NULL, "Could not serialise the model.");
-    }
     st_status s = storage_weights_put(st, id, version_source_name(source), blob, len, loss, version);
     free(blob);
     if (s != ST_OK) {
@@ -197,11 +212,13 @@ dom_status model_net_store(storage *st, cache *c, const char *id, const mlp_t *n
         return dom_storage(s);
     }
     mlp_t *copy = NULL;
-    if (mlp_clone(net, &copy) != MLP_OK) {
+    model_prep *pcopy = prep ? prep_clone(prep) : NULL;
+    if ((prep && !pcopy) || mlp_clone(net, &copy) != MLP_OK) {
+        prep_free(pcopy);
         cache_remove(c, id); /* readers reload the stored version */
         return dom_ok();
     }
-    snapshot_release(cache_put(c, id, copy, *version, UINT64_MAX));
+    snapshot_release(cache_put_prep(c, id, copy, pcopy, *version, UINT64_MAX));
     return dom_ok();
 }
 

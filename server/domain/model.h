@@ -52,11 +52,12 @@ dom_status model_exists(storage *st, const char *id);
 dom_status model_net_get(storage *st, cache *c, const char *id, int64_t version,
                          snapshot **out);
 
-/* Store net as a new version (SOURCE_PUT, _STEP, ...) and publish
- * it in the cache. Caller holds the model's write lock; net stays the
- * caller's. */
+/* Store net with its scalers prep (NULL: none) as a new version
+ * (SOURCE_PUT, _STEP, ...) and publish it in the cache. Caller holds the
+ * model's write lock; net and prep stay the caller's. */
 dom_status model_net_store(storage *st, cache *c, const char *id, const mlp_t *net,
-                           version_source source, double loss, int64_t *version);
+                           const model_prep *prep, version_source source, double loss,
+                           int64_t *version);
 
 /* The lock of id among locks[MODEL_LOCKS]. */
 pthread_mutex_t *model_lock_of(pthread_mutex_t *locks, const char *id);

@@ -20,7 +20,76 @@ static void add_finite(cJSON *obj, const char *key, double v)
 static const char *const train_fields[] = {
     "epochs", "learning_rate", "batch_size", "optimizer", "momentum", "beta1", "beta2",
     "epsilon", "weight_decay", "shuffle", "seed", "validation_split", "target_loss",
-    "max_seconds", "patience", NULL};
+    "max_seconds", "patience", "schedule", NULL};
+
+/* "schedule": a method name, or {"method", and the method's parameters}
+ * (core/schedule.h); absent means constant. */
+static int read_schedule(json_err *e, const cJSON *b, double eta0, mlp_schedule *s)
+{
+    static const char *const fields[] = {"method", "step_size", "gamma", "power_t", "eta_min",
+                                         "tol", "patience", "divisor", "min_rate", NULL};
+    *s = mlp_default_schedule(MLP_SCHED_CONSTANT);
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(b, "schedule");
+    if (!sc || cJSON_IsNull(sc))
+        return 0;
+    const char *name = cJSON_IsString(sc) ? sc->valuestring : NULL;
+    if (!name && (json_read_object(e, sc, "schedule", fields) != 0 ||
+                  json_read_string(e, sc, "method", "schedule", 1, 1, 32, &name) != 0))
+        return -1;
+    int method = name ? mlp_schedule_from_name(name) : 0;
+    if (!method) {
+        json_fail(e, JSON_ERR_INVALID_FIELD, cJSON_IsString(sc) ? "schedule" : "schedule.method",
+                  "Unknown schedule '%s' (constant, step, invscaling, cosine, "
+                  "reduce_on_plateau).", name ? name : "");
+        return -1;
+    }
+    *s = mlp_default_schedule(method);
+    if (cJSON_IsObject(sc)) {
+        int64_t step = (int64_t)s->step_size, pat = (int64_t)s->patience;
+        if (json_read_int(e, sc, "step_size", "schedule", 0, 1, INT64_C(1) << 30, &step) != 0 ||
+            json_read_int(e, sc, "patience", "schedule", 0, 1, INT64_C(1) << 30, &pat) != 0 ||
+            json_read_number(e, sc, "gamma", "schedule", 0, &s->gamma) != 0 ||
+            json_read_number(e, sc, "power_t", "schedule", 0, &s->power_t) != 0 ||
+            json_read_number(e, sc, "eta_min", "schedule", 0, &s->eta_min) != 0 ||
+            json_read_number(e, sc, "tol", "schedule", 0, &s->tol) != 0 ||
+            json_read_number(e, sc, "divisor", "schedule", 0, &s->divisor) != 0 ||
+            json_read_number(e, sc, "min_rate", "schedule", 0, &s->min_rate) != 0)
+            return -1;
+        s->step_size = (size_t)step;
+        s->patience = (size_t)pat;
+    }
+    mlp_spec_error err = {"", ""};
+    if (mlp_schedule_check(s, eta0, &err) != MLP_OK) {
+        json_fail(e, JSON_ERR_INVALID_FIELD, err.field[0] ? err.field : "schedule", "%s",
+                  err.message[0] ? err.message : "Invalid schedule.");
+        return -1;
+    }
+    return 0;
+}
+
+/* The schedule as the job shows it: the method and the parameters it
+ * uses; nothing for the constant rate (jobs read as before schedules). */
+static void add_schedule(cJSON *p, const mlp_schedule *s)
+{
+    int m = s->method ? s->method : MLP_SCHED_CONSTANT;
+    cJSON *o = m == MLP_SCHED_CONSTANT ? NULL : cJSON_AddObjectToObject(p, "schedule");
+    if (!o)
+        return;
+    cJSON_AddStringToObject(o, "method", mlp_schedule_name(m));
+    if (m == MLP_SCHED_STEP) {
+        cJSON_AddNumberToObject(o, "step_size", (double)s->step_size);
+        add_finite(o, "gamma", s->gamma);
+    } else if (m == MLP_SCHED_INVSCALING) {
+        add_finite(o, "power_t", s->power_t);
+    } else if (m == MLP_SCHED_COSINE) {
+        add_finite(o, "eta_min", s->eta_min);
+    } else if (m == MLP_SCHED_PLATEAU) {
+        add_finite(o, "tol", s->tol);
+        cJSON_AddNumberToObject(o, "patience", (double)s->patience);
+        add_finite(o, "divisor", s->divisor);
+        add_finite(o, "min_rate", s->min_rate);
+    }
+}
 
 static int read_numbers(json_err *e, const cJSON *b, train_params *t)
 {
@@ -54,7 +123,7 @@ int train_params_read(json_err *e, const cJSON *b, const train_limits *lim, trai
         json_read_int(e, b, "patience", "", 0, 0, lim->max_epochs, &patience) != 0 ||
         json_read_bool(e, b, "shuffle", "", 0, &o->shuffle) != 0 ||
         json_read_string(e, b, "optimizer", "", 0, 1, 32, &optimizer) != 0 ||
-        read_numbers(e, b, t) != 0)
+        read_numbers(e, b, t) != 0 || read_schedule(e, b, o->learning_rate, &t->schedule) != 0)
         return -1;
     o->epochs = (size_t)epochs;
     o->batch_size = (size_t)batch;
@@ -108,6 +177,7 @@ char *train_params_json(const train_params *t)
     add_finite(p, "target_loss", o->target_loss);
     add_finite(p, "max_seconds", t->max_seconds);
     cJSON_AddNumberToObject(p, "patience", (double)o->patience);
+    add_schedule(p, &t->schedule);
     char *text = cJSON_PrintUnformatted(p);
     cJSON_Delete(p);
     return text;

@@ -10,12 +10,15 @@
 #include <cJSON.h>
 
 #include "mlp.h"
+#include "schedule.h"
 #include "util/jsonread.h"
 
 typedef struct train_params {
-    mlp_train_opts opts;
+    mlp_train_opts opts;   /* opts.schedule is NULL here: point it at schedule
+                              when training (the struct may be copied) */
     char optimizer[16];
     double max_seconds;
+    mlp_schedule schedule; /* method 0 or MLP_SCHED_CONSTANT: constant */
 } train_params;
 
 /* The server's limits the parameters are checked against. */

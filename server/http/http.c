@@ -37,6 +37,10 @@
 
 #define MAX_QUERY_ARGS 64
 #define MAX_HEADERS 128
+#ifndef HTTP_CLIENT_DISCIPLINE
+#define HTTP_CLIENT_DISCIPLINE 2
+#endif
+
 /* libmicrohttpd clears the pool per request: keep it at its default size. */
 #define CONN_MEMORY_LIMIT (32 * 1024)
 
@@ -490,6 +494,12 @@ http_server *http_start(app *a, const mlpd_config *cfg, char *err, size_t errlen
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
         MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL,
+#if MHD_VERSION >= 0x00097701
+        /* 0.9.77 and 1.0 (Debian 13) accept request lines with runs of
+         * spaces or tabs by default; 0.9.75 (Debian 12) refuses them.
+         * Level 2 keeps the refusal on both. */
+        MHD_OPTION_CLIENT_DISCIPLINE_LVL, (int)HTTP_CLIENT_DISCIPLINE,
+#endif
         MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, errlen, "cannot listen on %s port %ld (in use, or not allowed)",

@@ -8,7 +8,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "domain/prep.h"
 #include "domain/train_params.h"
+#include "storage/realdata.h"
 #include "jobs/jobs.h"
 #include "storage/storage.h"
 #include "util/states.h"
@@ -36,6 +38,17 @@ typedef struct run {
     int64_t last_ckpt_epoch;
     int published;             /* a checkpoint of this run is current */
     int oom;
+    /* real data (realdata.c): the scalers fitted on the training rows
+     * (published with every version of the run), the base version's, and
+     * what history gets beside the losses */
+    model_prep *prep, *base_prep;
+    size_t n_rows, n_train;    /* rows trained on: [0, n_train); validated: the rest */
+    const double *x, *y;       /* the scaled rows (train_job's) */
+    size_t n_classes;          /* > 0: accuracy per epoch */
+    double *pred;              /* n_rows x outputs + work, for accuracy */
+    int extras;                /* history extras are stored (schedule or classes) */
+    st_epoch_extra *pending_x; /* parallel to pending */
+    size_t cap_pending_x;
     /* live state, under mu */
     pthread_mutex_t mu;
     pthread_cond_t cv;         /* broadcast per epoch when waiters > 0 */
@@ -66,6 +79,14 @@ run *run_new(jobs *j, st_job *job);
 void run_free(run *r);
 /* Ask a run to stop for why (the first reason wins). */
 void stop_run(run *r, int why);
+/* realdata.c: fit the scalers on the training rows and scale x and y (n
+ * rows) in place; note warnings (far from unit scale without scaling) in
+ * storage; set up accuracy. 0, or -1 with *err set to a sentence. */
+int realdata_prepare(run *r, double *x, double *y, size_t n, const char **err);
+/* The extras of an epoch just ended (accuracy on the run's rows). */
+void realdata_epoch(run *r, const mlp_t *net, const mlp_progress *p, st_epoch_extra *out);
+void realdata_free(run *r);
+
 /* Train the run's job from start to its final row (run.c). */
 void train_job(run *r);
 /* Tell the layers above (jobs_env.on_change). */

@@ -50,6 +50,7 @@ void run_free(run *r)
     mlp_free(r->net);
     mlp_free(r->base);
     free(r->pending);
+    realdata_free(r);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
     free(r);
@@ -74,11 +75,10 @@ static int write_batch(run *r, const mlp_t *net, version_source source, double l
     jobs_env *env = &r->pool->env;
     unsigned char *blob = NULL;
     st_publish pub = {version_source_name(source), NULL, 0, loss, is_result};
+    /* the run's versions carry its scalers; the base weights their own */
+    const model_prep *prep = net == r->base ? r->base_prep : r->prep;
     if (net) {
-        size_t cap = mlp_saved_size(net);
-        blob = malloc(cap ? cap : 1);
-        if (!blob || mlp_save(net, blob, cap, &pub.blob_len) != MLP_OK) {
-            free(blob);
+        if (prep_blob_encode(net, prep, &blob, &pub.blob_len) != 0) {
             stop_run(r, WHY_STORAGE);
             return -1;
         }
@@ -91,10 +91,14 @@ static int write_batch(run *r, const mlp_t *net, version_source source, double l
                                        net ? &pub : NULL, &version);
     if (s == ST_OK && net) {
         mlp_t *copy = NULL;
-        if (mlp_clone(net, &copy) == MLP_OK)
-            snapshot_release(cache_put(env->cache, r->job.model_id, copy, version, UINT64_MAX));
-        else
+        model_prep *pcopy = prep_clone(prep);
+        if ((!prep || pcopy) && mlp_clone(net, &copy) == MLP_OK) {
+            snapshot_release(cache_put_prep(env->cache, r->job.model_id, copy, pcopy, version,
+                                            UINT64_MAX));
+        } else {
+            prep_free(pcopy);
             cache_remove(env->cache, r->job.model_id); /* readers reload it */
+        }
     } else if (s == ST_OUTCOME_UNKNOWN) {
         cache_remove(env->cache, r->job.model_id);
     }
@@ -104,6 +108,10 @@ static int write_batch(run *r, const mlp_t *net, version_source source, double l
         stop_run(r, s == ST_NOT_FOUND ? WHY_GONE : WHY_STORAGE);
         return -1;
     }
+    /* the rates and accuracies beside the losses (advice: not fatal) */
+    if (r->extras && r->n_pending)
+        storage_history_extra_append(env->st, r->job.model_id, r->job.id, r->pending_x,
+                                     r->n_pending);
     jobs_notify(r->pool, JOBS_EVENT_PROGRESS); /* streams send the new epochs now */
     r->n_pending = 0;
     if (net) {
@@ -135,8 +143,18 @@ int jobs_due(const jobs_config *cfg, int64_t epoch, int64_t last_ckpt_epoch, dou
     return now - last_flush >= cfg->flush_seconds ? 1 : 0;
 }
 
-static int push_epoch(run *r, const mlp_progress *p, double now)
+static int push_epoch(run *r, const mlp_t *net, const mlp_progress *p, double now)
 {
+    if (r->extras && r->n_pending == r->cap_pending_x) {
+        size_t cap = r->cap_pending_x ? 2 * r->cap_pending_x : 256;
+        st_epoch_extra *e = realloc(r->pending_x, cap * sizeof *e);
+        if (!e)
+            return -1;
+        r->pending_x = e;
+        r->cap_pending_x = cap;
+    }
+    if (r->extras)
+        realdata_epoch(r, net, p, &r->pending_x[r->n_pending]);
     if (r->n_pending == r->cap_pending) {
         size_t cap = r->cap_pending ? 2 * r->cap_pending : 256;
         st_epoch *e = realloc(r->pending, cap * sizeof *e);
@@ -156,7 +174,7 @@ static int on_epoch(void *ctx, const mlp_t *net, const mlp_progress *p)
 {
     run *r = ctx;
     double now = clock_mono();
-    if (push_epoch(r, p, now) != 0) {
+    if (push_epoch(r, net, p, now) != 0) {
         r->oom = 1;
         stop_run(r, WHY_STORAGE);
         return 1;
@@ -241,8 +259,10 @@ static int prepare(run *r, double **x, double **y, size_t *n)
         return -1;
     }
     r->job.base_version = snapshot_version(snap);
+    r->base_prep = prep_clone(snapshot_prep(snap));
     int ok = mlp_clone(snapshot_net(snap), &r->net) == MLP_OK &&
-             mlp_clone(snapshot_net(snap), &r->base) == MLP_OK;
+             mlp_clone(snapshot_net(snap), &r->base) == MLP_OK &&
+             (r->base_prep || !snapshot_prep(snap));
     snapshot_release(snap);
     if (!ok) {
         set_error(r, JOB_FAILED, STOP_ERROR, "out of memory");
@@ -255,6 +275,11 @@ static int prepare(run *r, double **x, double **y, size_t *n)
             stop_run(r, WHY_GONE);
         set_error(r, JOB_FAILED, STOP_ERROR, s == ST_OK ? "the model has no samples"
                                                    : "the samples could not be read");
+        return -1;
+    }
+    const char *why = NULL;
+    if (realdata_prepare(r, *x, *y, *n, &why) != 0) {
+        set_error(r, JOB_FAILED, STOP_ERROR, "%s", why);
         return -1;
     }
     return 0;
@@ -348,6 +373,8 @@ void train_job(run *r)
         o.progress = on_epoch;
         o.progress_ctx = r;
         o.cancel = &r->cancel;
+        if (r->tp.schedule.method && r->tp.schedule.method != MLP_SCHED_CONSTANT)
+            o.schedule = &r->tp.schedule;
         mlp_data data = {n, x, y};
         ms = mlp_train(r->net, &data, &o, NULL, &res);
         out = outcome(r, ms, &res, &source, &is_result);

@@ -1,11 +1,17 @@
 /*
- * storage.h - the only module that talks to SQLite.
+ * storage.h - the one contract for persistent state: every model, sample,
+ * version, job, user and exercise the service keeps goes through these
+ * functions. Nothing above storage/ sees a database; the backends
+ * (storage/sqlite/ today) sit behind storage/backend.h.
  *
- * A storage handle is shared by every thread; each call takes a connection
- * from an internal pool (one connection per thread at a time, created on
- * demand) and gives it back, so callers never see a connection. Every write
- * is one transaction (BEGIN IMMEDIATE ... COMMIT) and is durable when the
- * call returns ST_OK. Only prepared statements with bound parameters.
+ * A storage handle is opaque and shared by every thread; each call takes a
+ * connection from the backend's pool (one connection per thread at a time,
+ * created on demand) and gives it back, so callers never see a connection.
+ * Every write is one transaction (SQLite: BEGIN IMMEDIATE ... COMMIT) and
+ * is durable when the call returns ST_OK. Only prepared statements with
+ * bound parameters. Arguments of more than a few fields come as structs
+ * (st_model_new, st_samples_new, st_job, st_import ...) so that a new field
+ * is one member, not a new variant of the function.
  *
  * Ownership: anything returned through a pointer-to-pointer is heap memory
  * owned by the caller, released with free() or the *_free function named.
@@ -31,7 +37,7 @@ typedef enum st_status {
     ST_READ_ONLY,      /* a flush failed earlier: no more writes until a restart */
     ST_NOMEM,
     ST_CORRUPT,        /* the database or a stored blob is damaged */
-    ST_ERROR,          /* any other SQLite error */
+    ST_ERROR,          /* any other database error, or a broken argument */
     ST_QUOTA           /* a per-user quota would be passed (models, samples in all) */
 } st_status;
 
@@ -39,9 +45,10 @@ const char *st_status_name(st_status s);
 
 typedef struct storage storage;
 
-/* Open (creating if missing) the database at path, set WAL, busy_timeout,
- * foreign keys and synchronous=FULL, and apply schema migrations (embedded
- * copies of schema/NNNN_*.sql) in one transaction against user_version.
+/* Open (creating if missing) the database at path with the backend that
+ * accepts it (today SQLite, a file path: WAL, busy_timeout, foreign keys,
+ * synchronous=FULL) and apply the schema migrations (embedded copies of
+ * schema/<backend>/NNNN_*.sql) newer than the database.
  * On failure writes a sentence into err. */
 st_status storage_open(const char *path, storage **out, char *err, size_t errlen);
 /* Accepts NULL. Closes every pooled connection. */
@@ -72,21 +79,22 @@ typedef struct st_model {
 void st_model_clear(st_model *m); /* frees name and spec_json; accepts zeroed */
 void st_models_free(st_model *ms, size_t n);
 
-/* Create a model with its first weights (version 1, source "init"). */
-st_status storage_model_create(storage *s, const char *id, const char *name,
-                               const char *spec_json, const unsigned char *blob,
-                               size_t blob_len);
-/* The same, owned by owner, with public_predict (0/1); max_models > 0
- * refuses (ST_QUOTA, nothing written) when owner already has that many. */
-st_status storage_model_create_owned(storage *s, const char *id, const char *owner,
-                                     const char *name, const char *spec_json,
-                                     const unsigned char *blob, size_t blob_len,
-                                     int public_predict, int64_t max_models);
+/* A new model: its first weights become version 1 (source "init"). */
+typedef struct st_model_new {
+    const char *id;
+    const char *owner;         /* NULL: ST_USER_LOCAL */
+    const char *name;
+    const char *spec_json;
+    const unsigned char *blob; /* mlp_save form */
+    size_t blob_len;
+    int public_predict;        /* 0/1 */
+    int64_t max_models;        /* > 0: ST_QUOTA (nothing written) when owner has that many */
+} st_model_new;
+
+st_status storage_model_create(storage *s, const st_model_new *m);
 st_status storage_model_get(storage *s, const char *id, st_model *out);
-/* All models, oldest first. */
-st_status storage_model_list(storage *s, st_model **out, size_t *n);
-/* The models of one owner, oldest first. */
-st_status storage_model_list_owned(storage *s, const char *owner, st_model **out, size_t *n);
+/* The models of owner (NULL: every model), oldest first. */
+st_status storage_model_list(storage *s, const char *owner, st_model **out, size_t *n);
 /* Who may use the model: its owner's id and public_predict (0/1);
  * ST_NOT_FOUND for no such model. One indexed lookup, no blobs. */
 st_status storage_model_access(storage *s, const char *id, char owner[17], int *public_predict);
@@ -122,30 +130,35 @@ st_status storage_version_restore(storage *s, const char *id, int64_t version,
 
 /* ---- samples --------------------------------------------------------- */
 
-/* Append n samples (x: n x n_in, y: n x n_out, row-major) in one
- * transaction. max_total > 0 refuses (ST_LIMIT, nothing written) if the
- * model would hold more. *total gets the new count. */
-st_status storage_samples_add(storage *s, const char *id, size_t n, size_t n_in,
-                              size_t n_out, const double *x, const double *y,
-                              int64_t max_total, int64_t *total);
-/* The same with an Idempotency-Key: key (1..255 bytes) and hash (of the
- * request, at most 255 bytes) are kept with the result in the same
- * transaction. When the model already has the key: with the same hash
- * nothing is written and *added / *total are the first call's (and
- * *replayed = 1); with another hash ST_CONFLICT. Keys are kept a day
- * (IDEMPOTENCY_KEEP_SECONDS). key NULL = storage_samples_add. */
+/* A batch of samples to append (x: n x n_in, y: n x n_out, row-major),
+ * in one transaction, with what it may not pass:
+ *  - max_total > 0: ST_LIMIT (nothing written) if the model would hold more;
+ *  - owner and max_owner_total > 0: ST_QUOTA when the models of owner would
+ *    hold more than that in all;
+ *  - key (an Idempotency-Key, 1..255 bytes) with hash (of the request, at
+ *    most 255 bytes): kept with the result in the same transaction. When
+ *    the model already has the key: with the same hash nothing is written
+ *    and the result is the first call's (replayed = 1); with another hash
+ *    ST_CONFLICT. Keys are kept a day (IDEMPOTENCY_KEEP_SECONDS). */
 #define IDEMPOTENCY_KEEP_SECONDS 86400.0
-st_status storage_samples_add_keyed(storage *s, const char *id, const char *key,
-                                    const char *hash, size_t n, size_t n_in, size_t n_out,
-                                    const double *x, const double *y, int64_t max_total,
-                                    int64_t *added, int64_t *total, int *replayed);
-/* The same, also refusing (ST_QUOTA) when the models of owner would hold
- * more than max_owner_total samples in all (owner NULL or max 0: no cap). */
-st_status storage_samples_add_owned(storage *s, const char *id, const char *owner,
-                                    int64_t max_owner_total, const char *key,
-                                    const char *hash, size_t n, size_t n_in, size_t n_out,
-                                    const double *x, const double *y, int64_t max_total,
-                                    int64_t *added, int64_t *total, int *replayed);
+typedef struct st_samples_new {
+    const char *id;
+    size_t n, n_in, n_out;
+    const double *x, *y;
+    int64_t max_total;
+    const char *owner;         /* NULL: no per-owner cap */
+    int64_t max_owner_total;
+    const char *key, *hash;    /* NULL: no idempotency */
+} st_samples_new;
+
+typedef struct st_samples_added {
+    int64_t added;  /* samples this call (or the first call of its key) added */
+    int64_t total;  /* the model's count after it */
+    int replayed;   /* 1: the key was known, nothing written */
+} st_samples_added;
+
+/* out may be NULL; it is written only on ST_OK. */
+st_status storage_samples_add(storage *s, const st_samples_new *req, st_samples_added *out);
 /* Rows [offset, offset+limit) in posting order; limit 0 = all. x and y are
  * malloc'ed (n x n_in, n x n_out); *n may be less than limit at the end. */
 st_status storage_samples_read(storage *s, const char *id, size_t offset, size_t limit,

@@ -23,73 +23,8 @@ typedef struct st_migration {
 extern const st_migration st_migrations[];
 extern const size_t st_migrations_count;
 
-/* Every statement the module runs. Each connection prepares one on first
- * use (persistent) and keeps it until it is closed. */
-typedef enum st_stmt_id {
-    Q_BEGIN_WRITE,
-    Q_BEGIN_READ,
-    Q_COMMIT,
-    Q_ROLLBACK,
-    Q_MODEL_INSERT,
-    Q_MODEL_GET,
-    Q_MODEL_LIST,
-    Q_MODEL_DELETE,
-    Q_MODEL_EXISTS,
-    Q_MODEL_SET_VERSION,
-    Q_COUNT,
-    Q_VERSION_INSERT,
-    Q_VERSION_MAX,
-    Q_VERSION_GET,
-    Q_VERSION_LIST,
-    Q_SAMPLES_INSERT,
-    Q_SAMPLES_SET_TOTAL,
-    Q_SAMPLES_PAGE,
-    Q_SAMPLES_DELETE,
-    Q_JOB_ACTIVE,
-    Q_JOB_INSERT,
-    Q_JOB_UPDATE,
-    Q_JOB_GET,
-    Q_JOB_LIST_MODEL,
-    Q_JOB_LIST_ALL,
-    Q_JOB_NEXT,
-    Q_JOB_CLAIM,
-    Q_JOB_RECOVER,
-    Q_JOB_CANCEL_QUEUED,
-    Q_HISTORY_INSERT,
-    Q_HISTORY_LIST,
-    Q_HISTORY_JOB_AFTER,
-    Q_IDEM_GET,
-    Q_IDEM_PUT,
-    Q_IDEM_EXPIRE,
-    /* users, ownership, quotas (storage_users.c, storage_models.c) */
-    Q_MODEL_INSERT_OWNED,
-    Q_MODEL_LIST_OWNED,
-    Q_MODEL_ACCESS,
-    Q_MODEL_SET_PUBLIC,
-    Q_MODEL_COUNT_OWNED,
-    Q_SAMPLES_OWNED,
-    Q_USER_INSERT,
-    Q_USER_BY_NAME,
-    Q_USER_BY_TOKEN,
-    Q_USER_SET_TOKEN,
-    Q_USER_DELETE,
-    Q_USER_MODELS_DELETE,
-    Q_USER_LIST,
-    Q_USAGE_ADD,
-    Q_USAGE_GET,
-    Q_JOBS_ACTIVE_OWNED,
-    /* exercises and attempts (storage_exercises.c) */
-    Q_EXERCISE_INSERT,
-    Q_EXERCISE_GET,
-    Q_EXERCISE_LIST,
-    Q_EXERCISE_DELETE,
-    Q_ATTEMPT_INSERT,
-    Q_ATTEMPT_COUNT,
-    Q_ATTEMPT_LIST_USER,
-    Q_ATTEMPT_LIST_ALL,
-    Q_EXERCISE_RESULTS,
-    Q_N_STMTS
-} st_stmt_id;
+#include "storage/statements.h"
+
 
 typedef struct st_conn {
     sqlite3 *db;

@@ -369,13 +369,14 @@ static int allocate(const shape *sh, csv_table *t)
     if (sh->rows > SIZE_MAX / sizeof(double) / sh->o->n_in ||
         (n_out && sh->rows > SIZE_MAX / sizeof(double) / n_out))
         return -1;
-    t->x = malloc(sh->rows * sh->o->n_in * sizeof *t->x);
-    t->y = n_out ? malloc(sh->rows * n_out * sizeof *t->y) : NULL;
+    /* + 1: never a zero-byte request (the pool may hold no string) */
+    t->x = malloc(sh->rows * sh->o->n_in * sizeof *t->x + 1);
+    t->y = n_out ? malloc(sh->rows * n_out * sizeof *t->y + 1) : NULL;
     t->labels = sh->o->labels ? malloc(sh->rows * sizeof *t->labels) : NULL;
     t->names = sh->header ? malloc(sh->width * sizeof *t->names) : NULL;
-    t->pool_ = sh->pool ? malloc(sh->pool) : NULL;
+    t->pool_ = malloc(sh->pool + 1);
     if (!t->x || (n_out && !t->y) || (sh->o->labels && !t->labels) ||
-        (sh->header && !t->names) || (sh->pool && !t->pool_))
+        (sh->header && !t->names) || !t->pool_)
         return -1;
     return 0;
 }
@@ -390,7 +391,7 @@ static void fill(const char *text, size_t len, const shape *sh, field *fields, c
     while (next_record(&r, fields, sh->width, &count, &ignored) == 1) {
         if (blank_record(fields, count))
             continue;
-        if (r.rec_line == sh->header) {
+        if (t->names && r.rec_line == sh->header) {
             for (size_t i = 0; i < count; i++) {
                 t->names[i] = pool;
                 pool += copy_text(pool, &fields[i]);

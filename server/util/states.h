@@ -18,11 +18,13 @@ typedef enum job_status {
     JOB_STATUS_COUNT_
 } job_status;
 
-/* Why an ended job stopped. The first six are the core's (mlp_stop_name). */
+/* Why an ended job stopped. The first six and plateau (reduce_on_plateau at
+ * its floor) are the core's (mlp_stop_name). */
 #define STOP_REASONS(X)                                                                  \
     X(EPOCHS, "epochs") X(TARGET_LOSS, "target_loss") X(EARLY_STOPPING, "early_stopping")\
     X(CANCELLED, "cancelled") X(STOPPED, "stopped") X(DIVERGED, "diverged")              \
-    X(TIMEOUT, "timeout") X(INTERRUPTED, "interrupted") X(ERROR, "error")
+    X(TIMEOUT, "timeout") X(INTERRUPTED, "interrupted") X(ERROR, "error")              \
+    X(PLATEAU, "plateau")
 
 typedef enum stop_reason {
     STOP_NONE = 0, /* still queued or running (stored as '') */

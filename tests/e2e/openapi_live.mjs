@@ -167,6 +167,38 @@ await call('POST', `/v2/models/${id}/versions/1/infer`, { inputs: [{ ...infer.in
 await call('POST', `/v2/models/${id}/infer`, { inputs: [{ ...infer.inputs[0], shape: [2, 3] }] });
 await call('GET', '/v2/models/0123456789abcdef');
 await call('GET', `/v2/models/${id}/versions/999`);
+// Real data: a classifier with scaling, labels, CSV header, evaluate, schedule.
+const cls = await call('POST', '/v1/models', {
+  name: 'two-classes', inputs: 2, layers: [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }],
+  loss: 'cross_entropy', classes: ['no', 'yes'], preprocessing: { inputs: 'standard' },
+});
+const cid = cls && cls.body.id;
+if (cid) {
+  const c = `/v1/models/${cid}`;
+  await call('POST', `${c}/samples`, 'size,"weight, kg",label\n100,1,no\n200,5,yes\n150,2,no\n', 'text/csv');
+  await call('POST', `${c}/samples`, { samples: [{ x: [300, 7], label: 'yes' }] });
+  await call('POST', `${c}/samples`, { inputs: [[120, 1], [260, 6]], labels: ['no', 'yes'] });
+  await call('POST', `${c}/samples`, { inputs: [[120, 1]], labels: ['maybe'] });
+  await call('POST', `${c}/train?wait=true`, { epochs: 4, validation_split: 0.3, schedule: { method: 'step', step_size: 2, gamma: 0.5 } });
+  await call('GET', `${c}/weights`);
+  await call('GET', `${c}/history`);
+  await call('POST', `${c}/predict`, { inputs: [[180, 3]] });
+  await call('POST', `${c}:predict`, { instances: [[180, 3]] });
+  await call('POST', `${c}/evaluate`, { split: 'validation' });
+  await call('POST', `${c}/evaluate?version=1`, { inputs: [[120, 1], [260, 6]], labels: ['no', 'yes'] });
+  await call('POST', `${c}/evaluate`, 'size,"weight, kg",label\n100,1,no\n300,7,yes\n', 'text/csv');
+  await call('POST', `${c}/evaluate`, { split: 'test' });
+  await call('POST', `${c}/step`, { x: [180, 3], y: [1], apply: false });
+  await call('DELETE', c);
+}
+const big = await call('POST', '/v1/models', { name: 'unscaled', inputs: 2, layers: [{ units: 1, activation: 'linear' }] });
+if (big && big.body.id) {
+  const b = `/v1/models/${big.body.id}`;
+  await call('POST', `${b}/samples`, { inputs: [[100, 1], [300, 2], [500, 3]], targets: [[1], [2], [3]] });
+  await call('POST', `${b}/train?wait=true`, { epochs: 2, learning_rate: 1e-6 }); // warnings
+  await call('POST', `${b}/evaluate`, { split: 'all' });
+  await call('DELETE', b);
+}
 await call('PATCH', m, { public_predict: true });
 await call('GET', '/v1/me');
 

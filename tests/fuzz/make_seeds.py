@@ -88,6 +88,16 @@ csv = {
     "crlf_spaces": (2, 1, b" 1.5 ,\t-2e3 , 0.25, 1, 0\r\n"),
     "bad_number": (0, 0, b"1,nan\n"),
     "short_row": (1, 0, b"1,2\n"),
+    # byte 0: bits 3-4 header mode (1 yes, 2 no), bit 5 label mode
+    "quoted": (0x01, 0, b'"x,1","say ""hi""",y\r\n"1.5",2,"3"\n\n4 , 5 ,6\n'),
+    "quoted_newline": (0x01, 0, b'"multi\nline",b,c\n1,2,3\n'),
+    "labels": (0x21, 0, b"sepal length,sepal width,species\n5.1,3.5,setosa\n7.0,3.2,\"versi,color\"\n6.3,3.3, virginica \n"),
+    "labels_utf8": (0x20, 0, b"1.5,\xc3\xa9t\xc3\xa9\n2,\"\xe2\x82\xac \"\"q\"\"\"\n"),
+    "labels_bad_utf8": (0x20, 0, b"1,\xc0\xaf\n"),
+    "header_yes": (0x09, 0, b"1,2,3\n4,5,6\n"),
+    "header_no": (0x11, 0, b"a,b,c\n1,2,3\n"),
+    "unclosed_quote": (0x21, 0, b'1,2,"open\n3,4,x\n'),
+    "after_quote": (0x01, 0, b'1,"2"x,3\n'),
 }
 for name, (i, o, text) in csv.items():
     write("csv", name, bytes([i, o]) + text)

@@ -23,6 +23,7 @@
 #include "util/config.h"
 #include "jobs/jobs.h"
 #include "storage/storage.h"
+#include "util_storage.h"
 #include "storage/storage_internal.h"
 
 static char dir[64];
@@ -58,7 +59,7 @@ static const unsigned char blob[] = "weights";
 
 static void model(storage *s, const char *id)
 {
-    ck_assert_int_eq(storage_model_create(s, id, id, "{}", blob, sizeof blob), ST_OK);
+    ck_assert_int_eq(t_model_create(s, id, id, "{}", blob, sizeof blob), ST_OK);
 }
 
 static void queue(storage *s, const char *id, const char *model_id, const char *owner,

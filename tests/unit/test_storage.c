@@ -18,6 +18,7 @@
 
 #include "mlp.h"
 #include "storage/storage.h"
+#include "util_storage.h"
 #include "storage/storage_internal.h"
 
 /* ---- fixture: a temporary directory with one database path ------------ */
@@ -104,7 +105,7 @@ static const unsigned char blob3[] = {0, 1, 2, 3, 255, 254, 0, 7};
 
 static void create_model(storage *s, const char *id, const char *name)
 {
-    ck_assert_int_eq(storage_model_create(s, id, name, "{\"inputs\":2}", blob1, sizeof blob1),
+    ck_assert_int_eq(t_model_create(s, id, name, "{\"inputs\":2}", blob1, sizeof blob1),
                      ST_OK);
 }
 
@@ -241,7 +242,7 @@ START_TEST(models_create_get_list_delete_cascade)
     const char *a = "000000000000000a", *b = "000000000000000b";
     create_model(s, a, "first");
     create_model(s, b, "second");
-    ck_assert_int_eq(storage_model_create(s, a, "again", "{}", blob1, sizeof blob1), ST_CONFLICT);
+    ck_assert_int_eq(t_model_create(s, a, "again", "{}", blob1, sizeof blob1), ST_CONFLICT);
 
     st_model m;
     ck_assert_int_eq(storage_model_get(s, a, &m), ST_OK);
@@ -257,7 +258,7 @@ START_TEST(models_create_get_list_delete_cascade)
 
     st_model *ms = NULL;
     size_t n = 0;
-    ck_assert_int_eq(storage_model_list(s, &ms, &n), ST_OK);
+    ck_assert_int_eq(storage_model_list(s, NULL, &ms, &n), ST_OK);
     ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(ms[0].name, "first"); /* oldest first */
     ck_assert_str_eq(ms[1].name, "second");
@@ -266,14 +267,14 @@ START_TEST(models_create_get_list_delete_cascade)
     /* give a everything that hangs off a model */
     double x[2] = {1, 2}, y[1] = {3};
     int64_t total = 0, version = 0;
-    ck_assert_int_eq(storage_samples_add(s, a, 1, 2, 1, x, y, 0, &total), ST_OK);
+    ck_assert_int_eq(t_samples_add(s, a, 1, 2, 1, x, y, 0, &total), ST_OK);
     ck_assert_int_eq(storage_weights_put(s, a, "put", blob2, sizeof blob2, NAN, &version), ST_OK);
     st_job j;
     new_job(&j, "00000000000000j1", a);
     ck_assert_int_eq(storage_job_create(s, &j), ST_OK);
     st_epoch e = {.epoch = 1, .loss = 0.5, .val_loss = NAN, .time = 1.5e9};
     ck_assert_int_eq(storage_history_append(s, a, j.id, &e, 1), ST_OK);
-    ck_assert_int_eq(storage_samples_add(s, b, 1, 2, 1, x, y, 0, &total), ST_OK);
+    ck_assert_int_eq(t_samples_add(s, b, 1, 2, 1, x, y, 0, &total), ST_OK);
 
     int64_t models = 0, samples = 0, jobs = 0;
     ck_assert_int_eq(storage_count(s, &models, &samples, &jobs), ST_OK);
@@ -432,7 +433,7 @@ static void add_batch(storage *s, const char *id, size_t from, size_t n, int64_t
     ck_assert_uint_le(n, 32);
     make_samples(from, n, x, y);
     int64_t total = -1;
-    ck_assert_int_eq(storage_samples_add(s, id, n, 2, 1, x, y, 0, &total), ST_OK);
+    ck_assert_int_eq(t_samples_add(s, id, n, 2, 1, x, y, 0, &total), ST_OK);
     ck_assert_int_eq(total, want_total);
 }
 
@@ -496,14 +497,14 @@ START_TEST(samples_limit_and_clear)
     double x[16], y[8];
     make_samples(0, 8, x, y);
     int64_t total = -1;
-    ck_assert_int_eq(storage_samples_add(s, id, 3, 2, 1, x, y, 5, &total), ST_OK);
+    ck_assert_int_eq(t_samples_add(s, id, 3, 2, 1, x, y, 5, &total), ST_OK);
     ck_assert_int_eq(total, 3);
     total = -1;
-    ck_assert_int_eq(storage_samples_add(s, id, 3, 2, 1, x + 6, y + 3, 5, &total), ST_LIMIT);
+    ck_assert_int_eq(t_samples_add(s, id, 3, 2, 1, x + 6, y + 3, 5, &total), ST_LIMIT);
     ck_assert_int_eq(total, -1);
-    ck_assert_int_eq(storage_samples_add(s, id, 2, 2, 1, x + 6, y + 3, 5, &total), ST_OK);
+    ck_assert_int_eq(t_samples_add(s, id, 2, 2, 1, x + 6, y + 3, 5, &total), ST_OK);
     ck_assert_int_eq(total, 5);
-    ck_assert_int_eq(storage_samples_add(s, "ffffffffffffffff", 1, 2, 1, x, y, 0, &total),
+    ck_assert_int_eq(t_samples_add(s, "ffffffffffffffff", 1, 2, 1, x, y, 0, &total),
                      ST_NOT_FOUND);
 
     double *rx = NULL, *ry = NULL;
@@ -525,7 +526,7 @@ START_TEST(samples_limit_and_clear)
     free(rx);
     free(ry);
     /* after a clear, numbering starts again at 0 */
-    ck_assert_int_eq(storage_samples_add(s, id, 2, 2, 1, x + 10, y + 5, 5, &total), ST_OK);
+    ck_assert_int_eq(t_samples_add(s, id, 2, 2, 1, x + 10, y + 5, 5, &total), ST_OK);
     ck_assert_int_eq(total, 2);
     ck_assert_int_eq(storage_samples_read(s, id, 1, 1, 2, 1, &rx, &ry, &n), ST_OK);
     ck_assert_uint_eq(n, 1);
@@ -734,11 +735,13 @@ START_TEST(history_rows_migrate_to_chunks)
     storage_close(s);
 
     /* put the database back to schema 4: history one row per epoch, and
-     * none of the tables later migrations add (0006: exercises) */
+     * none of the tables later migrations add (0006: exercises, 0007: job
+     * warnings and history extras) */
     sqlite3 *db = raw_open();
     ck_assert_int_eq(sqlite3_exec(db,
         "DROP TABLE history_chunks;"
         "DROP TABLE IF EXISTS exercise_attempts; DROP TABLE IF EXISTS exercises;"
+        "DROP TABLE IF EXISTS history_extra; DROP TABLE IF EXISTS job_warnings;"
         "CREATE TABLE history (model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,"
         " job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE, epoch INTEGER NOT NULL,"
         " loss REAL, val_loss REAL, time REAL NOT NULL);"
@@ -859,11 +862,11 @@ static void note(worker *w, st_status rc)
 static void *work(void *arg)
 {
     worker *w = arg;
-    note(w, storage_model_create(w->s, w->own, "mine", "{}", blob1, sizeof blob1));
+    note(w, t_model_create(w->s, w->own, "mine", "{}", blob1, sizeof blob1));
     double x[4] = {1, 2, 3, 4}, y[2] = {5, 6};
     for (int r = 0; r < ROUNDS; r++) {
         int64_t total = 0, v = 0;
-        note(w, storage_samples_add(w->s, w->shared, 2, 2, 1, x, y, 0, &total));
+        note(w, t_samples_add(w->s, w->shared, 2, 2, 1, x, y, 0, &total));
         note(w, storage_weights_put(w->s, w->own, "step", blob2, sizeof blob2, 0.1 * r, &v));
         double *rx = NULL, *ry = NULL;
         size_t n = 0;
@@ -873,7 +876,7 @@ static void *work(void *arg)
         free(rx);
         free(ry);
         st_model *ms = NULL;
-        note(w, storage_model_list(w->s, &ms, &n));
+        note(w, storage_model_list(w->s, NULL, &ms, &n));
         st_models_free(ms, n);
     }
     return NULL;

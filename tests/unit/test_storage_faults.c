@@ -30,6 +30,7 @@
 #include "mlp.h"
 #include "storage/storage.h"
 #include "util_faultvfs.h"
+#include "util_storage.h"
 
 #define MAX_N 20000 /* a bound for the loops; the script needs far fewer */
 
@@ -133,13 +134,13 @@ static void run_script(storage *s, expect *e)
     size_t len = 0;
     unsigned char *blob = model_blob(&len);
 
-    st_status r = storage_model_create(s, A, "a", SPEC, blob, len);
+    st_status r = t_model_create(s, A, "a", SPEC, blob, len);
     account(&e->models, r, 1);
     account(&e->versions, r, 1);
-    account(&e->samples, storage_samples_add(s, A, 3, 2, 1, x3, y3, 0, NULL), 3);
+    account(&e->samples, t_samples_add(s, A, 3, 2, 1, x3, y3, 0, NULL), 3);
     int64_t added = -1, total = -1;
     int replayed = -1;
-    r = storage_samples_add_keyed(s, A, "key-1", "h1", 2, 2, 1, x2, y2, 0, &added, &total,
+    r = t_samples_add_keyed(s, A, "key-1", "h1", 2, 2, 1, x2, y2, 0, &added, &total,
                                   &replayed);
     account(&e->samples, r, 2);
     account(&e->keys, r, 1);
@@ -187,7 +188,7 @@ static void run_script(storage *s, expect *e)
     account(&e->history, r, 2);
 
     /* the client retries its keyed post (its answer may have been lost) */
-    r = storage_samples_add_keyed(s, A, "key-1", "h1", 2, 2, 1, x2, y2, 0, &added, &total,
+    r = t_samples_add_keyed(s, A, "key-1", "h1", 2, 2, 1, x2, y2, 0, &added, &total,
                                   &replayed);
     ck_assert(r >= ST_OK && r <= ST_ERROR);
     if (r == ST_OK && e->key_acked == 1)
@@ -352,7 +353,7 @@ START_TEST(failed_commit_flush_then_keyed_retry)
     size_t len = 0;
     unsigned char *blob = model_blob(&len);
     const char *A = "00000000000000aa";
-    ck_assert_int_eq(storage_model_create(s, A, "a", SPEC, blob, len), ST_OK);
+    ck_assert_int_eq(t_model_create(s, A, "a", SPEC, blob, len), ST_OK);
     free(blob);
     static const double x[] = {1, 2}, y[] = {3};
     /* count the write and sync calls of one keyed post, then fail its last
@@ -360,13 +361,13 @@ START_TEST(failed_commit_flush_then_keyed_retry)
     faultvfs_arm(SIZE_MAX, FAULT_IOERR, 0);
     int64_t added, total;
     int replayed;
-    ck_assert_int_eq(storage_samples_add_keyed(s, A, "probe", "p", 1, 2, 1, x, y, 0, &added,
+    ck_assert_int_eq(t_samples_add_keyed(s, A, "probe", "p", 1, 2, 1, x, y, 0, &added,
                                                &total, &replayed), ST_OK);
     size_t calls = faultvfs_calls();
     faultvfs_disarm();
     ck_assert_uint_ge(calls, 2);
     faultvfs_arm(calls, FAULT_IOERR, 0);
-    st_status r = storage_samples_add_keyed(s, A, "k", "h", 1, 2, 1, x, y, 0, &added, &total,
+    st_status r = t_samples_add_keyed(s, A, "k", "h", 1, 2, 1, x, y, 0, &added, &total,
                                             &replayed);
     ck_assert_uint_eq(faultvfs_failures(), 1);
     faultvfs_disarm();
@@ -374,7 +375,7 @@ START_TEST(failed_commit_flush_then_keyed_retry)
                   st_status_name(r));
     /* then no more writes (PostgreSQL's rule), but reads go on */
     ck_assert_int_eq(storage_read_only(s), 1);
-    ck_assert_int_eq(storage_samples_add_keyed(s, A, "k", "h", 1, 2, 1, x, y, 0, &added,
+    ck_assert_int_eq(t_samples_add_keyed(s, A, "k", "h", 1, 2, 1, x, y, 0, &added,
                                                &total, &replayed), ST_READ_ONLY);
     ck_assert_int_eq(storage_weights_put(s, A, "put", (const unsigned char *)"x", 1, NAN, NULL),
                      ST_READ_ONLY);
@@ -386,7 +387,7 @@ START_TEST(failed_commit_flush_then_keyed_retry)
     s = NULL;
     ck_assert_int_eq(storage_open(db_path, &s, err, sizeof err), ST_OK);
     ck_assert_int_eq(storage_read_only(s), 0);
-    r = storage_samples_add_keyed(s, A, "k", "h", 1, 2, 1, x, y, 0, &added, &total, &replayed);
+    r = t_samples_add_keyed(s, A, "k", "h", 1, 2, 1, x, y, 0, &added, &total, &replayed);
     ck_assert_int_eq(r, ST_OK);
     ck_assert_int_eq(added, 1);
     ck_assert_int_eq(total, 2); /* probe + this one, exactly once */

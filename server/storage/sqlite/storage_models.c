@@ -180,35 +180,25 @@ static st_status insert_model(st_conn *c, const char *id, const char *owner, con
     return rc;
 }
 
-st_status storage_model_create_owned(storage *s, const char *id, const char *owner,
-                                     const char *name, const char *spec_json,
-                                     const unsigned char *blob, size_t blob_len,
-                                     int public_predict, int64_t max_models)
+st_status storage_model_create(storage *s, const st_model_new *m)
 {
-    if (!s || !id || !owner || !name || !spec_json || !blob || !blob_len)
+    if (!s || !m || !m->id || !m->name || !m->spec_json || !m->blob || !m->blob_len)
         return ST_ERROR;
+    const char *owner = m->owner ? m->owner : ST_USER_LOCAL;
     st_conn *c;
     st_status rc = st_conn_get(s, &c);
     if (rc != ST_OK)
         return rc;
     rc = st_begin(c, 1);
     if (rc == ST_OK)
-        rc = check_model_count(c, owner, max_models);
+        rc = check_model_count(c, owner, m->max_models);
     if (rc == ST_OK)
-        rc = insert_model(c, id, owner, name, spec_json, public_predict);
+        rc = insert_model(c, m->id, owner, m->name, m->spec_json, m->public_predict);
     if (rc == ST_OK)
-        rc = insert_version(c, id, 1, "init", NAN, blob, blob_len);
+        rc = insert_version(c, m->id, 1, "init", NAN, m->blob, m->blob_len);
     rc = st_finish(c, rc);
     st_conn_put(s, c);
     return rc;
-}
-
-st_status storage_model_create(storage *s, const char *id, const char *name,
-                               const char *spec_json, const unsigned char *blob,
-                               size_t blob_len)
-{
-    return storage_model_create_owned(s, id, ST_USER_LOCAL, name, spec_json, blob, blob_len,
-                                      0, 0);
 }
 
 st_status storage_model_get(storage *s, const char *id, st_model *out)
@@ -285,18 +275,8 @@ static st_status list_models(storage *s, const char *owner, st_model **out, size
     return ST_OK;
 }
 
-st_status storage_model_list(storage *s, st_model **out, size_t *n)
+st_status storage_model_list(storage *s, const char *owner, st_model **out, size_t *n)
 {
-    return list_models(s, NULL, out, n);
-}
-
-st_status storage_model_list_owned(storage *s, const char *owner, st_model **out, size_t *n)
-{
-    if (!owner) {
-        *out = NULL;
-        *n = 0;
-        return ST_ERROR;
-    }
     return list_models(s, owner, out, n);
 }
 

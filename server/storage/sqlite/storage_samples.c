@@ -194,31 +194,14 @@ static st_status idem_put(st_conn *c, const char *id, const char *key, const cha
     return st_exec(st);
 }
 
-st_status storage_samples_add(storage *s, const char *id, size_t n, size_t n_in,
-                              size_t n_out, const double *x, const double *y,
-                              int64_t max_total, int64_t *total)
+st_status storage_samples_add(storage *s, const st_samples_new *req, st_samples_added *out)
 {
-    return storage_samples_add_keyed(s, id, NULL, NULL, n, n_in, n_out, x, y, max_total,
-                                     NULL, total, NULL);
-}
-
-st_status storage_samples_add_keyed(storage *s, const char *id, const char *key,
-                                    const char *hash, size_t n, size_t n_in, size_t n_out,
-                                    const double *x, const double *y, int64_t max_total,
-                                    int64_t *added, int64_t *total, int *replayed)
-{
-    return storage_samples_add_owned(s, id, NULL, 0, key, hash, n, n_in, n_out, x, y,
-                                     max_total, added, total, replayed);
-}
-
-st_status storage_samples_add_owned(storage *s, const char *id, const char *owner,
-                                    int64_t max_owner_total, const char *key,
-                                    const char *hash, size_t n, size_t n_in, size_t n_out,
-                                    const double *x, const double *y, int64_t max_total,
-                                    int64_t *added, int64_t *total, int *replayed)
-{
-    if (replayed)
-        *replayed = 0;
+    if (!req)
+        return ST_ERROR;
+    const char *id = req->id, *owner = req->owner, *key = req->key, *hash = req->hash;
+    size_t n = req->n, n_in = req->n_in, n_out = req->n_out;
+    const double *x = req->x, *y = req->y;
+    int64_t max_total = req->max_total, max_owner_total = req->max_owner_total;
     if (!s || !id || !n_in || !n_out || (n && (!x || !y)) || (key && !hash) ||
         (key && (!key[0] || strlen(key) > 255 || strlen(hash) > 255)))
         return ST_ERROR;
@@ -274,12 +257,11 @@ st_status storage_samples_add_owned(storage *s, const char *id, const char *owne
         done_added = (int64_t)n;
         done_total = have + (int64_t)n;
     }
-    if (added)
-        *added = done_added;
-    if (total)
-        *total = done_total;
-    if (replayed)
-        *replayed = found;
+    if (out) {
+        out->added = done_added;
+        out->total = done_total;
+        out->replayed = found;
+    }
     return ST_OK;
 }
 

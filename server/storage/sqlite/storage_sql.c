@@ -25,8 +25,6 @@ const char *const st_sql[Q_N_STMTS] = {
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
 
-    [Q_MODEL_INSERT] = "INSERT INTO models (id, name, spec_json, version, samples, "
-                       "created_at, updated_at) VALUES (?1, ?2, ?3, 1, 0, ?4, ?4)",
     [Q_MODEL_GET] = "SELECT " MODEL_COLUMNS MODEL_FROM "WHERE m.id = ?1",
     [Q_MODEL_LIST] = "SELECT " MODEL_COLUMNS MODEL_FROM "ORDER BY m.created_at, m.rowid",
     [Q_MODEL_DELETE] = "DELETE FROM models WHERE id = ?1",
@@ -150,4 +148,12 @@ const char *const st_sql[Q_N_STMTS] = {
                            "ON a.user_id = u.id AND a.exercise_id = ?1 "
                            "GROUP BY u.id HAVING u.role = 'user' OR count(a.id) > 0 "
                            "ORDER BY u.name",
+
+    /* a whole model at once (storage_import.c); its versions go in through
+     * Q_VERSION_INSERT, its samples as one batch through Q_SAMPLES_INSERT */
+    [Q_IMPORT_MODEL] = "INSERT INTO models (id, name, spec_json, version, samples, last_loss, "
+                       "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    [Q_IMPORT_JOB] = "INSERT INTO jobs (id, model_id, status, params_json, error, epoch, epochs, "
+                     "loss, val_loss, version, created_at, started_at, finished_at) VALUES "
+                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 };

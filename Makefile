@@ -269,7 +269,7 @@ check-layers-test:
 # started, each test on a fresh database, stopped and checked with pg_ctl
 # status). The unit binaries also run in `make unit`, where without a
 # cluster they say so and check nothing.
-PG_UNIT_BIN := $(B)/tests/test_pg_conn
+PG_UNIT_BIN := $(B)/tests/test_pg_conn $(B)/tests/test_pg_backend
 # The e2e scripts meant to run on PostgreSQL too; PG_E2E_NOW those that do
 # (none until --db selects the backend).
 PG_E2E := $(addprefix tests/e2e/,api_happy.sh lecture_step.sh jobs_life.sh restart.sh)

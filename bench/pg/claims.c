@@ -12,8 +12,8 @@
  *                LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, at READ
  *                COMMITTED (the lease design's claim);
  *   fair-pick    the backend's own pick today: the statement table's
- *                PGQ_JOB_NEXT (fewest running jobs per owner, then the
- *                oldest, FOR UPDATE SKIP LOCKED) and PGQ_JOB_CLAIM in one
+ *                Q_JOB_NEXT (fewest running jobs per owner, then the
+ *                oldest, FOR UPDATE SKIP LOCKED) and Q_JOB_CLAIM in one
  *                SERIALIZABLE transaction, retried by pg_tx.
  * Prints claims per second, retries, and the number of jobs claimed
  * twice or never (both must be 0).
@@ -25,7 +25,6 @@
 #include <time.h>
 
 #include "storage/pg/pg_internal.h"
-#include "storage/pg/pg_sql.h"
 
 static const char *conninfo;
 static int n_jobs;
@@ -105,7 +104,7 @@ static st_status fair_body(pg_pool *p, pg_conn *c, void *argp)
     fair_arg *a = argp;
     a->found = 0;
     PGresult *r;
-    st_status s = pg_run(p, c, PGQ_JOB_NEXT, NULL, 0, &r);
+    st_status s = pg_run(p, c, Q_JOB_NEXT, NULL, 0, &r);
     if (s != ST_OK)
         return s;
     if (PQntuples(r) == 0) {
@@ -116,7 +115,7 @@ static st_status fair_body(pg_pool *p, pg_conn *c, void *argp)
     PQclear(r);
     pg_val v[2] = {{.type = PGV_TEXT, .p = a->id}, {.type = PGV_REAL, .d = (double)time(NULL)}};
     r = NULL;
-    s = pg_run(p, c, PGQ_JOB_CLAIM, v, 2, &r);
+    s = pg_run(p, c, Q_JOB_CLAIM, v, 2, &r);
     if (s == ST_OK)
         a->found = strtol(PQcmdTuples(r), NULL, 10) == 1;
     PQclear(r);
@@ -190,7 +189,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     claimed = calloc((size_t)n_jobs, 1);
     char err[256] = "";
-    if (pg_pool_open(&pool, conninfo, pg_sql, PGQ_N, threads, err, sizeof err) != ST_OK) {
+    if (pg_pool_open(&pool, conninfo, pg_sql, Q_N_STMTS, threads, err, sizeof err) != ST_OK) {
         fprintf(stderr, "claims: %s\n", err);
         return 1;
     }

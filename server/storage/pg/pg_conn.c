@@ -90,6 +90,7 @@ st_status pg_pool_open(pg_pool *p, const char *conninfo, const pg_stmt *stmts, s
     p->conninfo = strdup(conninfo);
     if (!p->conninfo)
         return ST_NOMEM;
+    p->backend = &st_pg_backend;
     p->stmts = stmts;
     p->n_stmts = n_stmts;
     p->max_open = max_open;
@@ -100,6 +101,7 @@ st_status pg_pool_open(pg_pool *p, const char *conninfo, const pg_stmt *stmts, s
         pg_pool_close(p);
         return ST_NOMEM;
     }
+    c->base.b = p->backend;
     c->pool = p;
     c->pc = connect_one(conninfo, err, errlen);
     if (!c->pc) {
@@ -157,6 +159,7 @@ st_status pg_conn_get(pg_pool *p, pg_conn **out)
         __atomic_add_fetch(&p->reconnects, 1, __ATOMIC_RELAXED);
     }
     if (c) {
+        c->base.b = p->backend;
         c->pool = p;
         c->pc = connect_one(p->conninfo, err, sizeof err);
     }

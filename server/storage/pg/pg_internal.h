@@ -41,6 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "storage/backend.h"
+#include "storage/statements.h"
 #include "storage/storage.h"
 
 /* Most statements in a backend's table (ids run 0..PG_MAX_STMTS-1). */
@@ -83,6 +85,7 @@ typedef struct pg_stmt {
 typedef struct pg_pool pg_pool;
 
 typedef struct pg_conn {
+    st_conn base;    /* first: what storage's resource files see */
     PGconn *pc;
     pg_pool *pool;  /* the pool it belongs to */
     int64_t last_id; /* the id of the last INSERT ... RETURNING id */
@@ -96,6 +99,7 @@ typedef struct pg_conn {
 } pg_conn;
 
 struct pg_pool {
+    const st_backend *backend; /* st_pg_backend, set in every connection's base */
     char *conninfo;
     const pg_stmt *stmts; /* the backend's table */
     size_t n_stmts;
@@ -192,6 +196,11 @@ void pg_listener_stop(pg_listener *l);
 
 /* The channel a model's change is sent on: the payload is its id. */
 #define PG_CHANNEL_MODELS "mlpd_models"
+
+/* The backend (pg_backend.c) and its statement table (pg_sql.c), indexed
+ * by storage/statements.h's ids; the transaction ids have no text. */
+extern const st_backend st_pg_backend;
+extern const pg_stmt pg_sql[Q_N_STMTS];
 
 /* Migrations (pg_migrate.c): apply schema/pg/NNNN_*.sql (embedded) in one
  * transaction under an advisory lock, against schema_migrations. */

@@ -12,7 +12,6 @@
  * an INSERT whose id the caller wants back says RETURNING.
  */
 #include "storage/pg/pg_internal.h"
-#include "storage/pg/pg_sql.h"
 
 #define JOB_COLUMNS                                                            \
     "id, model_id, status, params_json, error, epoch, epochs, loss, val_loss, " \
@@ -27,68 +26,72 @@
 #define USER_COLUMNS \
     "id, name, role, token_id, token_salt, token_hash, created_at, token_at"
 
-const pg_stmt pg_sql[PGQ_N] = {
-    [PGQ_MODEL_INSERT] = {"INSERT INTO models (id, name, spec_json, version, samples, "
-                          "created_at, updated_at) VALUES ($1, $2, $3, 1, 0, $4, $4)",
-                          "tttd"},
-    [PGQ_MODEL_GET] = {"SELECT " MODEL_COLUMNS MODEL_FROM "WHERE m.id = $1", "t"},
-    [PGQ_MODEL_LIST] = {"SELECT " MODEL_COLUMNS MODEL_FROM "ORDER BY m.created_at, m.seq", ""},
-    [PGQ_MODEL_DELETE] = {"DELETE FROM models WHERE id = $1", "t"},
-    [PGQ_MODEL_EXISTS] = {"SELECT samples FROM models WHERE id = $1", "t"},
-    [PGQ_MODEL_SET_VERSION] = {"UPDATE models SET version = $2, updated_at = $3, "
+const pg_stmt pg_sql[Q_N_STMTS] = {
+    /* Transactions are pg_begin/pg_commit/pg_rollback's (pg_conn.c):
+     * these ids have no text here. */
+    [Q_BEGIN_WRITE] = {NULL, ""},
+    [Q_BEGIN_READ] = {NULL, ""},
+    [Q_COMMIT] = {NULL, ""},
+    [Q_ROLLBACK] = {NULL, ""},
+
+    [Q_MODEL_GET] = {"SELECT " MODEL_COLUMNS MODEL_FROM "WHERE m.id = $1", "t"},
+    [Q_MODEL_LIST] = {"SELECT " MODEL_COLUMNS MODEL_FROM "ORDER BY m.created_at, m.seq", ""},
+    [Q_MODEL_DELETE] = {"DELETE FROM models WHERE id = $1", "t"},
+    [Q_MODEL_EXISTS] = {"SELECT samples FROM models WHERE id = $1", "t"},
+    [Q_MODEL_SET_VERSION] = {"UPDATE models SET version = $2, updated_at = $3, "
                                "last_loss = coalesce($4, last_loss) WHERE id = $1",
                                "tidd"},
-    [PGQ_COUNT] = {"SELECT (SELECT count(*) FROM models), "
+    [Q_COUNT] = {"SELECT (SELECT count(*) FROM models), "
                    "(SELECT coalesce(sum(samples), 0)::bigint FROM models), "
                    "(SELECT count(*) FROM jobs)",
                    ""},
 
-    [PGQ_VERSION_INSERT] = {"INSERT INTO versions (model_id, version, source, created_at, "
+    [Q_VERSION_INSERT] = {"INSERT INTO versions (model_id, version, source, created_at, "
                             "loss, blob, crc) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                             "titddbi"},
-    [PGQ_VERSION_MAX] = {"SELECT coalesce(max(version), 0) FROM versions WHERE model_id = $1",
+    [Q_VERSION_MAX] = {"SELECT coalesce(max(version), 0) FROM versions WHERE model_id = $1",
                          "t"},
-    [PGQ_VERSION_GET] = {"SELECT v.version, v.blob, v.crc, v.loss FROM models AS m "
+    [Q_VERSION_GET] = {"SELECT v.version, v.blob, v.crc, v.loss FROM models AS m "
                          "JOIN versions AS v ON v.model_id = m.id AND v.version = "
                          "CASE WHEN $2 = 0 THEN m.version ELSE $2 END WHERE m.id = $1",
                          "ti"},
-    [PGQ_VERSION_LIST] = {"SELECT version, source, created_at, loss FROM versions "
+    [Q_VERSION_LIST] = {"SELECT version, source, created_at, loss FROM versions "
                           "WHERE model_id = $1 ORDER BY version",
                           "t"},
 
-    [PGQ_SAMPLES_INSERT] = {"INSERT INTO samples (model_id, first, n, x, y) "
+    [Q_SAMPLES_INSERT] = {"INSERT INTO samples (model_id, first, n, x, y) "
                             "VALUES ($1, $2, $3, $4, $5)",
                             "tiibb"},
-    [PGQ_SAMPLES_SET_TOTAL] = {"UPDATE models SET samples = $2, updated_at = $3 WHERE id = $1",
+    [Q_SAMPLES_SET_TOTAL] = {"UPDATE models SET samples = $2, updated_at = $3 WHERE id = $1",
                                "tid"},
-    [PGQ_SAMPLES_PAGE] = {"SELECT first, n, x, y FROM samples WHERE model_id = $1 AND "
+    [Q_SAMPLES_PAGE] = {"SELECT first, n, x, y FROM samples WHERE model_id = $1 AND "
                           "first >= coalesce((SELECT first FROM samples WHERE model_id = $1 "
                           "AND first <= $2 ORDER BY first DESC LIMIT 1), 0) ORDER BY first",
                           "ti"},
-    [PGQ_SAMPLES_DELETE] = {"DELETE FROM samples WHERE model_id = $1", "t"},
+    [Q_SAMPLES_DELETE] = {"DELETE FROM samples WHERE model_id = $1", "t"},
 
-    [PGQ_JOB_ACTIVE] = {"SELECT id FROM jobs WHERE model_id = $1 AND "
+    [Q_JOB_ACTIVE] = {"SELECT id FROM jobs WHERE model_id = $1 AND "
                         "status IN ('queued', 'running') LIMIT 1",
                         "t"},
-    [PGQ_JOB_INSERT] = {"INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
+    [Q_JOB_INSERT] = {"INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
                         "($1, $2, 'queued', $3, NULL, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
                         "NULL, 0)",
                         "tttiiddidddt"},
-    [PGQ_JOB_UPDATE] = {"UPDATE jobs SET status = $2, epoch = $3, loss = $4, val_loss = $5, "
+    [Q_JOB_UPDATE] = {"UPDATE jobs SET status = $2, epoch = $3, loss = $4, val_loss = $5, "
                         "error = $6, version = $7, started_at = $8, finished_at = $9, "
                         "stop_reason = $10, base_version = $11 WHERE id = $1",
                         "ttiddtiddti"},
-    [PGQ_JOB_GET] = {"SELECT " JOB_COLUMNS " FROM jobs WHERE id = $1", "t"},
-    [PGQ_JOB_LIST_MODEL] = {"SELECT " JOB_COLUMNS " FROM jobs WHERE model_id = $1 "
+    [Q_JOB_GET] = {"SELECT " JOB_COLUMNS " FROM jobs WHERE id = $1", "t"},
+    [Q_JOB_LIST_MODEL] = {"SELECT " JOB_COLUMNS " FROM jobs WHERE model_id = $1 "
                             "ORDER BY created_at, seq",
                             "t"},
-    [PGQ_JOB_LIST_ALL] = {"SELECT " JOB_COLUMNS " FROM jobs ORDER BY created_at, seq", ""},
+    [Q_JOB_LIST_ALL] = {"SELECT " JOB_COLUMNS " FROM jobs ORDER BY created_at, seq", ""},
     /* The fair pick (the queued job whose owner runs the fewest jobs, then
      * the oldest) with the running counts taken once, not once per queued
      * row; a job another node is claiming right now is skipped (its row
      * stays locked until that claim commits). The claim runs at READ
      * COMMITTED (pg_stmt.read_committed). */
-    [PGQ_JOB_NEXT] = {"WITH running AS (SELECT owner, count(*) AS n FROM jobs "
+    [Q_JOB_NEXT] = {"WITH running AS (SELECT owner, count(*) AS n FROM jobs "
                       "WHERE status = 'running' GROUP BY owner) "
                       "SELECT q.id, q.model_id, q.status, q.params_json, q.error, q.epoch, "
                       "q.epochs, q.loss, q.val_loss, q.version, q.created_at, q.started_at, "
@@ -98,7 +101,7 @@ const pg_stmt pg_sql[PGQ_N] = {
                       "ORDER BY coalesce(r.n, 0), q.created_at, q.seq LIMIT 1 "
                       "FOR UPDATE OF q SKIP LOCKED",
                       "", 1},
-    [PGQ_JOB_CLAIM] = {"UPDATE jobs SET status = 'running', started_at = $2 "
+    [Q_JOB_CLAIM] = {"UPDATE jobs SET status = 'running', started_at = $2 "
                        "WHERE id = $1 AND status = 'queued'",
                        "td"},
     /* At start, as SQLite's: every running job fails "interrupted" - but
@@ -106,103 +109,103 @@ const pg_stmt pg_sql[PGQ_N] = {
      * names itself "mlpd HOST:PID" in application_name): another node's
      * jobs are alive. Jobs under a lease (re-claimed when their node
      * dies) are the next step. */
-    [PGQ_JOB_RECOVER] = {"UPDATE jobs SET status = 'failed', stop_reason = 'interrupted', "
+    [Q_JOB_RECOVER] = {"UPDATE jobs SET status = 'failed', stop_reason = 'interrupted', "
                          "error = 'interrupted: the daemon stopped while the job ran', "
                          "finished_at = $1 WHERE status = 'running' AND NOT EXISTS ("
                          "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
                          "AND application_name LIKE 'mlpd %' "
                          "AND application_name <> current_setting('application_name'))",
                          "d"},
-    [PGQ_JOB_CANCEL_QUEUED] = {"UPDATE jobs SET status = 'cancelled', "
+    [Q_JOB_CANCEL_QUEUED] = {"UPDATE jobs SET status = 'cancelled', "
                                "stop_reason = 'cancelled', finished_at = $2 "
                                "WHERE id = $1 AND status = 'queued'",
                                "td"},
 
-    [PGQ_HISTORY_INSERT] = {"INSERT INTO history_chunks (model_id, job_id, min_epoch, "
+    [Q_HISTORY_INSERT] = {"INSERT INTO history_chunks (model_id, job_id, min_epoch, "
                             "max_epoch, n, data) VALUES ($1, $2, $3, $4, $5, $6)",
                             "ttiiib"},
-    [PGQ_HISTORY_LIST] = {"SELECT job_id, n, data FROM history_chunks "
+    [Q_HISTORY_LIST] = {"SELECT job_id, n, data FROM history_chunks "
                           "WHERE model_id = $1 ORDER BY seq",
                           "t"},
-    [PGQ_HISTORY_JOB_AFTER] = {"SELECT n, data FROM history_chunks "
+    [Q_HISTORY_JOB_AFTER] = {"SELECT n, data FROM history_chunks "
                                "WHERE job_id = $1 AND max_epoch > $2 ORDER BY seq",
                                "ti"},
 
-    [PGQ_IDEM_GET] = {"SELECT request_hash, added, total FROM idempotency "
+    [Q_IDEM_GET] = {"SELECT request_hash, added, total FROM idempotency "
                       "WHERE model_id = $1 AND key = $2",
                       "tt"},
-    [PGQ_IDEM_PUT] = {"INSERT INTO idempotency (model_id, key, request_hash, added, total, "
+    [Q_IDEM_PUT] = {"INSERT INTO idempotency (model_id, key, request_hash, added, total, "
                       "created_at) VALUES ($1, $2, $3, $4, $5, $6)",
                       "tttiid"},
-    [PGQ_IDEM_EXPIRE] = {"DELETE FROM idempotency WHERE model_id = $1 AND created_at < $2",
+    [Q_IDEM_EXPIRE] = {"DELETE FROM idempotency WHERE model_id = $1 AND created_at < $2",
                          "td"},
 
-    [PGQ_MODEL_INSERT_OWNED] = {"INSERT INTO models (id, name, spec_json, version, samples, "
+    [Q_MODEL_INSERT_OWNED] = {"INSERT INTO models (id, name, spec_json, version, samples, "
                                 "created_at, updated_at, owner, public_predict) "
                                 "VALUES ($1, $2, $3, 1, 0, $4, $4, $5, $6)",
                                 "tttdti"},
-    [PGQ_MODEL_LIST_OWNED] = {"SELECT " MODEL_COLUMNS MODEL_FROM "WHERE m.owner = $1 "
+    [Q_MODEL_LIST_OWNED] = {"SELECT " MODEL_COLUMNS MODEL_FROM "WHERE m.owner = $1 "
                               "ORDER BY m.created_at, m.seq",
                               "t"},
-    [PGQ_MODEL_ACCESS] = {"SELECT owner, public_predict FROM models WHERE id = $1", "t"},
-    [PGQ_MODEL_SET_PUBLIC] = {"UPDATE models SET public_predict = $2, updated_at = $3 "
+    [Q_MODEL_ACCESS] = {"SELECT owner, public_predict FROM models WHERE id = $1", "t"},
+    [Q_MODEL_SET_PUBLIC] = {"UPDATE models SET public_predict = $2, updated_at = $3 "
                               "WHERE id = $1",
                               "tid"},
-    [PGQ_MODEL_COUNT_OWNED] = {"SELECT count(*) FROM models WHERE owner = $1", "t"},
-    [PGQ_SAMPLES_OWNED] = {"SELECT coalesce(sum(samples), 0)::bigint FROM models "
+    [Q_MODEL_COUNT_OWNED] = {"SELECT count(*) FROM models WHERE owner = $1", "t"},
+    [Q_SAMPLES_OWNED] = {"SELECT coalesce(sum(samples), 0)::bigint FROM models "
                            "WHERE owner = $1",
                            "t"},
-    [PGQ_USER_INSERT] = {"INSERT INTO users (" USER_COLUMNS ") VALUES "
+    [Q_USER_INSERT] = {"INSERT INTO users (" USER_COLUMNS ") VALUES "
                          "($1, $2, $3, $4, $5, $6, $7, $7)",
                          "ttttbbd"},
-    [PGQ_USER_BY_NAME] = {"SELECT " USER_COLUMNS " FROM users WHERE name = $1", "t"},
-    [PGQ_USER_BY_TOKEN] = {"SELECT " USER_COLUMNS " FROM users WHERE token_id = $1", "t"},
-    [PGQ_USER_SET_TOKEN] = {"UPDATE users SET token_id = $2, token_salt = $3, "
+    [Q_USER_BY_NAME] = {"SELECT " USER_COLUMNS " FROM users WHERE name = $1", "t"},
+    [Q_USER_BY_TOKEN] = {"SELECT " USER_COLUMNS " FROM users WHERE token_id = $1", "t"},
+    [Q_USER_SET_TOKEN] = {"UPDATE users SET token_id = $2, token_salt = $3, "
                             "token_hash = $4, token_at = $5 WHERE name = $1 AND id <> 'local'",
                             "ttbbd"},
-    [PGQ_USER_DELETE] = {"DELETE FROM users WHERE id = $1 AND id <> 'local'", "t"},
-    [PGQ_USER_MODELS_DELETE] = {"DELETE FROM models WHERE owner = $1", "t"},
-    [PGQ_USER_LIST] = {"SELECT " USER_COLUMNS ", "
+    [Q_USER_DELETE] = {"DELETE FROM users WHERE id = $1 AND id <> 'local'", "t"},
+    [Q_USER_MODELS_DELETE] = {"DELETE FROM models WHERE owner = $1", "t"},
+    [Q_USER_LIST] = {"SELECT " USER_COLUMNS ", "
                        "(SELECT count(*) FROM models WHERE owner = users.id), "
                        "(SELECT coalesce(sum(samples), 0)::bigint FROM models "
                        "WHERE owner = users.id), "
                        "(SELECT coalesce(sum(train_seconds), 0) FROM user_usage "
                        "WHERE user_id = users.id) FROM users ORDER BY created_at, seq",
                        ""},
-    [PGQ_USAGE_ADD] = {"INSERT INTO user_usage (user_id, day, train_seconds) "
+    [Q_USAGE_ADD] = {"INSERT INTO user_usage (user_id, day, train_seconds) "
                        "VALUES ($1, $2, $3) ON CONFLICT (user_id, day) DO UPDATE SET "
                        "train_seconds = user_usage.train_seconds + excluded.train_seconds",
                        "ttd"},
-    [PGQ_JOBS_ACTIVE_OWNED] = {"SELECT count(*) FILTER (WHERE j.status = 'running'), "
+    [Q_JOBS_ACTIVE_OWNED] = {"SELECT count(*) FILTER (WHERE j.status = 'running'), "
                                "count(*) FILTER (WHERE j.status = 'queued') FROM jobs AS j "
                                "JOIN models AS m ON m.id = j.model_id WHERE m.owner = $1 "
                                "AND j.status IN ('queued', 'running')",
                                "t"},
-    [PGQ_USAGE_GET] = {"SELECT train_seconds FROM user_usage WHERE user_id = $1 AND day = $2",
+    [Q_USAGE_GET] = {"SELECT train_seconds FROM user_usage WHERE user_id = $1 AND day = $2",
                        "tt"},
 
-    [PGQ_EXERCISE_INSERT] = {"INSERT INTO exercises (id, owner, title, network, seed, steps, "
+    [Q_EXERCISE_INSERT] = {"INSERT INTO exercises (id, owner, title, network, seed, steps, "
                              "tolerance, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                              "ttttiidd"},
-    [PGQ_EXERCISE_GET] = {"SELECT " EXERCISE_COLUMNS " FROM exercises WHERE id = $1", "t"},
-    [PGQ_EXERCISE_LIST] = {"SELECT " EXERCISE_COLUMNS " FROM exercises "
+    [Q_EXERCISE_GET] = {"SELECT " EXERCISE_COLUMNS " FROM exercises WHERE id = $1", "t"},
+    [Q_EXERCISE_LIST] = {"SELECT " EXERCISE_COLUMNS " FROM exercises "
                            "ORDER BY created_at, seq",
                            ""},
-    [PGQ_EXERCISE_DELETE] = {"DELETE FROM exercises WHERE id = $1", "t"},
-    [PGQ_ATTEMPT_INSERT] = {"INSERT INTO exercise_attempts (exercise_id, user_id, created_at, "
+    [Q_EXERCISE_DELETE] = {"DELETE FROM exercises WHERE id = $1", "t"},
+    [Q_ATTEMPT_INSERT] = {"INSERT INTO exercise_attempts (exercise_id, user_id, created_at, "
                             "given, correct, score, mistakes, revealed) "
                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                             "ttdiidti"},
-    [PGQ_ATTEMPT_COUNT] = {"SELECT count(*) FROM exercise_attempts "
+    [Q_ATTEMPT_COUNT] = {"SELECT count(*) FROM exercise_attempts "
                            "WHERE exercise_id = $1 AND user_id = $2",
                            "tt"},
-    [PGQ_ATTEMPT_LIST_USER] = {"SELECT " ATTEMPT_COLUMNS " FROM exercise_attempts "
+    [Q_ATTEMPT_LIST_USER] = {"SELECT " ATTEMPT_COLUMNS " FROM exercise_attempts "
                                "WHERE exercise_id = $1 AND user_id = $2 ORDER BY id",
                                "tt"},
-    [PGQ_ATTEMPT_LIST_ALL] = {"SELECT " ATTEMPT_COLUMNS " FROM exercise_attempts "
+    [Q_ATTEMPT_LIST_ALL] = {"SELECT " ATTEMPT_COLUMNS " FROM exercise_attempts "
                               "WHERE exercise_id = $1 ORDER BY user_id COLLATE \"C\", id",
                               "t"},
-    [PGQ_EXERCISE_RESULTS] = {"SELECT u.id, u.name, u.role, count(a.id), max(a.score), "
+    [Q_EXERCISE_RESULTS] = {"SELECT u.id, u.name, u.role, count(a.id), max(a.score), "
                               "max(a.created_at) FROM users AS u "
                               "LEFT JOIN exercise_attempts AS a "
                               "ON a.user_id = u.id AND a.exercise_id = $1 "
@@ -211,14 +214,11 @@ const pg_stmt pg_sql[PGQ_N] = {
                               "t"},
 
     /* import (one model with everything, in one transaction) */
-    [PGQ_IMPORT_MODEL] = {"INSERT INTO models (id, name, spec_json, version, samples, "
+    [Q_IMPORT_MODEL] = {"INSERT INTO models (id, name, spec_json, version, samples, "
                           "last_loss, created_at, updated_at) "
                           "VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
                           "tttiidd"},
-    [PGQ_IMPORT_SAMPLES] = {"INSERT INTO samples (model_id, first, n, x, y) "
-                            "VALUES ($1, 0, $2, $3, $4)",
-                            "tibb"},
-    [PGQ_IMPORT_JOB] = {"INSERT INTO jobs (id, model_id, status, params_json, error, epoch, "
+    [Q_IMPORT_JOB] = {"INSERT INTO jobs (id, model_id, status, params_json, error, epoch, "
                         "epochs, loss, val_loss, version, created_at, started_at, "
                         "finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
                         "$12, $13)",

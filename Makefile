@@ -274,9 +274,13 @@ PG_UNIT_BIN := $(B)/tests/test_pg_conn $(B)/tests/test_pg_backend
 # (none until --db selects the backend).
 PG_E2E := $(addprefix tests/e2e/,api_happy.sh lecture_step.sh jobs_life.sh restart.sh)
 PG_E2E_NOW :=
+# Several nodes behind nginx (tests/multinode/, each starts its own
+# cluster with scripts/cluster.sh); PG_MULTI_NOW those that run today.
+PG_MULTI := $(wildcard tests/multinode/*.sh)
+PG_MULTI_NOW :=
 .PHONY: test-pg
 test-pg: $(PG_UNIT_BIN) $(B)/mlpd | $(B)/.test-deps
-	MLPD_BIN=$(B)/mlpd bash scripts/test-pg.sh --unit $(PG_UNIT_BIN) --e2e $(PG_E2E_NOW)
+	MLPD_BIN=$(B)/mlpd bash scripts/test-pg.sh --unit $(PG_UNIT_BIN) --e2e $(PG_E2E_NOW) --multi $(PG_MULTI_NOW)
 
 # bench-scale (so far: the claim part): queued jobs claimed by 6 threads,
 # each its own connection, with FOR UPDATE SKIP LOCKED and with the

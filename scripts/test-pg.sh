@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# test-pg.sh [--unit BIN...] [--e2e SCRIPT...] - run tests against
+# test-pg.sh [--unit BIN...] [--e2e SCRIPT...] [--multi SCRIPT...] - run tests against
 # PostgreSQL (`make test-pg`): one throwaway cluster for the run
 # (scripts/pg-cluster.sh in a temp directory), each unit binary with
 # MLPD_TEST_PG set to a fresh database of its own, each e2e script with
 # MLPD_E2E_PG (tests/e2e/lib.bash then gives its daemon a fresh database);
 # the cluster is stopped at the end, checked with pg_ctl status (exit 1 if
-# it still runs), and removed.
+# it still runs), and removed. Each --multi script (tests/multinode/)
+# starts PostgreSQL, its nodes and nginx itself (scripts/cluster.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
-units=() e2e=()
+units=() e2e=() multi=()
 mode=""
 for a in "$@"; do
     case $a in
     --unit) mode=unit ;;
     --e2e) mode=e2e ;;
-    *) if [ "$mode" = unit ]; then units+=("$a"); elif [ "$mode" = e2e ]; then e2e+=("$a"); else
+    --multi) mode=multi ;;
+    *) if [ "$mode" = unit ]; then units+=("$a"); elif [ "$mode" = e2e ]; then e2e+=("$a");
+       elif [ "$mode" = multi ]; then multi+=("$a"); else
         echo "usage: test-pg.sh [--unit BIN...] [--e2e SCRIPT...]" >&2; exit 2; fi ;;
     esac
 done
@@ -54,6 +57,12 @@ for t in "${e2e[@]}"; do
     echo "== $t (PostgreSQL): $(($(date +%s) - s)) s"
 done
 cleanup || fail=1
+for t in "${multi[@]}"; do
+    echo "== $t (3 nodes, nginx, PostgreSQL)"
+    s=$(date +%s)
+    MLPD_BIN=${MLPD_BIN:-build/mlpd} bash "$t" || fail=1
+    echo "== $t: $(($(date +%s) - s)) s"
+done
 echo "== test-pg: $(($(date +%s%3N) - t0)) ms in all"
 [ "$fail" = 0 ] && echo "test-pg: all passed"
 exit $fail

@@ -71,6 +71,12 @@ typedef enum st_stmt_id {
     Q_ATTEMPT_LIST_USER,
     Q_ATTEMPT_LIST_ALL,
     Q_EXERCISE_RESULTS,
+    /* real data (storage_realdata.c) */
+    Q_MODEL_REPLACE_SPEC,
+    Q_JOB_WARNINGS_SET,
+    Q_JOB_WARNINGS_GET,
+    Q_HISTORY_EXTRA_INSERT,
+    Q_HISTORY_EXTRA_LIST,
     /* a whole model at once (storage_import.c) */
     Q_IMPORT_MODEL,
     Q_IMPORT_JOB,

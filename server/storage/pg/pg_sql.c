@@ -213,6 +213,26 @@ const pg_stmt pg_sql[Q_N_STMTS] = {
                               "ORDER BY u.name COLLATE \"C\"",
                               "t"},
 
+    /* real data (storage_realdata.c); SQLite's INSERT OR REPLACE is an
+     * upsert on the primary key here */
+    [Q_MODEL_REPLACE_SPEC] = {"UPDATE models SET spec_json = $3 WHERE id = $1 AND spec_json = $2",
+                              "ttt"},
+    [Q_JOB_WARNINGS_SET] = {"INSERT INTO job_warnings (job_id, warnings) VALUES ($1, $2) "
+                            "ON CONFLICT (job_id) DO UPDATE SET warnings = excluded.warnings",
+                            "tt"},
+    [Q_JOB_WARNINGS_GET] = {"SELECT warnings FROM job_warnings WHERE job_id = $1", "t"},
+    [Q_HISTORY_EXTRA_INSERT] = {"INSERT INTO history_extra (model_id, job_id, epoch, "
+                                "learning_rate, accuracy, val_accuracy) "
+                                "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id, epoch) "
+                                "DO UPDATE SET model_id = excluded.model_id, "
+                                "learning_rate = excluded.learning_rate, "
+                                "accuracy = excluded.accuracy, "
+                                "val_accuracy = excluded.val_accuracy",
+                                "ttiddd"},
+    [Q_HISTORY_EXTRA_LIST] = {"SELECT job_id, epoch, learning_rate, accuracy, val_accuracy "
+                              "FROM history_extra WHERE model_id = $1 ORDER BY seq",
+                              "t"},
+
     /* import (one model with everything, in one transaction) */
     [Q_IMPORT_MODEL] = {"INSERT INTO models (id, name, spec_json, version, samples, "
                           "last_loss, created_at, updated_at) "

@@ -237,8 +237,8 @@ E2E := $(sort $(wildcard tests/e2e/*.sh))
 # The scripts that check no time: no timeout, rate, latency or duration
 # beyond the daemon's 10 s to stop (make test runs them in a lane of their
 # own); every other script, and any new one, counts as timed.
-E2E_PLAIN := $(addprefix tests/e2e/,api_errors.sh api_happy.sh csv_json_same.sh export_import.sh \
-               exercises.sh lab_static.sh lecture_step.sh openapi_live.sh realdata.sh restart.sh storage_faults.sh \
+E2E_PLAIN := $(addprefix tests/e2e/,activations.sh api_errors.sh api_happy.sh csv_json_same.sh export_import.sh \
+               datasets.sh exercises.sh lab_static.sh lecture_step.sh openapi_live.sh realdata.sh restart.sh storage_faults.sh \
                users_cors.sh users_isolation.sh)
 E2E_TIMED := $(filter-out $(E2E_PLAIN),$(E2E))
 # $(call run_e2e,SCRIPTS): each against $(B)/mlpd, with its time.

@@ -40,6 +40,26 @@ mlp_status mlp_forward(const mlp_t *net, const double *x, double *y, double *wor
     return finite_all(y, mlp_outputs(net)) ? MLP_OK : MLP_ERR_NONFINITE;
 }
 
+size_t mlp_units_total(const mlp_t *net)
+{
+    size_t n = 0;
+    for (size_t l = 0; l < net->spec.n_layers; l++)
+        n += net->spec.layers[l].units;
+    return n;
+}
+
+mlp_status mlp_forward_all(const mlp_t *net, const double *x, double *ys)
+{
+    const double *in = x;
+    double *out = ys;
+    for (size_t l = 0; l < net->spec.n_layers; l++) {
+        layer_forward(net, l, in, out);
+        in = out;
+        out += net->spec.layers[l].units;
+    }
+    return finite_all(ys, (size_t)(out - ys)) ? MLP_OK : MLP_ERR_NONFINITE;
+}
+
 mlp_status mlp_predict(const mlp_t *net, size_t n, const double *x, double *y, double *work)
 {
     size_t ni = mlp_inputs(net), no = mlp_outputs(net);

@@ -194,6 +194,13 @@ mlp_status mlp_forward(const mlp_t *net, const double *x, double *y, double *wor
 mlp_status mlp_predict(const mlp_t *net, size_t n, const double *x, double *y,
                        double *work);
 
+/* Every layer's outputs y for one input row: layer l's units at ys +
+ * (the units of layers 0..l-1), mlp_units_total doubles in all; the last
+ * layer's are the outputs mlp_forward gives. MLP_ERR_NONFINITE if any is
+ * not finite. Needs no work area. */
+size_t mlp_units_total(const mlp_t *net);
+mlp_status mlp_forward_all(const mlp_t *net, const double *x, double *ys);
+
 /* Loss of one sample, E (1/2 sum e^2 for mse). */
 mlp_status mlp_sample_loss(const mlp_t *net, const double *x, const double *d,
                            double *work, double *loss);

@@ -57,7 +57,8 @@ access_kind access_of_route(const route *rt)
     if (under(pat, "/v2/models/{id}")) /* KServe v2: metadata, ready, infer */
         return ACCESS_PREDICT;
     if (under(pat, "/v1/models/{id}"))
-        return ends(pat, "/predict") || ends(pat, ":predict") || ends(pat, "/metadata")
+        return ends(pat, "/predict") || ends(pat, ":predict") || ends(pat, "/metadata") ||
+                       ends(pat, "/activations")
                    ? ACCESS_PREDICT
                    : ACCESS_MODEL;
     if (under(pat, "/v1/jobs/{id}"))

@@ -4,6 +4,9 @@
  * or CSV) or on stored rows ({"split": "train"|"validation"|"all"}: the
  * rows the model's last job trained and validated on, or every sample).
  *
+ * A body naming a dataset ({"dataset", "split": "test"}) is scored on
+ * that dataset's rows instead (api/dataset_use.c).
+ *
  * Answers {"version", "n", "loss", "metrics"}: loss is the model's own
  * loss as training reports it (on scaled targets when the model scales
  * them); the metrics are computed on the outputs predict gives (raw
@@ -13,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/datasets_api.h"
 #include "api/handlers.h"
 #include "api/jsonin.h"
 #include "api/reply.h"
@@ -52,7 +56,8 @@ static int split_rows_or_reply(app *a, api_response *resp, const char *id, const
             *count = 0; /* the samples were replaced since */
     } else {
         reply_error(resp, API_ERR_INVALID_FIELD, "split",
-                    "split must be train, validation or all.");
+                    "split must be train, validation or all (test with a dataset: "
+                    "{\"dataset\": \"ID\", \"split\": \"test\"}).");
         return -1;
     }
     if (*count == 0) {
@@ -244,6 +249,10 @@ static void score_and_reply(api_response *resp, snapshot *snap, const mlp_f32_t 
 
 void h_evaluate(app *a, const api_request *req, const route_params *p, api_response *resp)
 {
+    if (body_names_dataset(req)) { /* {"dataset", "split"}: a dataset's rows (dataset_use.c) */
+        evaluate_on_dataset(a, req, p, resp);
+        return;
+    }
     int64_t version = 0;
     if (query_version_or_reply(req, resp, &version) != 0)
         return;

@@ -37,6 +37,7 @@ H(h_versions_list);
 H(h_version_restore);
 H(h_predict);
 H(h_predict_v1);
+H(h_activations);
 H(h_evaluate);
 H(h_step);
 H(h_model_export);
@@ -61,6 +62,13 @@ H(h_attempt_post);
 H(h_attempts_list);
 H(h_exercise_results);
 H(h_exercise_solution);
+H(h_dataset_create);
+H(h_dataset_list);
+H(h_dataset_get);
+H(h_dataset_patch);
+H(h_dataset_delete);
+H(h_dataset_rows);
+H(h_dataset_scores);
 #undef H
 
 /* api/exercises.c, shared with api/exercise_results.c: the exercise's

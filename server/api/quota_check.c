@@ -83,7 +83,7 @@ void quota_models_reply(const app *a, api_response *resp)
 void quota_samples_reply(const app *a, api_response *resp)
 {
     reply_error(resp, API_ERR_QUOTA_EXCEEDED, NULL,
-                "A user's models may hold at most %ld samples in all.", a->cfg->quota_samples);
+                "A user's models and datasets may hold at most %ld samples in all.", a->cfg->quota_samples);
 }
 
 int quota_jobs_or_reply(app *a, const api_request *req, api_response *resp,

@@ -51,7 +51,9 @@ const route routes[] = {
     {"POST", "/v1/models/{id}/predict", h_predict, BODY_JSON},
     /* POST /v1/models/{id}:predict - TF Serving / KServe v1: {"instances"} -> {"predictions"} */
     {"POST", "/v1/models/{id}:predict", h_predict_v1, BODY_JSON},
-    /* POST /v1/models/{id}/evaluate - loss and metrics on given rows or a stored split */
+    /* POST /v1/models/{id}/activations - every layer's outputs for rows or a grid of the input plane */
+    {"POST", "/v1/models/{id}/activations", h_activations, BODY_JSON},
+    /* POST /v1/models/{id}/evaluate - loss and metrics on given rows, a stored split or a dataset's test rows */
     {"POST", "/v1/models/{id}/evaluate", h_evaluate, BODY_JSON_CSV},
     /* GET /v1/models/{id}/metadata - TF Serving: the serving_default signature */
     {"GET", "/v1/models/{id}/metadata", h_tfs_metadata, BODY_NONE},
@@ -111,6 +113,20 @@ const route routes[] = {
     {"GET", "/v1/exercises/{id}/results", h_exercise_results, BODY_NONE},
     /* GET /v1/exercises/{id}/solution - the expected numbers of a variant (teacher; ?user=NAME) */
     {"GET", "/v1/exercises/{id}/solution", h_exercise_solution, BODY_NONE},
+    /* POST /v1/datasets - a shared dataset (JSON sample shapes or text/csv) with its test split */
+    {"POST", "/v1/datasets", h_dataset_create, BODY_JSON_CSV},
+    /* GET /v1/datasets - the caller's datasets and every class one */
+    {"GET", "/v1/datasets", h_dataset_list, BODY_NONE},
+    /* GET /v1/datasets/{id} - columns, counts, class counts, statistics */
+    {"GET", "/v1/datasets/{id}", h_dataset_get, BODY_NONE},
+    /* PATCH /v1/datasets/{id} - {"visibility": "private"|"class"} (owner) */
+    {"PATCH", "/v1/datasets/{id}", h_dataset_patch, BODY_JSON},
+    /* DELETE /v1/datasets/{id} - the dataset with its scores (owner) */
+    {"DELETE", "/v1/datasets/{id}", h_dataset_delete, BODY_NONE},
+    /* GET /v1/datasets/{id}/rows - rows of ?split=train (readers) or test (owner), paged */
+    {"GET", "/v1/datasets/{id}/rows", h_dataset_rows, BODY_NONE},
+    /* GET /v1/datasets/{id}/scores - each user's best test score, best first (owner) */
+    {"GET", "/v1/datasets/{id}/scores", h_dataset_scores, BODY_NONE},
 };
 const size_t n_routes = sizeof routes / sizeof routes[0];
 
@@ -148,7 +164,7 @@ static int match_segment(const char *pat, size_t plen, const char *seg, size_t l
 /* Paths and patterns as arrays of segments, so that a route is compared
  * only when its segment count matches (the matcher runs on every request). */
 #define MAX_SEGMENTS 8
-#define MAX_ROUTES 64
+#define MAX_ROUTES 96
 
 typedef struct segments {
     size_t n;

@@ -9,6 +9,7 @@
 #include "api/sample_parse.h"
 #include "storage/realdata.h"
 #include "domain/datasets.h"
+#include "api/datasets_api.h"
 #include "api/handlers.h"
 #include "api/jsonin.h"
 #include "api/quota_check.h"
@@ -111,6 +112,10 @@ static void learn_feature_names(app *a, const char *id, const char *old_spec,
 
 void h_samples_add(app *a, const api_request *req, const route_params *p, api_response *resp)
 {
+    if (body_names_dataset(req)) { /* {"dataset": "ID"}: a copy (dataset_use.c) */
+        samples_from_dataset(a, req, p, resp);
+        return;
+    }
     const char *key = NULL;
     if (idempotency_key_or_reply(req, resp, &key) != 0)
         return;

@@ -135,7 +135,7 @@ void metrics_users_write(app *a, sbuf *b)
         const char *name, *help, *type;
     } series[] = {
         {"mlpd_user_models", "Models a user owns.", "gauge"},
-        {"mlpd_user_samples", "Samples in a user's models.", "gauge"},
+        {"mlpd_user_samples", "Samples in a user's models and datasets (the quota's count).", "gauge"},
         {"mlpd_user_train_seconds_total", "Seconds a user's jobs trained (all days).", "counter"},
     };
     for (size_t k = 0; k < 3; k++) {

@@ -93,16 +93,50 @@ export function unitNumbers(spec) {
   return first;
 }
 
+// How a unit's outputs become colours in [0, 1]: sigmoid and softmax
+// outputs are already there, tanh's [-1, 1] is halved, linear and relu
+// are scaled by the largest |y| on the map (0 stays white).
+export function unitScale(activation, values) {
+  if (activation === 'sigmoid' || activation === 'softmax') return (v) => v;
+  if (activation === 'tanh') return (v) => (v + 1) / 2;
+  let m = 1e-12;
+  for (const v of values) m = Math.max(m, Math.abs(v));
+  return (v) => 0.5 + v / (2 * m);
+}
+
+// One unit's map as an n x n canvas (t(k) in [0, 1] for cell k).
+function mapImage(n, t) {
+  const img = new ImageData(n, n);
+  for (let k = 0; k < n * n; k++) {
+    const c = diverge(t(k));
+    img.data.set([c[0], c[1], c[2], 255], 4 * k);
+  }
+  const tmp = document.createElement('canvas');
+  tmp.width = n;
+  tmp.height = n;
+  tmp.getContext('2d').putImageData(img, 0, 0);
+  return tmp;
+}
+
 // The network: one column per layer, weights as lines coloured by sign
 // and as thick as |w| (relative to the largest). Layers wider than 24
-// units show their first 24.
-export function drawNetwork(canvas, spec, weights) {
+// units show their first 24. With maps ({n, layers: [{activation,
+// units: [values over the n x n grid of the input plane]}]}, from
+// POST .../activations) every unit is drawn as a small heat map of its
+// output over the plane (the inputs as their own ramps), TensorFlow
+// Playground's view; canvas.dataset.maps lists where each map went.
+export function drawNetwork(canvas, spec, weights, maps = null) {
   const { ctx, W, H } = prepare(canvas);
-  if (!spec) return;
+  if (!spec) { delete canvas.dataset.maps; return; }
   const MAXU = 24;
   const sizes = [spec.inputs, ...spec.layers.map((l) => l.units)].map((n) => Math.min(n, MAXU));
   const cols = sizes.length;
-  const px = (c) => 30 + (c * (W - 60)) / Math.max(cols - 1, 1);
+  const withMaps = !!maps && spec.inputs === 2 && maps.layers.length === spec.layers.length;
+  const side = withMaps
+    ? Math.max(12, Math.min(48, ((W - 60) / Math.max(cols - 1, 1)) * 0.42, (H / (Math.max(...sizes) + 1)) * 0.82))
+    : 0;
+  const margin = withMaps ? side / 2 + 4 : 30;
+  const px = (c) => margin + (c * (W - 2 * margin)) / Math.max(cols - 1, 1);
   const py = (c, i) => (H * (i + 1)) / (sizes[c] + 1);
   let maxAbs = 1e-12;
   const layers = weights ? weights.layers : [];
@@ -120,6 +154,12 @@ export function drawNetwork(canvas, spec, weights) {
     });
   });
   const first = unitNumbers(spec);
+  const label = (c, i) => (c === 0 ? `x${i + 1}` : String(first[c - 1] + i));
+  if (withMaps) {
+    drawMaps(ctx, canvas, sizes, maps, side, px, py, label);
+    return;
+  }
+  delete canvas.dataset.maps;
   const r = Math.max(6, Math.min(14, H / (2.6 * Math.max(...sizes) + 2)));
   ctx.font = `${Math.round(r)}px system-ui, sans-serif`;
   ctx.textAlign = 'center';
@@ -134,11 +174,47 @@ export function drawNetwork(canvas, spec, weights) {
       ctx.strokeStyle = COLORS.axis;
       ctx.stroke();
       ctx.fillStyle = COLORS.text;
-      ctx.fillText(c === 0 ? `x${i + 1}` : String(first[c - 1] + i), px(c), py(c, i));
+      ctx.fillText(label(c, i), px(c), py(c, i));
     }
   });
   ctx.textAlign = 'start';
   ctx.textBaseline = 'alphabetic';
+}
+
+// Each unit as its map (a square of side s centred on the unit), with
+// its number in a corner tag.
+function drawMaps(ctx, canvas, sizes, maps, s, px, py, label) {
+  const n = maps.n, rects = [];
+  ctx.imageSmoothingEnabled = true;
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.textBaseline = 'top';
+  sizes.forEach((count, c) => {
+    for (let i = 0; i < count; i++) {
+      let t;
+      if (c === 0) {
+        // x1 grows to the right, x2 upwards (the grid's rows run from the top)
+        t = i === 0 ? (k) => ((k % n) + 0.5) / n : (k) => 1 - (Math.floor(k / n) + 0.5) / n;
+      } else {
+        const layer = maps.layers[c - 1], values = layer.units[i];
+        const f = unitScale(layer.activation, values);
+        t = (k) => f(values[k]);
+      }
+      const x = px(c) - s / 2, y = py(c, i) - s / 2;
+      ctx.drawImage(mapImage(n, t), x, y, s, s);
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = COLORS.axis;
+      ctx.strokeRect(x, y, s, s);
+      const tag = label(c, i), tw = ctx.measureText(tag).width + 4;
+      ctx.fillStyle = 'rgba(255,255,255,0.85)';
+      ctx.fillRect(x, y, tw, 12);
+      ctx.fillStyle = COLORS.text;
+      ctx.fillText(tag, x + 2, y + 1);
+      rects.push({ layer: c, unit: i, x: Math.round(x), y: Math.round(y), s: Math.round(s) });
+    }
+  });
+  ctx.textBaseline = 'alphabetic';
+  canvas.dataset.maps = JSON.stringify(rects);
+  canvas.dataset.mapsDrawn = String(Number(canvas.dataset.mapsDrawn || 0) + 1);
 }
 
 // Diverging colour for t in [0, 1]: orange (0), white (0.5), blue (1).

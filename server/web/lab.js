@@ -2,14 +2,16 @@
 // drawings (charts.js), the step explanation (explain.js) and the lecture
 // beside it (lecture.js).
 import { api, ApiError, followJob, getToken, jobFinished, jobHistory, setToken } from './api.js';
-import { drawHeat, drawLoss, drawNetwork, gridPoints, planeOf, scaleOf } from './charts.js';
+import { drawHeat, drawLoss, drawNetwork, planeOf, scaleOf } from './charts.js';
+import { FIELDS, applyFields, readState, writeState } from './urlstate.js';
+import { initDatasets } from './datasets.js';
 import { fmt, renderStep } from './explain.js';
 import { showLecture } from './lecture.js';
 import { fetchOnnx, saveBytes } from './download.js';
 
 const $ = (id) => document.getElementById(id);
-const GRID = 40;          // heat map resolution: GRID x GRID predictions
-const PREDICT_ROWS = 800; // rows per predict request (the server's default cap is 1024)
+const GRID = 40;          // heat map resolution: GRID x GRID points
+const MAP_VALUES = 262144; // the most values (points x units) one activations answer holds
 const SAMPLES_SHOWN = 2000;
 
 const state = {
@@ -20,7 +22,9 @@ const state = {
   job: null,        // the job on show
   training: false,
   trace: null,      // the last explained step, with its x, d, learning rate
-  heat: null,       // the last heat map: {plane, values, scale}
+  heat: null,       // the last heat map: {plane, values, scale, n}
+  classSet: null,   // the class dataset chosen (its id)
+  maps: null,       // each unit's output over the plane: {n, layers: [{activation, units}]}
 };
 
 function setStatus(msg, isError = false) {
@@ -68,7 +72,10 @@ function vector(text, what) {
 const mid = () => encodeURIComponent(state.model.id);
 const outputsOf = (m) => m.layers[m.layers.length - 1].units;
 
+let dsets = null; // the class datasets' part of the page (datasets.js)
+
 function updateButtons() {
+  if (dsets) dsets.updateButtons();
   const has = !!state.model;
   for (const id of ['generate', 'upload', 'train', 'explain', 's-load', 'predict', 'versions-refresh', 'onnx-download'])
     if (!$(id).dataset.busy) $(id).disabled = !has || (state.training && id !== 'predict');
@@ -127,12 +134,48 @@ async function openModel(id) {
   state.model = (await api('GET', `/v1/models/${encodeURIComponent(id)}`)).body;
   try { localStorage.setItem(LAST_MODEL_KEY, id); } catch { /* not kept */ }
   state.trace = null;
+  state.maps = null;
+  state.heat = null;
+  networkToForm(state.model);
+  syncUrl();
   $('explanation').replaceChildren();
   await Promise.all([loadWeights(), loadSamples(), loadVersions(), loadLastCurve()]);
   showModelInfo();
   await refreshHeat();
   if (state.samples.length) useSample(0);
   updateButtons();
+}
+
+// The open model's architecture in the network form (so that the
+// page's link describes the network on show).
+function networkToForm(m) {
+  const hidden = m.layers.slice(0, -1), out = m.layers[m.layers.length - 1];
+  $('m-name').value = m.name;
+  $('m-inputs').value = m.inputs;
+  $('m-hidden').value = hidden.map((l) => l.units).join(',');
+  if (hidden.length && hidden.every((l) => l.activation === hidden[0].activation)) $('m-hidden-act').value = hidden[0].activation;
+  $('m-outputs').value = out.units;
+  $('m-out-act').value = out.activation;
+  $('m-loss').value = m.loss;
+  if (m.init && Number.isInteger(m.init.seed)) $('m-seed').value = m.init.seed;
+}
+
+// The page's state into its address, and the share field.
+function syncUrl() {
+  const href = writeState(document, { model: state.model?.id, dataset: state.classSet });
+  $('share-url').value = href;
+}
+
+async function shareLink() {
+  syncUrl();
+  const href = $('share-url').value;
+  try {
+    await navigator.clipboard.writeText(href);
+    setStatus('Link copied: it opens this page with the same network, data and training settings.');
+  } catch {
+    $('share-url').select();
+    setStatus('Copy the link from the field beside the button.');
+  }
 }
 
 function showModelInfo() {
@@ -145,7 +188,7 @@ function showModelInfo() {
 
 async function loadWeights() {
   state.weights = (await api('GET', `/v1/models/${mid()}/weights`)).body;
-  drawNetwork($('net-canvas'), state.model, state.weights);
+  drawNetwork($('net-canvas'), state.model, state.weights, state.maps);
 }
 
 // ---- data ---------------------------------------------------------------
@@ -198,43 +241,61 @@ async function uploadCsv() {
 
 let heatBusy = false, heatAgain = false, heatLast = 0;
 
-async function refreshHeat() {
+// The output surface and every unit's map, from one
+// POST /v1/models/{id}/activations over a grid of the plane (while
+// training, with the weights too, so the drawing's lines follow).
+async function refreshHeat(withWeights = false) {
   const m = state.model;
   const canvas = $('heatmap');
   if (!m || m.inputs !== 2) {
     state.heat = null;
+    state.maps = null;
     canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
     $('heat-caption').textContent = 'The heat map needs a model with 2 inputs.';
+    if (m) drawNetwork($('net-canvas'), m, state.weights, null);
     return;
   }
   if (heatBusy) { heatAgain = true; return; }
   heatBusy = true;
   try {
     const plane = planeOf(state.samples);
-    const pts = gridPoints(plane, GRID);
+    const units = m.layers.reduce((a, l) => a + l.units, 0);
+    const n = Math.max(2, Math.min(GRID, Math.floor(Math.sqrt(MAP_VALUES / units))));
+    const body = { grid: { x_range: [plane.x0, plane.x1], y_range: [plane.y0, plane.y1], n } };
+    const [r, w] = await Promise.all([
+      api('POST', `/v1/models/${mid()}/activations`, body),
+      withWeights ? api('GET', `/v1/models/${mid()}/weights`) : null]);
+    if (!state.model || state.model.id !== m.id) return; // another model opened meanwhile
+    if (w) state.weights = w.body;
+    const layers = r.body.layers;
     const outs = outputsOf(m);
-    const values = [];
-    for (let i = 0; i < pts.length; i += PREDICT_ROWS) {
-      const r = (await api('POST', `/v1/models/${mid()}/predict`, { inputs: pts.slice(i, i + PREDICT_ROWS) })).body;
-      for (const o of r.outputs) values.push(outs === 2 ? o[1] : o[0]);
-    }
+    const values = layers[layers.length - 1].outputs.map((o) => (outs === 2 ? o[1] : o[0]));
+    state.maps = {
+      n,
+      layers: layers.map((l) => ({
+        activation: l.activation,
+        units: Array.from({ length: l.units }, (_, u) => l.outputs.map((row) => row[u])),
+      })),
+    };
     const scale = scaleOf(state.samples, outs);
-    state.heat = { plane, values, scale };
-    drawHeat(canvas, plane, GRID, values, state.samples, scale);
+    state.heat = { plane, values, scale, n };
+    drawHeat(canvas, plane, n, values, state.samples, scale);
+    drawNetwork($('net-canvas'), m, state.weights, state.maps);
     canvas.dataset.drawn = String(Number(canvas.dataset.drawn || 0) + 1);
     canvas.dataset.plane = JSON.stringify(plane);
-    canvas.dataset.grid = String(GRID);
-    $('heat-caption').textContent = `${scale.classes ? 'Output (class 1 blue, class 0 orange; dark cells: the 0.5 boundary)' : 'Output surface (blue high, orange low)'} over x₁ ∈ [${fmt(plane.x0)}, ${fmt(plane.x1)}], x₂ ∈ [${fmt(plane.y0)}, ${fmt(plane.y1)}].`;
+    canvas.dataset.grid = String(n);
+    canvas.dataset.version = String(r.body.version);
+    $('heat-caption').textContent = `${scale.classes ? 'Output (class 1 blue, class 0 orange; dark cells: the 0.5 boundary)' : 'Output surface (blue high, orange low)'} over x₁ ∈ [${fmt(plane.x0)}, ${fmt(plane.x1)}], x₂ ∈ [${fmt(plane.y0)}, ${fmt(plane.y1)}], weights version ${r.body.version}.`;
   } finally {
     heatBusy = false;
     heatLast = Date.now();
   }
-  if (heatAgain) { heatAgain = false; await refreshHeat(); }
+  if (heatAgain) { heatAgain = false; await refreshHeat(withWeights); }
 }
 
 // During training: at most one refresh every 500 ms.
 function scheduleHeat() {
-  if (Date.now() - heatLast > 500) refreshHeat().catch(() => {});
+  if (Date.now() - heatLast > 500) refreshHeat(true).catch(() => {});
 }
 
 // ---- training -------------------------------------------------------------
@@ -471,8 +532,8 @@ function showOnnxLink() {
 // The drawings again from what the page holds (after a resize).
 function redrawAll() {
   drawLoss($('loss-chart'), state.curve);
-  drawNetwork($('net-canvas'), state.model, state.weights);
-  if (state.heat) drawHeat($('heatmap'), state.heat.plane, GRID, state.heat.values, state.samples, state.heat.scale);
+  drawNetwork($('net-canvas'), state.model, state.weights, state.maps);
+  if (state.heat) drawHeat($('heatmap'), state.heat.plane, state.heat.n, state.heat.values, state.samples, state.heat.scale);
 }
 
 // ---- start ----------------------------------------------------------------
@@ -504,6 +565,31 @@ function init() {
     if ($('lecture').open) showLecture($('lecture-text')).catch((e) => setStatus(e.message, true));
   });
   action('onnx-download', downloadOnnx);
+  action('share', shareLink);
+  dsets = initDatasets({
+    action, setStatus, createModel,
+    model: () => state.model,
+    busy: () => state.training,
+    setChosen: (id) => { state.classSet = id; syncUrl(); },
+    samplesChanged: async () => {
+      await loadSamples();
+      await refreshHeat();
+      useSample(0);
+    },
+    fillNetwork: (spec, name) => {
+      $('m-name').value = name;
+      $('m-inputs').value = spec.inputs;
+      $('m-outputs').value = spec.outputs;
+      $('m-out-act').value = spec.outAct;
+      $('m-loss').value = spec.loss;
+      if (!$('m-hidden').value.trim()) $('m-hidden').value = '8';
+    },
+  });
+  for (const id of Object.values(FIELDS)) {
+    $(id).addEventListener('change', syncUrl);
+    $(id).addEventListener('input', syncUrl);
+  }
+  window.addEventListener('hashchange', () => fromUrl().catch((e) => setStatus(e.message, true)));
   drawLoss($('loss-chart'), []);
   drawNetwork($('net-canvas'), null, null);
   let resizing = 0;
@@ -512,18 +598,28 @@ function init() {
     resizing = setTimeout(redrawAll, 150);
   });
   updateButtons();
-  reopen().catch((e) => setStatus(e.message, true));
+  fromUrl(true).catch((e) => setStatus(e.message, true));
 }
 
-// The model this browser had open last, if it still exists.
-async function reopen() {
+// The state the address holds (a link someone sent), else at start the
+// model this browser had open last, if it still exists.
+async function fromUrl(atStart = false) {
+  const st = readState();
+  applyFields(document, st.fields);
+  if (st.dataset) state.classSet = st.dataset;
   let last = null;
   try { last = localStorage.getItem(LAST_MODEL_KEY); } catch { /* none */ }
-  await loadModelList(last);
-  if (last && $('models').value === last) {
-    await openModel(last);
-    setStatus(`Reopened model ${last}.`);
+  const want = st.model || (atStart ? last : null);
+  await loadModelList(want);
+  await dsets.load(st.dataset || state.classSet).catch(() => { /* e.g. no token yet */ });
+  if (want && $('models').value === want) {
+    await openModel(want);
+    applyFields(document, st.fields); // the link's settings win over the model's
+    setStatus(st.model ? `Opened model ${want} from the link.` : `Reopened model ${want}.`);
+  } else if (st.model) {
+    setStatus(`The link's model ${st.model} is not one of yours (or is gone): its settings are in the forms; create the network to start.`, true);
   }
+  syncUrl();
 }
 
 init();

@@ -131,6 +131,9 @@ await call('POST', `${m}/samples?generate=xor&n=4&noise=0.1&seed=3`);
 await call('POST', `${m}/samples?generate=moons`);
 await call('GET', `${m}/samples?offset=1&limit=2`);
 await call('POST', `${m}/predict`, { inputs: [[0.5, -1.0], [1, 2]] });
+await call('POST', `${m}/activations`, { grid: { x_range: [-1, 1], y_range: [-2, 2], n: 4 } });
+await call('POST', `${m}/activations`, { inputs: [[0.5, -1.0]] });
+await call('POST', `${m}/activations`, { grid: { x_range: [1, -1], y_range: [-2, 2] } });
 await call('POST', `${m}/predict?version=2`, { inputs: [[0.5, -1.0]] });
 await call('POST', `${m}:predict`, { instances: [[0.5, -1.0]] });
 await call('POST', `${m}/step`, { x: [0.5, -1.0], y: [0.8], learning_rate: 0.5, apply: false });
@@ -225,6 +228,32 @@ if (exId) {
   await call('GET', `${e}/solution?user=nobody`);
   await call('DELETE', e);
   await call('DELETE', e);
+}
+
+// Datasets (the caller is the built-in admin local, the owner).
+const ds = await call('POST', '/v1/datasets', {
+  name: 'xor', inputs: [[0, 0], [0, 1], [1, 0], [1, 1], [0.1, 0.1], [0.9, 0.1]],
+  labels: ['no', 'yes', 'yes', 'no', 'no', 'yes'], test_fraction: 0.34, seed: 7,
+});
+await call('POST', '/v1/datasets?name=sine&test_fraction=0.25', 'x1,x2,y\n0,0,0\n1,0,0.84\n0,1,0\n1,1,0.45\n', 'text/csv');
+await call('POST', '/v1/datasets', { name: 'bad', inputs: [[1]], labels: ['a'] });
+await call('GET', '/v1/datasets');
+if (ds && ds.body.id) {
+  const d = `/v1/datasets/${ds.body.id}`;
+  await call('GET', d);
+  await call('PATCH', d, { visibility: 'class' });
+  await call('GET', `${d}/rows?split=test`);
+  await call('GET', `${d}/rows?split=both`);
+  const cm = await call('POST', '/v1/models', { name: 'c', inputs: 2, layers: [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'cross_entropy' });
+  if (cm && cm.body.id) {
+    await call('POST', `/v1/models/${cm.body.id}/samples`, { dataset: ds.body.id });
+    await call('POST', `/v1/models/${cm.body.id}/evaluate`, { dataset: ds.body.id, split: 'test' });
+    await call('POST', `/v1/models/${cm.body.id}/evaluate`, { dataset: ds.body.id, split: 'all' });
+    await call('DELETE', `/v1/models/${cm.body.id}`);
+  }
+  await call('GET', `${d}/scores`);
+  await call('DELETE', d);
+  await call('GET', d);
 }
 
 // Error answers have the documented shape too.

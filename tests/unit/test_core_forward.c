@@ -131,6 +131,17 @@ START_TEST(forward_three_layers_mixed)
         ck_assert_int_eq(mlp_forward(net, xs[r], &y1, work), MLP_OK);
         ck_assert(ys[r] == y1);
     }
+
+    /* mlp_forward_all: every layer's outputs, the hand values above,
+     * the last equal to mlp_forward's output bit for bit */
+    double all[5];
+    ck_assert_uint_eq(mlp_units_total(net), 5);
+    ck_assert_int_eq(mlp_forward_all(net, x, all), MLP_OK);
+    ck_near(all[0], a1, 1e-15, "layer 0 unit 0");
+    ck_near(all[1], a2, 1e-15, "layer 0 unit 1");
+    ck_near(all[2], b1, 1e-15, "layer 1 unit 0");
+    ck_near(all[3], b2, 1e-15, "layer 1 unit 1");
+    ck_assert(all[4] == y[0]);
     mlp_free(net);
 }
 END_TEST

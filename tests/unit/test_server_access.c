@@ -27,11 +27,17 @@ START_TEST(every_route_has_the_right_class)
                           strstr(pat, "/solution") != NULL;
             ck_assert_msg(k == (teacher ? ACCESS_ADMIN : ACCESS_USER), "%s %s has class %d",
                           rt->method, pat, (int)k);
+        } else if (strncmp(pat, "/v1/datasets", 12) == 0) {
+            /* any user's: the handler answers 404 for another's private
+             * dataset and 403 for a reader's write */
+            ck_assert_msg(k == ACCESS_USER, "%s %s has class %d", rt->method, pat, (int)k);
         } else if (strncmp(pat, "/v1/", 4) == 0 && strstr(pat, "{id}")) {
             /* every object route checks ownership */
             int is_job = strncmp(pat, "/v1/jobs/", 9) == 0;
-            /* predict, :predict and TF Serving's /metadata (a signature) */
-            int is_predict = strstr(pat, "predict") != NULL || strstr(pat, "/metadata") != NULL;
+            /* predict, :predict, TF Serving's /metadata (a signature) and
+             * the lab's activations (predict's outputs, layer by layer) */
+            int is_predict = strstr(pat, "predict") != NULL || strstr(pat, "/metadata") != NULL ||
+                             strstr(pat, "/activations") != NULL;
             ck_assert_msg(k == (is_job ? ACCESS_JOB : is_predict ? ACCESS_PREDICT : ACCESS_MODEL),
                           "%s %s has class %d", rt->method, pat, (int)k);
             n_model++;

@@ -738,6 +738,10 @@ START_TEST(history_rows_migrate_to_chunks)
      * none of the tables later migrations add (0006: exercises, 0007: job
      * warnings and history extras) */
     sqlite3 *db = raw_open();
+    /* 0008: datasets and their scores */
+    ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE IF EXISTS dataset_scores;"
+                                      "DROP TABLE IF EXISTS datasets;", NULL, NULL, NULL),
+                     SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(db,
         "DROP TABLE history_chunks;"
         "DROP TABLE IF EXISTS exercise_attempts; DROP TABLE IF EXISTS exercises;"

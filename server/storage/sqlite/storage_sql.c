@@ -91,7 +91,9 @@ const char *const st_sql[Q_N_STMTS] = {
     [Q_MODEL_ACCESS] = "SELECT owner, public_predict FROM models WHERE id = ?1",
     [Q_MODEL_SET_PUBLIC] = "UPDATE models SET public_predict = ?2, updated_at = ?3 WHERE id = ?1",
     [Q_MODEL_COUNT_OWNED] = "SELECT count(*) FROM models WHERE owner = ?1",
-    [Q_SAMPLES_OWNED] = "SELECT coalesce(sum(samples), 0) FROM models WHERE owner = ?1",
+    /* a user's samples: their models' and their datasets' rows (0008) */
+    [Q_SAMPLES_OWNED] = "SELECT coalesce((SELECT sum(samples) FROM models WHERE owner = ?1), 0) + "
+                        "coalesce((SELECT sum(n_rows) FROM datasets WHERE owner = ?1), 0)",
     [Q_USER_INSERT] = "INSERT INTO users (" USER_COLUMNS ") VALUES "
                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
     [Q_USER_BY_NAME] = "SELECT " USER_COLUMNS " FROM users WHERE name = ?1",
@@ -102,7 +104,8 @@ const char *const st_sql[Q_N_STMTS] = {
     [Q_USER_MODELS_DELETE] = "DELETE FROM models WHERE owner = ?1",
     [Q_USER_LIST] = "SELECT " USER_COLUMNS ", "
                     "(SELECT count(*) FROM models WHERE owner = users.id), "
-                    "(SELECT coalesce(sum(samples), 0) FROM models WHERE owner = users.id), "
+                    "(SELECT coalesce(sum(samples), 0) FROM models WHERE owner = users.id) + "
+                    "(SELECT coalesce(sum(n_rows), 0) FROM datasets WHERE owner = users.id), "
                     "(SELECT coalesce(sum(train_seconds), 0) FROM user_usage "
                     "WHERE user_id = users.id) FROM users ORDER BY created_at, rowid",
     [Q_USAGE_ADD] = "INSERT INTO user_usage (user_id, day, train_seconds) VALUES (?1, ?2, ?3) "

@@ -112,8 +112,9 @@ START_TEST(migrations_apply_once)
     /* the tables of every migration are there, the dropped one is not */
     r = PQexec(c->pc, "SELECT count(*) FROM information_schema.tables WHERE table_name IN "
                       "('models','versions','samples','jobs','users','user_usage','idempotency',"
-                      "'history_chunks','exercises','exercise_attempts','history')");
-    ck_assert_int_eq(atoi(PQgetvalue(r, 0, 0)), 10);
+                      "'history_chunks','exercises','exercise_attempts','history','job_warnings',"
+                      "'history_extra','datasets','dataset_scores')");
+    ck_assert_int_eq(atoi(PQgetvalue(r, 0, 0)), 14);
     PQclear(r);
     pg_conn_put(&pool, c);
 }

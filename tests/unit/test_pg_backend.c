@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "storage/backend.h"
 #include "storage/pg/pg_internal.h"
@@ -263,6 +264,64 @@ START_TEST(a_conflicting_write_is_retried)
 }
 END_TEST
 
+/* pg_on_change: a version another connection commits reaches fn with the
+ * model's id; after pg_on_change(db, NULL, NULL) nothing more arrives. */
+static pthread_mutex_t ch_mu = PTHREAD_MUTEX_INITIALIZER;
+static int ch_resets, ch_hits;
+static char ch_last[32];
+
+static void on_change(void *arg, const char *id)
+{
+    (void)arg;
+    pthread_mutex_lock(&ch_mu);
+    if (!id)
+        ch_resets++;
+    else {
+        ch_hits++;
+        snprintf(ch_last, sizeof ch_last, "%s", id);
+    }
+    pthread_mutex_unlock(&ch_mu);
+}
+
+static int wait_hits(int n)
+{
+    for (int k = 0; k < 3000; k++) {
+        pthread_mutex_lock(&ch_mu);
+        int reached = ch_hits >= n;
+        pthread_mutex_unlock(&ch_mu);
+        if (reached)
+            return k;
+        usleep(1000);
+    }
+    return -1;
+}
+
+START_TEST(changes_of_other_nodes_arrive)
+{
+    st_conn *c;
+    ck_assert_int_eq(B->conn_get(db, &c), ST_OK);
+    st_val m[6] = {st_text("mb"), st_text("n"), st_text("{}"), st_real(1), st_text("local"),
+                   st_int(0)};
+    ck_assert_int_eq(B->run(c, Q_MODEL_INSERT_OWNED, m, 6, NULL, NULL, NULL), ST_OK);
+    ch_resets = ch_hits = 0;
+    ck_assert_int_eq(pg_on_change(db, on_change, NULL), 0);
+    for (int k = 0; k < 3000 && !ch_resets; k++)
+        usleep(1000);
+    ck_assert_int_eq(ch_resets, 1); /* listening: "re-read everything" once */
+    st_val v[4] = {st_text("mb"), st_int(2), st_real(2), st_null()};
+    ck_assert_int_eq(B->run(c, Q_MODEL_SET_VERSION, v, 4, NULL, NULL, NULL), ST_OK);
+    int ms = wait_hits(1);
+    ck_assert_msg(ms >= 0 && ms < 200, "heard within 200 ms (%d)", ms);
+    ck_assert_str_eq(ch_last, "mb");
+    ck_assert_int_eq(pg_on_change(db, NULL, NULL), 0);
+    st_val id = st_text("mb");
+    ck_assert_int_eq(B->run(c, Q_MODEL_DELETE, &id, 1, NULL, NULL, NULL), ST_OK);
+    usleep(100000);
+    ck_assert_int_eq(ch_hits, 1);
+    B->conn_put(db, c);
+}
+END_TEST
+
 int main(void)
 {
     conninfo = getenv("MLPD_TEST_PG");
@@ -281,6 +340,7 @@ int main(void)
     tcase_add_test(tc, blobs_and_big_ints_round_trip);
     tcase_add_test(tc, last_insert_id_of_an_attempt);
     tcase_add_test(tc, a_conflicting_write_is_retried);
+    tcase_add_test(tc, changes_of_other_nodes_arrive);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

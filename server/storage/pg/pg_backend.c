@@ -24,6 +24,9 @@
 
 struct st_db {
     pg_pool pool;
+    pg_listener listener; /* started by pg_on_change */
+    pg_change_fn change_fn;
+    void *change_arg;
 };
 
 /* Most connections one node opens: request threads and workers share
@@ -80,6 +83,7 @@ static void pg_close(st_db *db)
 {
     if (!db)
         return;
+    pg_listener_stop(&db->listener);
     pg_pool_close(&db->pool);
     free(db);
 }
@@ -244,6 +248,29 @@ static const void *b_col_blob(const st_row *r, int i, size_t *len)
     if (len)
         *len = n;
     return b;
+}
+
+/* ---- changes from other nodes ------------------------------------------- */
+
+static const char *const channels[] = {PG_CHANNEL_MODELS};
+
+static void on_notify(void *arg, const char *channel, const char *payload)
+{
+    st_db *db = arg;
+    if (!channel)
+        db->change_fn(db->change_arg, NULL); /* (re)connected: anything may have changed */
+    else if (!strcmp(channel, PG_CHANNEL_MODELS) && payload && *payload)
+        db->change_fn(db->change_arg, payload);
+}
+
+int pg_on_change(st_db *db, pg_change_fn fn, void *arg)
+{
+    pg_listener_stop(&db->listener); /* joins: no call of the old fn after this */
+    db->change_fn = fn;
+    db->change_arg = arg;
+    if (!fn)
+        return 0;
+    return pg_listener_start(&db->listener, db->pool.conninfo, channels, 1, on_notify, db);
 }
 
 const st_backend st_pg_backend = {

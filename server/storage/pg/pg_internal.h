@@ -197,6 +197,14 @@ void pg_listener_stop(pg_listener *l);
 /* The channel a model's change is sent on: the payload is its id. */
 #define PG_CHANNEL_MODELS "mlpd_models"
 
+/* Tell fn(arg, model_id) about each model another node changed (a new
+ * current version, a deletion), fn(arg, NULL) when anything may have
+ * changed (the LISTEN connection was lost meanwhile); from a thread of its
+ * own, until pg_on_change(db, NULL, NULL), which waits for it to stop.
+ * 0, or -1 when the thread could not start. */
+typedef void (*pg_change_fn)(void *arg, const char *model_id);
+int pg_on_change(st_db *db, pg_change_fn fn, void *arg);
+
 /* The backend (pg_backend.c) and its statement table (pg_sql.c), indexed
  * by storage/statements.h's ids; the transaction ids have no text. */
 extern const st_backend st_pg_backend;

@@ -2,8 +2,8 @@
  * test_pg_conn.c - the PostgreSQL backend's bottom layer against a real
  * server: migrations (once, twice, two pools at once), binary parameters
  * and results round trip bit for bit, the error mapping (unique and
- * foreign-key violations, a serialization failure retried until it
- * passes, a lost connection answered ST_BUSY and then reconnected, a
+ * foreign-key violations, writers one at a time under the writers' lock,
+ * a lock timeout retried until it passes, a lost connection answered ST_BUSY and then reconnected, a
  * COMMIT whose connection dies on it answered ST_OUTCOME_UNKNOWN).
  *
  * MLPD_TEST_PG is the conninfo of an empty database (`make test-pg`
@@ -187,22 +187,20 @@ START_TEST(constraint_errors_map)
 }
 END_TEST
 
-/* Read the counter, then (on the first run only) wait until the other
- * thread has read it too, then write counter + 1: the two conflict under
- * SERIALIZABLE, and pg_tx runs the loser again. */
-static pthread_barrier_t both_read;
-
+/* Read the counter, wait, write counter + 1, from two threads at once:
+ * the writers' lock runs them one after the other (no lost update, no
+ * retry); a writer that cannot get the lock within lock_timeout (another
+ * session holds it 3 s) is retried by pg_tx and passes once it is free. */
 static st_status bump_body(pg_pool *p, pg_conn *c, void *arg)
 {
-    int *runs = arg;
+    (void)arg;
     PGresult *r;
     st_status s = pg_run(p, c, T_COUNT, NULL, 0, &r);
     if (s != ST_OK)
         return s;
     int64_t n = pg_int(r, 0, 0);
     PQclear(r);
-    if ((*runs)++ == 0)
-        pthread_barrier_wait(&both_read);
+    usleep(20000);
     pg_val v = vint(n + 1);
     return pg_run(p, c, T_BUMP, &v, 1, NULL);
 }
@@ -210,38 +208,70 @@ static st_status bump_body(pg_pool *p, pg_conn *c, void *arg)
 static void *bump_thread(void *arg)
 {
     st_status *out = arg;
-    int runs = 0;
-    *out = pg_tx(&pool, 1, bump_body, &runs);
+    *out = pg_tx(&pool, 1, bump_body, NULL);
     return NULL;
 }
 
-START_TEST(serialization_failure_is_retried)
+static int64_t counter(void)
 {
     pg_conn *c;
     ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
     PGresult *r;
     ck_assert_int_eq(pg_run(&pool, c, T_COUNT, NULL, 0, &r), ST_OK);
-    int64_t before = pg_int(r, 0, 0);
+    int64_t n = pg_int(r, 0, 0);
     PQclear(r);
     pg_conn_put(&pool, c);
-    int64_t retries0 = pool.retries;
-    pthread_t t[2];
-    st_status s[2];
-    pthread_barrier_init(&both_read, NULL, 2);
-    for (int k = 0; k < 2; k++)
-        pthread_create(&t[k], NULL, bump_thread, &s[k]);
-    for (int k = 0; k < 2; k++)
-        pthread_join(t[k], NULL);
-    pthread_barrier_destroy(&both_read);
-    ck_assert_int_eq(s[0], ST_OK);
-    ck_assert_int_eq(s[1], ST_OK);
+    return n;
+}
+
+START_TEST(writers_run_one_at_a_time)
+{
+    char err[256] = "";
+    pg_conn *c;
     ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
-    ck_assert_int_eq(pg_run(&pool, c, T_COUNT, NULL, 0, &r), ST_OK);
-    ck_assert(pg_int(r, 0, 0) == before + 2); /* both increments, none lost */
-    PQclear(r);
+    ck_assert_msg(pg_migrate(c, err, sizeof err) == ST_OK, "%s", err); /* the lock's table */
     pg_conn_put(&pool, c);
-    ck_assert_msg(pool.retries > retries0, "the conflict was retried (%lld)",
-                  (long long)(pool.retries - retries0));
+    int64_t before = counter(), retries0 = pool.retries;
+    pthread_t t[4];
+    st_status s[4];
+    for (int k = 0; k < 4; k++)
+        pthread_create(&t[k], NULL, bump_thread, &s[k]);
+    for (int k = 0; k < 4; k++)
+        pthread_join(t[k], NULL);
+    for (int k = 0; k < 4; k++)
+        ck_assert_int_eq(s[k], ST_OK);
+    ck_assert(counter() == before + 4); /* every increment, none lost */
+    ck_assert_int_eq(pool.retries, retries0);
+}
+END_TEST
+
+static void *hold_lock(void *arg)
+{
+    PGconn *pc = arg;
+    PQclear(PQexec(pc, "BEGIN; LOCK TABLE schema_migrations IN SHARE ROW EXCLUSIVE MODE"));
+    usleep(3000000);
+    PQclear(PQexec(pc, "COMMIT"));
+    return NULL;
+}
+
+START_TEST(a_lock_timeout_is_retried)
+{
+    char err[256] = "";
+    pg_conn *c;
+    ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
+    ck_assert_msg(pg_migrate(c, err, sizeof err) == ST_OK, "%s", err);
+    pg_conn_put(&pool, c);
+    int64_t before = counter(), retries0 = pool.retries;
+    PGconn *other = PQconnectdb(conninfo);
+    ck_assert_int_eq(PQstatus(other), CONNECTION_OK);
+    pthread_t t;
+    pthread_create(&t, NULL, hold_lock, other);
+    usleep(200000);
+    ck_assert_int_eq(pg_tx(&pool, 1, bump_body, NULL), ST_OK);
+    pthread_join(t, NULL);
+    PQfinish(other);
+    ck_assert(counter() == before + 1);
+    ck_assert_int_ge(pool.retries, retries0 + 1); /* 55P03 after 2 s, then again */
 }
 END_TEST
 
@@ -499,7 +529,8 @@ int main(void)
     tcase_add_test(tc, every_statement_prepares);
     tcase_add_test(tc, values_round_trip_in_binary);
     tcase_add_test(tc, constraint_errors_map);
-    tcase_add_test(tc, serialization_failure_is_retried);
+    tcase_add_test(tc, writers_run_one_at_a_time);
+    tcase_add_test(tc, a_lock_timeout_is_retried);
     tcase_add_test(tc, lost_connection_is_busy_then_reconnects);
     tcase_add_test(tc, commit_without_answer_is_outcome_unknown);
     tcase_add_test(tc, a_new_version_reaches_the_listener);

@@ -308,13 +308,20 @@ st_status pg_run(pg_pool *p, pg_conn *c, int id, const pg_val *params, int n, PG
         fmts[k] = 1;
     }
     if (c->want_tx) {
+        /* A write takes the writers' lock before its snapshot, so that
+         * writers run one at a time across every node, as SQLite's BEGIN
+         * IMMEDIATE makes them: read-then-write code (a count checked,
+         * then the next row added) needs no retry. The queue's claim is
+         * the exception: READ COMMITTED, FOR UPDATE SKIP LOCKED. */
         const char *begin = c->want_tx == 1 ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
                             : st->read_committed ? "BEGIN ISOLATION LEVEL READ COMMITTED"
-                                                 : "BEGIN ISOLATION LEVEL SERIALIZABLE";
+                                                 : PG_BEGIN_WRITE;
         c->want_tx = 0;
         st_status bs = simple(c, begin);
-        if (bs != ST_OK)
+        if (bs != ST_OK) {
+            pg_rollback(c);
             return bs;
+        }
         c->in_tx = 1;
     }
     char name[16];

@@ -179,12 +179,12 @@ $(SAN)/gen/web_files.o: $(GEN_WEB)
 $(B)/libmlpserver.a: $(REL)/gen/web_files.o
 $(B)/asan/libmlpserver.a: $(SAN)/gen/web_files.o
 
-# schema/NNNN_*.sql are embedded as $(B)/gen/schema_sql.c (storage/sqlite/storage.c applies
+# schema/sqlite/NNNN_*.sql are embedded as $(B)/gen/schema_sql.c (storage/sqlite/sqlite_db.c applies
 # them), so the daemon needs no schema/ folder at run time.
 GEN_SCHEMA := $(B)/gen/schema_sql.c
-$(GEN_SCHEMA): $(wildcard schema/*.sql) scripts/embed-schema.sh
+$(GEN_SCHEMA): $(wildcard schema/sqlite/*.sql) scripts/embed-schema.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed-schema.sh schema $@
+	sh scripts/embed-schema.sh schema/sqlite $@
 $(REL)/gen/schema_sql.o: $(GEN_SCHEMA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -269,15 +269,15 @@ check-layers-test:
 # started, each test on a fresh database, stopped and checked with pg_ctl
 # status). The unit binaries also run in `make unit`, where without a
 # cluster they say so and check nothing.
-PG_UNIT_BIN := $(B)/tests/test_pg_conn $(B)/tests/test_pg_backend
+PG_UNIT_BIN := $(B)/tests/test_pg_conn $(B)/tests/test_pg_backend $(B)/tests/test_storage
 # The e2e scripts meant to run on PostgreSQL too; PG_E2E_NOW those that do
 # (none until --db selects the backend).
 PG_E2E := $(addprefix tests/e2e/,api_happy.sh lecture_step.sh jobs_life.sh restart.sh)
-PG_E2E_NOW :=
+PG_E2E_NOW := $(PG_E2E)
 # Several nodes behind nginx (tests/multinode/, each starts its own
 # cluster with scripts/cluster.sh); PG_MULTI_NOW those that run today.
 PG_MULTI := $(wildcard tests/multinode/*.sh)
-PG_MULTI_NOW :=
+PG_MULTI_NOW := $(PG_MULTI)
 .PHONY: test-pg
 test-pg: $(PG_UNIT_BIN) $(B)/mlpd | $(B)/.test-deps
 	MLPD_BIN=$(B)/mlpd bash scripts/test-pg.sh --unit $(PG_UNIT_BIN) --e2e $(PG_E2E_NOW) --multi $(PG_MULTI_NOW)

@@ -2,14 +2,14 @@
 # embed-schema.sh SCHEMA_DIR OUTPUT.c [TYPE HEADER]
 # Writes a C file with every SCHEMA_DIR/NNNN_name.sql as one entry of
 # TYPEs[] = {version, "name", "sql"} (TYPE st_migration from HEADER
-# storage/storage_internal.h unless given: schema/pg gives st_pg_migration
+# storage/sqlite/sqlite_internal.h unless given: schema/pg gives st_pg_migration
 # from storage/pg/pg_internal.h), so the daemon needs no schema/ folder at
 # run time. Bytes other than printable ASCII, and the
 # characters \ " ? (the last one because of trigraphs), become three-digit
 # octal escapes, so any file gives a valid literal. Fails the build when a
 # file name does not match or the versions do not run 1, 2, 3, ...
 set -eu
-dir=$1 out=$2 type=${3:-st_migration} header=${4:-storage/storage_internal.h}
+dir=$1 out=$2 type=${3:-st_migration} header=${4:-storage/sqlite/sqlite_internal.h}
 tmp="$out.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
 {

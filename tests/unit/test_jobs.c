@@ -24,7 +24,7 @@
 #include "jobs/jobs.h"
 #include "storage/storage.h"
 #include "util_storage.h"
-#include "storage/storage_internal.h"
+#include "storage/sqlite/sqlite_internal.h"
 
 static char dir[64];
 static char db[128];

@@ -292,4 +292,5 @@ const st_backend st_pg_backend = {
     .col_real = b_col_real,
     .col_text = b_col_text,
     .col_blob = b_col_blob,
+    .on_change = pg_on_change,
 };

@@ -214,7 +214,7 @@ void pg_listener_stop(pg_listener *l);
  * changed (the LISTEN connection was lost meanwhile); from a thread of its
  * own, until pg_on_change(db, NULL, NULL), which waits for it to stop.
  * 0, or -1 when the thread could not start. */
-typedef void (*pg_change_fn)(void *arg, const char *model_id);
+typedef st_change_fn pg_change_fn;
 int pg_on_change(st_db *db, pg_change_fn fn, void *arg);
 
 /* The backend (pg_backend.c) and its statement table (pg_sql.c), indexed

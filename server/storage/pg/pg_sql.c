@@ -26,6 +26,14 @@
 #define USER_COLUMNS \
     "id, name, role, token_id, token_salt, token_hash, created_at, token_at"
 
+#define DATASET_COLUMNS                                                                    \
+    "d.id, d.owner, coalesce(u.name, ''), d.name, d.visibility, d.inputs, d.outputs, "    \
+    "d.classes, d.test_fraction, d.seed, d.n_rows, d.n_train, d.n_test, d.public_json, "  \
+    "d.created_at"
+#define SCORE_COLUMNS                                                                      \
+    "s.user_id, coalesce(u.name, ''), s.metric, s.score, s.loss, s.model_id, s.version, " \
+    "s.evaluations, s.best_at, s.last_at"
+
 const pg_stmt pg_sql[Q_N_STMTS] = {
     /* Transactions are pg_begin/pg_commit/pg_rollback's (pg_conn.c):
      * these ids have no text here. */
@@ -152,9 +160,11 @@ const pg_stmt pg_sql[Q_N_STMTS] = {
                               "WHERE id = $1",
                               "tid"},
     [Q_MODEL_COUNT_OWNED] = {"SELECT count(*) FROM models WHERE owner = $1", "t"},
-    [Q_SAMPLES_OWNED] = {"SELECT coalesce(sum(samples), 0)::bigint FROM models "
-                           "WHERE owner = $1",
-                           "t"},
+    /* a user's samples: their models' and their datasets' rows (0008) */
+    [Q_SAMPLES_OWNED] = {"SELECT (coalesce((SELECT sum(samples) FROM models WHERE owner = $1), 0) "
+                         "+ coalesce((SELECT sum(n_rows) FROM datasets WHERE owner = $1), 0))"
+                         "::bigint",
+                         "t"},
     [Q_USER_INSERT] = {"INSERT INTO users (" USER_COLUMNS ") VALUES "
                          "($1, $2, $3, $4, $5, $6, $7, $7)",
                          "ttttbbd"},
@@ -167,8 +177,9 @@ const pg_stmt pg_sql[Q_N_STMTS] = {
     [Q_USER_MODELS_DELETE] = {"DELETE FROM models WHERE owner = $1", "t"},
     [Q_USER_LIST] = {"SELECT " USER_COLUMNS ", "
                        "(SELECT count(*) FROM models WHERE owner = users.id), "
-                       "(SELECT coalesce(sum(samples), 0)::bigint FROM models "
-                       "WHERE owner = users.id), "
+                       "((SELECT coalesce(sum(samples), 0) FROM models "
+                       "WHERE owner = users.id) + (SELECT coalesce(sum(n_rows), 0) "
+                       "FROM datasets WHERE owner = users.id))::bigint, "
                        "(SELECT coalesce(sum(train_seconds), 0) FROM user_usage "
                        "WHERE user_id = users.id) FROM users ORDER BY created_at, seq",
                        ""},
@@ -232,6 +243,63 @@ const pg_stmt pg_sql[Q_N_STMTS] = {
     [Q_HISTORY_EXTRA_LIST] = {"SELECT job_id, epoch, learning_rate, accuracy, val_accuracy "
                               "FROM history_extra WHERE model_id = $1 ORDER BY seq",
                               "t"},
+
+    /* datasets and their scores (storage_datasets.c) */
+    [Q_DATASET_INSERT] = {"INSERT INTO datasets (id, owner, name, visibility, inputs, outputs, "
+                          "classes, test_fraction, seed, n_rows, n_train, n_test, public_json, "
+                          "owner_json, x_train, y_train, y1_train, x_test, y_test, y1_test, "
+                          "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+                          "$12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+                          "ttttiitdiiiittbbbbbbd"},
+    [Q_DATASET_GET] = {"SELECT " DATASET_COLUMNS ", d.owner_json FROM datasets d "
+                       "LEFT JOIN users u ON u.id = d.owner WHERE d.id = $1",
+                       "t"},
+    [Q_DATASET_LIST] = {"SELECT " DATASET_COLUMNS " FROM datasets d "
+                        "LEFT JOIN users u ON u.id = d.owner "
+                        "WHERE $1::text IS NULL OR d.owner = $1 OR d.visibility = 'class' "
+                        "ORDER BY d.created_at, d.id COLLATE \"C\"",
+                        "t"},
+    [Q_DATASET_SET_VISIBILITY] = {"UPDATE datasets SET visibility = CASE WHEN $2 <> 0 "
+                                  "THEN 'class' ELSE 'private' END WHERE id = $1",
+                                  "ti"},
+    [Q_DATASET_DELETE] = {"DELETE FROM datasets WHERE id = $1", "t"},
+    [Q_DATASET_READ_TRAIN] = {"SELECT n_train, inputs, outputs, x_train, y_train, y1_train "
+                              "FROM datasets WHERE id = $1",
+                              "t"},
+    [Q_DATASET_READ_TEST] = {"SELECT n_test, inputs, outputs, x_test, y_test, y1_test "
+                             "FROM datasets WHERE id = $1",
+                             "t"},
+    [Q_DATASET_TRAIN_ROWS] = {"SELECT n_train FROM datasets WHERE id = $1", "t"},
+    [Q_DATASET_COPY] = {"INSERT INTO samples (model_id, first, n, x, y) SELECT $1, $2, n_train, "
+                        "x_train, CASE WHEN $4 <> 0 THEN y1_train ELSE y_train END "
+                        "FROM datasets WHERE id = $3 AND ($4 = 0 OR y1_train IS NOT NULL)",
+                        "titi"},
+    /* every right-hand side reads the row before the update */
+    [Q_SCORE_UPSERT] = {"INSERT INTO dataset_scores AS o (dataset_id, user_id, metric, score, "
+                        "loss, model_id, version, evaluations, best_at, last_at) VALUES ($1, "
+                        "$2, $3, $4, $5, $6, $7, 1, $8, $8) ON CONFLICT (dataset_id, user_id) "
+                        "DO UPDATE SET evaluations = o.evaluations + 1, "
+                        "last_at = excluded.last_at, "
+                        "metric = CASE WHEN excluded.score > o.score THEN excluded.metric "
+                        "ELSE o.metric END, "
+                        "loss = CASE WHEN excluded.score > o.score THEN excluded.loss "
+                        "ELSE o.loss END, "
+                        "model_id = CASE WHEN excluded.score > o.score THEN excluded.model_id "
+                        "ELSE o.model_id END, "
+                        "version = CASE WHEN excluded.score > o.score THEN excluded.version "
+                        "ELSE o.version END, "
+                        "best_at = CASE WHEN excluded.score > o.score THEN excluded.best_at "
+                        "ELSE o.best_at END, "
+                        "score = CASE WHEN excluded.score > o.score THEN excluded.score "
+                        "ELSE o.score END",
+                        "tttddtid"},
+    [Q_SCORE_GET] = {"SELECT " SCORE_COLUMNS " FROM dataset_scores s LEFT JOIN users u ON "
+                     "u.id = s.user_id WHERE s.dataset_id = $1 AND s.user_id = $2",
+                     "tt"},
+    [Q_SCORE_LIST] = {"SELECT " SCORE_COLUMNS " FROM dataset_scores s LEFT JOIN users u ON "
+                      "u.id = s.user_id WHERE s.dataset_id = $1 "
+                      "ORDER BY s.score DESC, s.best_at, s.user_id COLLATE \"C\"",
+                      "t"},
 
     /* import (one model with everything, in one transaction) */
     [Q_IMPORT_MODEL] = {"INSERT INTO models (id, name, spec_json, version, samples, "

@@ -1,9 +1,11 @@
 /*
- * storage_sql.c - the text of every statement the storage module runs, in
- * one table so the whole of its SQL can be read (and grepped) at once.
- * Only ?N parameters: no statement is ever built from strings.
+ * sqlite_sql.c - the SQLite text of every statement storage runs, indexed
+ * by st_stmt_id (storage/statements.h), in one table so the whole of its
+ * SQL can be read (and grepped) at once. Only ?N parameters: no statement
+ * is ever built from strings. Another backend has a table like it with the
+ * same parameters and columns.
  */
-#include "storage/storage_internal.h"
+#include "storage/sqlite/sqlite_internal.h"
 
 #define JOB_COLUMNS                                                            \
     "id, model_id, status, params_json, error, epoch, epochs, loss, val_loss, " \
@@ -19,7 +21,16 @@
 #define USER_COLUMNS \
     "id, name, role, token_id, token_salt, token_hash, created_at, token_at"
 
-const char *const st_sql[Q_N_STMTS] = {
+/* datasets AS d LEFT JOIN users AS u (storage_datasets.c reads them in this order) */
+#define DATASET_COLUMNS                                                                    \
+    "d.id, d.owner, coalesce(u.name, ''), d.name, d.visibility, d.inputs, d.outputs, "    \
+    "d.classes, d.test_fraction, d.seed, d.n_rows, d.n_train, d.n_test, d.public_json, "  \
+    "d.created_at"
+#define SCORE_COLUMNS                                                                      \
+    "s.user_id, coalesce(u.name, ''), s.metric, s.score, s.loss, s.model_id, s.version, " \
+    "s.evaluations, s.best_at, s.last_at"
+
+const char *const sq_sql[Q_N_STMTS] = {
     [Q_BEGIN_WRITE] = "BEGIN IMMEDIATE",
     [Q_BEGIN_READ] = "BEGIN",
     [Q_COMMIT] = "COMMIT",
@@ -151,6 +162,61 @@ const char *const st_sql[Q_N_STMTS] = {
                            "ON a.user_id = u.id AND a.exercise_id = ?1 "
                            "GROUP BY u.id HAVING u.role = 'user' OR count(a.id) > 0 "
                            "ORDER BY u.name",
+
+    /* real data (storage_realdata.c, schema 0007) */
+    [Q_MODEL_REPLACE_SPEC] = "UPDATE models SET spec_json = ?3 WHERE id = ?1 AND spec_json = ?2",
+    [Q_JOB_WARNINGS_SET] = "INSERT OR REPLACE INTO job_warnings (job_id, warnings) "
+                           "VALUES (?1, ?2)",
+    [Q_JOB_WARNINGS_GET] = "SELECT warnings FROM job_warnings WHERE job_id = ?1",
+    [Q_HISTORY_EXTRA_INSERT] = "INSERT OR REPLACE INTO history_extra (model_id, job_id, epoch, "
+                               "learning_rate, accuracy, val_accuracy) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_HISTORY_EXTRA_LIST] = "SELECT job_id, epoch, learning_rate, accuracy, val_accuracy FROM "
+                             "history_extra WHERE model_id = ?1 ORDER BY rowid",
+
+    /* datasets and their scores (storage_datasets.c) */
+    [Q_DATASET_INSERT] = "INSERT INTO datasets (id, owner, name, visibility, inputs, outputs, "
+                         "classes, test_fraction, seed, n_rows, n_train, n_test, public_json, "
+                         "owner_json, x_train, y_train, y1_train, x_test, y_test, y1_test, "
+                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                         "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+    [Q_DATASET_GET] = "SELECT " DATASET_COLUMNS ", d.owner_json FROM datasets d "
+                      "LEFT JOIN users u ON u.id = d.owner WHERE d.id = ?1",
+    [Q_DATASET_LIST] = "SELECT " DATASET_COLUMNS " FROM datasets d "
+                       "LEFT JOIN users u ON u.id = d.owner "
+                       "WHERE ?1 IS NULL OR d.owner = ?1 OR d.visibility = 'class' "
+                       "ORDER BY d.created_at, d.id",
+    [Q_DATASET_SET_VISIBILITY] = "UPDATE datasets SET visibility = CASE WHEN ?2 <> 0 "
+                                 "THEN 'class' ELSE 'private' END WHERE id = ?1",
+    [Q_DATASET_DELETE] = "DELETE FROM datasets WHERE id = ?1",
+    [Q_DATASET_READ_TRAIN] = "SELECT n_train, inputs, outputs, x_train, y_train, y1_train "
+                             "FROM datasets WHERE id = ?1",
+    [Q_DATASET_READ_TEST] = "SELECT n_test, inputs, outputs, x_test, y_test, y1_test "
+                            "FROM datasets WHERE id = ?1",
+    [Q_DATASET_TRAIN_ROWS] = "SELECT n_train FROM datasets WHERE id = ?1",
+    [Q_DATASET_COPY] = "INSERT INTO samples (model_id, first, n, x, y) SELECT ?1, ?2, n_train, "
+                       "x_train, CASE WHEN ?4 <> 0 THEN y1_train ELSE y_train END "
+                       "FROM datasets WHERE id = ?3 AND (?4 = 0 OR y1_train IS NOT NULL)",
+    /* every right-hand side reads the row before the update */
+    [Q_SCORE_UPSERT] = "INSERT INTO dataset_scores (dataset_id, user_id, metric, score, loss, "
+                       "model_id, version, evaluations, best_at, last_at) VALUES (?1, ?2, ?3, "
+                       "?4, ?5, ?6, ?7, 1, ?8, ?8) ON CONFLICT (dataset_id, user_id) DO UPDATE "
+                       "SET evaluations = evaluations + 1, last_at = excluded.last_at, "
+                       "metric = CASE WHEN excluded.score > score THEN excluded.metric "
+                       "ELSE metric END, "
+                       "loss = CASE WHEN excluded.score > score THEN excluded.loss ELSE loss END, "
+                       "model_id = CASE WHEN excluded.score > score THEN excluded.model_id "
+                       "ELSE model_id END, "
+                       "version = CASE WHEN excluded.score > score THEN excluded.version "
+                       "ELSE version END, "
+                       "best_at = CASE WHEN excluded.score > score THEN excluded.best_at "
+                       "ELSE best_at END, "
+                       "score = CASE WHEN excluded.score > score THEN excluded.score ELSE score END",
+    [Q_SCORE_GET] = "SELECT " SCORE_COLUMNS " FROM dataset_scores s LEFT JOIN users u ON "
+                    "u.id = s.user_id WHERE s.dataset_id = ?1 AND s.user_id = ?2",
+    [Q_SCORE_LIST] = "SELECT " SCORE_COLUMNS " FROM dataset_scores s LEFT JOIN users u ON "
+                     "u.id = s.user_id WHERE s.dataset_id = ?1 "
+                     "ORDER BY s.score DESC, s.best_at, s.user_id",
 
     /* a whole model at once (storage_import.c); its versions go in through
      * Q_VERSION_INSERT, its samples as one batch through Q_SAMPLES_INSERT */

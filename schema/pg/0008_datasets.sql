@@ -1,5 +1,5 @@
--- 0008_datasets.sql (PostgreSQL) - a class's shared data sets, the same
--- tables as schema/sqlite/0008_datasets.sql (DESIGN.md "A class").
+-- 0008_datasets.sql (PostgreSQL) - a class's shared data sets (DESIGN.md
+-- "A class"); the same tables as the SQLite 0008_datasets.sql.
 --
 -- A dataset keeps its rows split once, at creation, by its seeded
 -- stratified test_fraction: the training rows and the test rows each as
@@ -9,13 +9,13 @@
 -- description every reader sees, owner_json what only the owner sees.
 -- n_rows counts against the owner's sample quota.
 CREATE TABLE datasets (
-    id            text PRIMARY KEY,                    -- 16 hex digits
+    id            text PRIMARY KEY,                  -- 16 hex digits
     owner         text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     name          text NOT NULL,
     visibility    text NOT NULL DEFAULT 'private' CHECK (visibility IN ('private', 'class')),
     inputs        bigint NOT NULL CHECK (inputs >= 1),
     outputs       bigint NOT NULL CHECK (outputs >= 1),
-    classes       text,                                -- JSON array of names; NULL for regression
+    classes       text,                              -- JSON array of names; NULL for regression
     test_fraction double precision NOT NULL CHECK (test_fraction BETWEEN 0 AND 0.5),
     seed          bigint NOT NULL CHECK (seed >= 0),
     n_rows        bigint NOT NULL CHECK (n_rows >= 1),
@@ -29,16 +29,13 @@ CREATE TABLE datasets (
     x_test        bytea NOT NULL,
     y_test        bytea NOT NULL,
     y1_test       bytea,
-    created_at    double precision NOT NULL,
-    seq           bigint GENERATED ALWAYS AS IDENTITY UNIQUE
+    created_at    double precision NOT NULL
 );
 CREATE INDEX datasets_by_owner ON datasets (owner);
 CREATE INDEX datasets_by_visibility ON datasets (visibility);
 
 -- Each user's best score on a dataset's test rows (higher is better:
--- accuracy for classes, r2 otherwise), with the model and version that
--- made it and how many evaluations there were. A model's deletion keeps
--- the score (no foreign key on model_id).
+-- accuracy for classes, r2 otherwise); a model's deletion keeps it.
 CREATE TABLE dataset_scores (
     dataset_id  text NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
     user_id     text NOT NULL REFERENCES users (id) ON DELETE CASCADE,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ONNX export (GET /v1/models/{id}/export?format=onnx) of a trained
-# classifier (relu and tanh hidden layers, softmax output) and a regressor
-# (two linear outputs), float64 and float32: python3-onnx's
+# classifier (standard-scaled raw inputs, named features, three named
+# classes; relu and tanh hidden layers, softmax output) and a regressor
+# (scaled inputs and targets, two linear outputs), float64 and float32: python3-onnx's
 # checker.check_model(full_check=True) passes and its initializers equal
 # GET weights (tests/e2e/onnx_check.py); onnxruntime-node runs both and
 # matches predict to 1e-12 relative (float64) and 1e-5 (float32)
@@ -26,23 +27,24 @@ TB=$("$MLPD_BIN" --db "$MLPD_DB" user add bob | awk '{print $NF}')
 start_daemon --auth token --rate-limit 0 --anon-rate-limit 0
 REQ_HEADERS=(-H "Authorization: Bearer $TA")
 
-# Deterministic data: 4 features in raw-ish units, 3 classes (one-hot);
-# 3 features -> 2 smooth targets.
+# Deterministic data: 4 features in raw units (tens to hundreds), 3 named
+# classes; 3 features -> 2 smooth targets around 100 (so the scalers matter).
 "$PY" - "$E2E_TMP" <<'PY'
 import json, math, random, sys
 r = random.Random(7)
 cls = {"inputs": [], "targets": []}
 for i in range(90):
     k = i % 3
-    x = [r.gauss(1.0 + k, 0.4), r.gauss(-0.5 * k, 0.3), r.gauss(0.3 * k, 0.5), r.uniform(-1, 1)]
+    x = [100 * r.gauss(1.0 + k, 0.4), r.gauss(-0.5 * k, 0.3), 20 + r.gauss(0.3 * k, 0.5), r.uniform(-1, 1)]
     cls["inputs"].append(x)
-    cls["targets"].append([1.0 if j == k else 0.0 for j in range(3)])
+    cls["targets"].append(["low", "mid", "high"][k])
 reg = {"inputs": [], "targets": []}
 for i in range(80):
     x = [r.uniform(-2, 2), r.uniform(-1, 1), r.uniform(0, 3)]
     reg["inputs"].append(x)
-    reg["targets"].append([math.sin(x[0]) + 0.5 * x[1], x[2] * x[1] - 1.0])
-extra = [[r.uniform(-3, 3) for _ in range(4)] for _ in range(7)]
+    reg["targets"].append([100 + 30 * (math.sin(x[0]) + 0.5 * x[1]), 50 * (x[2] * x[1] - 1.0)])
+cls["labels"] = cls.pop("targets")
+extra = [[100 * r.uniform(-3, 3), r.uniform(-3, 3), 20 + r.uniform(-3, 3), r.uniform(-3, 3)] for _ in range(7)]
 json.dump(cls, open(sys.argv[1] + "/cls.json", "w"))
 json.dump(reg, open(sys.argv[1] + "/reg.json", "w"))
 json.dump({"inputs": cls["inputs"] + extra}, open(sys.argv[1] + "/cls-in.json", "w"))
@@ -50,8 +52,8 @@ json.dump({"inputs": reg["inputs"] + [e[:3] for e in extra]}, open(sys.argv[1] +
 PY
 
 echo "== two trained models ($MLPD_URL)"
-CLS=$(create_model '{"name":"three-classes","inputs":4,"layers":[{"units":6,"activation":"relu"},{"units":5,"activation":"tanh"},{"units":3,"activation":"softmax"}],"loss":"cross_entropy","init":{"method":"xavier","seed":3}}') || exit 1
-REG=$(create_model '{"name":"two-outputs","inputs":3,"layers":[{"units":8,"activation":"tanh"},{"units":2,"activation":"linear"}],"loss":"mse","init":{"method":"xavier","seed":4}}') || exit 1
+CLS=$(create_model '{"name":"three-classes","inputs":4,"layers":[{"units":6,"activation":"relu"},{"units":5,"activation":"tanh"},{"units":3,"activation":"softmax"}],"loss":"cross_entropy","init":{"method":"xavier","seed":3},"preprocessing":{"inputs":"standard"},"classes":["low","mid","high"],"feature_names":["width","tilt","depth","noise"]}') || exit 1
+REG=$(create_model '{"name":"two-outputs","inputs":3,"layers":[{"units":8,"activation":"tanh"},{"units":2,"activation":"linear"}],"loss":"mse","init":{"method":"xavier","seed":4},"preprocessing":{"inputs":"standard","targets":"standard"}}') || exit 1
 for m in CLS REG; do
     id=${!m}; f=$(echo "$m" | tr 'A-Z' 'a-z')
     req POST "/v1/models/$id/samples" "@$E2E_TMP/$f.json"
@@ -65,6 +67,8 @@ for m in CLS REG; do
     id=${!m}; f=$(echo "$m" | tr 'A-Z' 'a-z')
     req GET "/v1/models/$id/weights"
     cp "$BODY_FILE" "$E2E_TMP/$f-w.json"
+    check "$m: version 2 holds a fitted standard scaler" \
+        "j['preprocessing']['inputs']['method'] == 'standard' and max(abs(v) for v in j['preprocessing']['inputs']['mean']) > 1"
     req POST "/v1/models/$id/predict" "@$E2E_TMP/$f-in.json"
     check_status "$m: predict the samples and 7 more rows" 200
     "$PY" -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); json.dump({"inputs": a["inputs"], "outputs": b["outputs"]}, open(sys.argv[3], "w"))' \
@@ -78,6 +82,19 @@ for m in CLS REG; do
         if cmp -s "$BODY_FILE" "$E2E_TMP/$f-$dtype.onnx"; then note_pass "$m $dtype: a second export is byte-identical ($(wc -c <"$BODY_FILE") bytes)"
         else note_fail "$m $dtype: a second export differs"; fi
         echo "{\"mlpd.model_id\": \"$id\", \"mlpd.version\": \"$("$PY" -c 'import onnx,sys; print(onnx.load(sys.argv[1]).producer_version)' "$E2E_TMP/$f-$dtype.onnx")\"}" >"$E2E_TMP/meta.json"
+        if [ "$m" = CLS ]; then
+            "$PY" - "$E2E_TMP/meta.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["mlpd.classes"] = json.dumps(["low", "mid", "high"], separators=(",", ":"))
+m["mlpd.feature_names"] = json.dumps(["width", "tilt", "depth", "noise"], separators=(",", ":"))
+json.dump(m, open(sys.argv[1], "w"))
+PY
+        fi
+        ops=$("$PY" -c 'import onnx,sys; print(" ".join(n.op_type for n in onnx.load(sys.argv[1]).graph.node))' "$E2E_TMP/$f-$dtype.onnx")
+        want_ops="Sub Div"; [ "$m" = REG ] && want_ops="Sub Div .* Mul Add"
+        if [[ $ops =~ ^$want_ops ]]; then note_pass "$m $dtype: the stored scaler is in the graph ($ops)"
+        else note_fail "$m $dtype: graph nodes '$ops' lack the scaler ($want_ops)"; fi
         if "$PY" tests/e2e/onnx_check.py "$E2E_TMP/$f-$dtype.onnx" "$E2E_TMP/$f-w.json" "$dtype" "$E2E_TMP/meta.json"; then
             note_pass "$m $dtype: python3-onnx checks pass"
         else note_fail "$m $dtype: python3-onnx checks"; fi
@@ -127,10 +144,9 @@ REQ_HEADERS=()
 req GET "/v1/models/$CLS/export?format=onnx"
 check_error "no token" 401 unauthorized
 
-# Models keep no scaler until the real-data work (DESIGN.md "Real data")
-# is merged, so the encoder's scaler graphs (Sub/Div on the inputs,
-# Mul/Add back to raw targets) come from the unit test's dump, with the
-# outputs the core computes for them.
+# The encoder's scaler graphs straight from the core too (the unit test's
+# dump, with the outputs the core computes for them): minmax and standard
+# on inputs and targets, which the server models above do not all cover.
 echo "== scaler graphs of core/onnx.c (from ${ONNX_TEST_BIN:=$(dirname "$MLPD_BIN")/tests/test_core_onnx})"
 mkdir -p "$E2E_TMP/dump"
 if [ -x "$ONNX_TEST_BIN" ] && MLPD_ONNX_DUMP="$E2E_TMP/dump" "$ONNX_TEST_BIN" >"$E2E_TMP/unit.log"; then

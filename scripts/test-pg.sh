@@ -39,16 +39,14 @@ echo "== test-pg: cluster up in $(($(date +%s%3N) - t0)) ms ($base)"
 # The conninfo without its dbname: each test names its own database.
 server=${base% dbname=*}
 n=0 fail=0
-newdb() {
-    n=$((n + 1))
-    local db="t$n"
-    psql "$base" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE $db" >/dev/null || return 1
-    echo "$server dbname=$db"
-}
 for b in "${units[@]}"; do
     echo "== $b (PostgreSQL)"
-    ci=$(newdb) || { fail=1; continue; }
-    MLPD_TEST_PG=$ci "$b" || fail=1
+    n=$((n + 1))
+    if ! psql "$base" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE t$n" >/dev/null; then
+        fail=1
+        continue
+    fi
+    MLPD_TEST_PG="$server dbname=t$n" "$b" || fail=1
 done
 for t in "${e2e[@]}"; do
     echo "== $t (PostgreSQL)"

@@ -296,14 +296,16 @@ st_status pg_run(pg_pool *p, pg_conn *c, int id, const pg_val *params, int n, PG
     if (id < 0 || (size_t)id >= p->n_stmts || !p->stmts[id].sql || n > PG_MAX_PARAMS)
         return ST_ERROR;
     const pg_stmt *st = &p->stmts[id];
-    if ((int)strlen(st->types) != n)
+    int read_committed = st->types[0] == 'R';
+    const char *types = st->types + read_committed;
+    if ((int)strlen(types) != n)
         return ST_ERROR;
     unsigned char bufs[PG_MAX_PARAMS][8];
     const char *vals[PG_MAX_PARAMS];
     int lens[PG_MAX_PARAMS], fmts[PG_MAX_PARAMS];
     Oid oids[PG_MAX_PARAMS];
     for (int k = 0; k < n; k++) {
-        if (encode(st->types[k], &params[k], bufs[k], &vals[k], &lens[k], &oids[k]) != ST_OK)
+        if (encode(types[k], &params[k], bufs[k], &vals[k], &lens[k], &oids[k]) != ST_OK)
             return ST_ERROR;
         fmts[k] = 1;
     }
@@ -314,7 +316,7 @@ st_status pg_run(pg_pool *p, pg_conn *c, int id, const pg_val *params, int n, PG
          * then the next row added) needs no retry. The queue's claim is
          * the exception: READ COMMITTED, FOR UPDATE SKIP LOCKED. */
         const char *begin = c->want_tx == 1 ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
-                            : st->read_committed ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                            : read_committed ? "BEGIN ISOLATION LEVEL READ COMMITTED"
                                                  : PG_BEGIN_WRITE;
         c->want_tx = 0;
         st_status bs = simple(c, begin);

@@ -37,7 +37,7 @@
  * SQLite; reads never wait for it. Measured: SERIALIZABLE instead made 4
  * threads adding samples to one model fail past 4 tries (unique
  * violations on the next batch's key, not serialization failures). The
- * queue's claim is the exception (pg_stmt.read_committed). A lock wait
+ * queue's claim is the exception ('R' in pg_stmt.types). A lock wait
  * past lock_timeout (2 s) is retried like a deadlock.
  */
 #ifndef MLPD_SERVER_STORAGE_PG_INTERNAL_H
@@ -82,16 +82,13 @@ typedef struct pg_val {
 /* One statement of the table: its SQL ($1..$n) and its parameter types as
  * one letter each: i int8, d float8, t text, b bytea ("" for none). A
  * parameter given as another type is converted (int to double) or
- * refused (ST_ERROR). */
+ * refused (ST_ERROR). A leading 'R' (not a parameter) says that a write
+ * transaction beginning with this statement runs at READ COMMITTED, not
+ * under the writers' lock: the queue's claim, whose FOR UPDATE SKIP
+ * LOCKED already makes claimers take different rows. */
 typedef struct pg_stmt {
     const char *sql;
     const char *types;
-    /* 1: a write transaction that begins with this statement runs at READ
-     * COMMITTED, not SERIALIZABLE (the queue's claim: its FOR UPDATE SKIP
-     * LOCKED already makes claimers take different rows, and under
-     * SERIALIZABLE every two claimers would conflict on the rows they
-     * read). */
-    int read_committed;
 } pg_stmt;
 
 typedef struct pg_pool pg_pool;

@@ -98,7 +98,7 @@ const pg_stmt pg_sql[Q_N_STMTS] = {
      * the oldest) with the running counts taken once, not once per queued
      * row; a job another node is claiming right now is skipped (its row
      * stays locked until that claim commits). The claim runs at READ
-     * COMMITTED (pg_stmt.read_committed). */
+     * COMMITTED ('R' in pg_stmt.types). */
     [Q_JOB_NEXT] = {"WITH running AS (SELECT owner, count(*) AS n FROM jobs "
                       "WHERE status = 'running' GROUP BY owner) "
                       "SELECT q.id, q.model_id, q.status, q.params_json, q.error, q.epoch, "
@@ -108,7 +108,7 @@ const pg_stmt pg_sql[Q_N_STMTS] = {
                       "WHERE q.status = 'queued' "
                       "ORDER BY coalesce(r.n, 0), q.created_at, q.seq LIMIT 1 "
                       "FOR UPDATE OF q SKIP LOCKED",
-                      "", 1},
+                      "R"},
     [Q_JOB_CLAIM] = {"UPDATE jobs SET status = 'running', started_at = $2 "
                        "WHERE id = $1 AND status = 'queued'",
                        "td"},

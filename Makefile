@@ -31,7 +31,8 @@ HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 # Full RELRO: the GOT is read-only after start-up (PIE is gcc's default here).
 LDHARDEN := -Wl,-z,relro -Wl,-z,now
 DEFS    := -D_GNU_SOURCE
-INC     := -I. -Icore -Iserver -I/usr/include/cjson -I$(BLASINC)
+PQINC   := $(shell pkg-config --cflags-only-I libpq 2>/dev/null || echo -I/usr/include/postgresql)
+INC     := -I. -Icore -Iserver -I/usr/include/cjson -I$(BLASINC) $(PQINC)
 CSTD    := -std=c11
 OPT     ?= -O2
 CFLAGS  := $(CSTD) $(WARN) $(DEFS) $(INC) -g $(OPT) $(HARDEN) -MMD -MP
@@ -40,7 +41,7 @@ CORELIBS := $(BLASLIB) -lmvec -lm
 # core/vmath.c: flags that let glibc's headers map exp/tanh to libmvec.
 # (-Wno-psabi: tiny.c's four-double vectors never cross a call boundary.)
 VMATH_FLAGS := -fopenmp-simd -fno-math-errno -D__FAST_MATH__ -Wno-psabi
-SRVLIBS := -lmicrohttpd -lcjson -lsqlite3 -lsodium -pthread
+SRVLIBS := -lmicrohttpd -lcjson -lsqlite3 -lpq -lsodium -pthread
 CHECKLIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -pthread)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -192,6 +193,19 @@ $(SAN)/gen/schema_sql.o: $(GEN_SCHEMA)
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(SAN_FLAGS) -c $< -o $@
 $(B)/libmlpserver.a: $(REL)/gen/schema_sql.o
 $(B)/asan/libmlpserver.a: $(SAN)/gen/schema_sql.o
+# schema/pg/NNNN_*.sql likewise as $(B)/gen/pg_schema_sql.c (storage/pg/pg_migrate.c).
+GEN_PG_SCHEMA := $(B)/gen/pg_schema_sql.c
+$(GEN_PG_SCHEMA): $(wildcard schema/pg/*.sql) scripts/embed-schema.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-schema.sh schema/pg $@ st_pg_migration storage/pg/pg_internal.h
+$(REL)/gen/pg_schema_sql.o: $(GEN_PG_SCHEMA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(SAN)/gen/pg_schema_sql.o: $(GEN_PG_SCHEMA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(SAN_FLAGS) -c $< -o $@
+$(B)/libmlpserver.a: $(REL)/gen/pg_schema_sql.o
+$(B)/asan/libmlpserver.a: $(SAN)/gen/pg_schema_sql.o
 
 $(B)/mlpd: $(REL)/server/main.o $(B)/libmlpserver.a $(B)/libmlpcore.a
 	$(CC) $(CFLAGS) $(LDHARDEN) -o $@ $^ $(SRVLIBS) $(CORELIBS)
@@ -249,6 +263,55 @@ check-layers:
 check-layers-test:
 	@bash tests/layers/check_layers_test.sh
 
+# ---- PostgreSQL (issue 16) ---------------------------------------------------
+# test-pg: the PostgreSQL backend's unit tests and the e2e scripts that run
+# on either backend, against one throwaway cluster (scripts/test-pg.sh:
+# started, each test on a fresh database, stopped and checked with pg_ctl
+# status). The unit binaries also run in `make unit`, where without a
+# cluster they say so and check nothing.
+PG_UNIT_BIN := $(B)/tests/test_pg_conn $(B)/tests/test_pg_backend $(B)/tests/test_storage
+# The e2e scripts meant to run on PostgreSQL too; PG_E2E_NOW those that do
+# (none until --db selects the backend).
+PG_E2E := $(addprefix tests/e2e/,api_happy.sh lecture_step.sh jobs_life.sh restart.sh)
+PG_E2E_NOW := $(PG_E2E)
+# Several nodes behind nginx (tests/multinode/, each starts its own
+# cluster with scripts/cluster.sh); PG_MULTI_NOW those that run today.
+PG_MULTI := $(wildcard tests/multinode/*.sh)
+PG_MULTI_NOW := $(PG_MULTI)
+.PHONY: test-pg
+test-pg: $(PG_UNIT_BIN) $(B)/mlpd | $(B)/.test-deps
+	MLPD_BIN=$(B)/mlpd bash scripts/test-pg.sh --unit $(PG_UNIT_BIN) --e2e $(PG_E2E_NOW) --multi $(PG_MULTI_NOW)
+
+# bench-scale (so far: the claim part): queued jobs claimed by 6 threads,
+# each its own connection, with FOR UPDATE SKIP LOCKED and with the
+# backend's fair pick, on a throwaway cluster; prints claims/s and checks
+# that no job is claimed twice or never (bench/pg/claims.c).
+$(B)/bench/pg-claims: bench/pg/claims.c $(B)/libmlpserver.a $(B)/libmlpcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libmlpserver.a $(B)/libmlpcore.a $(SRVLIBS) $(CORELIBS)
+.PHONY: bench-scale
+bench-scale: $(B)/bench/pg-claims | $(B)/.test-deps
+	@set -e; d=$$(mktemp -d); ci=$$(sh scripts/pg-cluster.sh start $$d/pg); \
+	  MLPD_TEST_PG="$$ci" $(B)/bench/pg-claims 6 2000 && rc=0 || rc=$$?; \
+	  sh scripts/pg-cluster.sh stop $$d/pg --rm; rmdir $$d; exit $$rc
+
+# ---- several nodes (issue 16; README "Running several nodes") ---------------
+# check-front: the Kubernetes manifest against the Kubernetes schema
+# (scripts/check-k8s.mjs, kubernetes-models pinned in package.json: kubeconform
+# is not in Debian; unknown fields are not caught, wrong types and missing
+# required ones are), and scripts/nginx-mlpd.conf through `nginx -t`.
+.PHONY: check-front check-k8s check-nginx
+check-front: check-k8s check-nginx
+check-k8s: npm-deps
+	node scripts/check-k8s.mjs scripts/k8s/mlpd.yaml
+check-nginx: | $(B)/.test-deps
+	@mkdir -p $(B)/nginx-check
+	@printf 'pid %s/pid;\nevents {}\nhttp { include %s; }\n' "$(abspath $(B))/nginx-check" \
+	  "$(abspath scripts/nginx-mlpd.conf)" >$(B)/nginx-check/nginx.conf
+	nginx -t -q -e $(abspath $(B))/nginx-check/error.log -c $(abspath $(B))/nginx-check/nginx.conf \
+	  || { cat $(B)/nginx-check/error.log; exit 1; }
+	@echo "nginx -t: scripts/nginx-mlpd.conf is valid"
+
 # ---- numbers from scikit-learn (issue 13) -----------------------------------
 # tests/unit/realdata_expected.h holds Debian's python3-sklearn answers for
 # the core's scalers, metrics and schedules (test_core_realdata.c checks
@@ -280,7 +343,8 @@ FZ           := $(B)/fuzz/obj
 FUZZ_BIN     := $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_NAMES))
 REPLAY_BIN   := $(patsubst %,$(B)/asan/fuzz/replay_%,$(FUZZ_NAMES))
 FUZZ_LIB_OBJ := $(call objs,$(FZ),$(CORE_SRC) $(SERVER_SRC) tests/fuzz/fuzz_common.c) \
-                $(FZ)/gen/openapi_yaml.o $(FZ)/gen/schema_sql.o $(FZ)/gen/web_files.o
+                $(FZ)/gen/openapi_yaml.o $(FZ)/gen/schema_sql.o $(FZ)/gen/pg_schema_sql.o \
+                $(FZ)/gen/web_files.o
 .SECONDARY: $(FUZZ_LIB_OBJ) $(call objs,$(FZ),$(wildcard tests/fuzz/*.c)) $(call objs,$(SAN),$(wildcard tests/fuzz/*.c))
 
 $(FZ)/%.o: %.c | $(B)/.test-deps
@@ -402,7 +466,8 @@ $(TSN)/gen/%.o: $(B)/gen/%.c
 	$(CC) $(CSTD) $(WARN) $(DEFS) $(INC) -g -O1 $(TSAN_FLAGS) -c $< -o $@
 $(B)/tsan/libmlpcore.a: $(CORE_TOBJ)
 	rm -f $@ && ar rcs $@ $^
-$(B)/tsan/libmlpserver.a: $(SERVER_TOBJ) $(TSN)/gen/openapi_yaml.o $(TSN)/gen/schema_sql.o $(TSN)/gen/web_files.o
+$(B)/tsan/libmlpserver.a: $(SERVER_TOBJ) $(TSN)/gen/openapi_yaml.o $(TSN)/gen/schema_sql.o \
+                          $(TSN)/gen/pg_schema_sql.o $(TSN)/gen/web_files.o
 	rm -f $@ && ar rcs $@ $^
 $(B)/tsan/mlpd: $(TSN)/server/main.o $(B)/tsan/libmlpserver.a $(B)/tsan/libmlpcore.a
 	$(CC) $(TSAN_FLAGS) -o $@ $^ $(SRVLIBS) $(CORELIBS)
@@ -528,7 +593,7 @@ jobs-bench: bench-deps $(B)/mlpd $(B)/bench/jobs-direct
 LANE_timed  := e2e-timed tsan-e2e valgrind
 LANE_plain  := e2e-plain
 LANE_checks := lint-openapi lint-docker lint check-layers check-layers-test realdata-expected-check \
-               unit tsan-unit fuzz-replay
+               check-front unit tsan-unit fuzz-replay
 # unit-asan after the fuzzers: the checks lane ran alone on one core for
 # minutes after the others had ended (its storage fault loops are long).
 LANE_fuzz   := fuzz-short unit-asan

@@ -28,6 +28,17 @@ static void on_jobs_change(void *ctx, jobs_event ev)
 #define USER_BUCKETS 4096
 #define IP_BUCKETS 8192
 
+/* Another node changed a model (or, id NULL, anything may have changed):
+ * its cached snapshot goes, the next request reads the database. */
+static void on_model_changed(void *arg, const char *id)
+{
+    cache *c = arg;
+    if (id)
+        cache_remove(c, id);
+    else
+        cache_clear(c);
+}
+
 int app_init(app *a, const mlpd_config *cfg, storage *st)
 {
     memset(a, 0, sizeof *a);
@@ -47,6 +58,7 @@ int app_init(app *a, const mlpd_config *cfg, storage *st)
         goto fail;
     for (size_t i = 0; i < MODEL_LOCKS; i++)
         pthread_mutex_init(&a->model_locks[i], NULL);
+    storage_on_change(st, on_model_changed, a->cache);
     jobs_config jc = {cfg->workers, cfg->checkpoint_epochs, (double)cfg->checkpoint_seconds,
                       1.0, 0.2, cfg->worker_nice};
     jobs_env env = {st, a->cache, a->model_locks, {cfg->max_epochs, cfg->max_train_seconds},
@@ -55,6 +67,7 @@ int app_init(app *a, const mlpd_config *cfg, storage *st)
     a->jobs = jobs_start(&env, &jc, err, sizeof err);
     if (!a->jobs) {
         fprintf(stderr, "mlpd: %s\n", err);
+        storage_on_change(st, NULL, NULL);
         for (size_t i = 0; i < MODEL_LOCKS; i++)
             pthread_mutex_destroy(&a->model_locks[i]);
         goto fail;
@@ -73,6 +86,7 @@ void app_free(app *a)
 {
     if (!a->cache)
         return;
+    storage_on_change(a->st, NULL, NULL); /* no more calls into the cache */
     jobs_free(a->jobs);
     cache_free(a->cache);
     metrics_free(a->metrics);

@@ -43,8 +43,10 @@ int main(int argc, char **argv)
 
     char err[256] = "";
     storage *st = NULL;
+    char shown[1024];
+    config_db_display(cfg.db, shown, sizeof shown);
     if (storage_open(cfg.db, &st, err, sizeof err) != ST_OK) {
-        fprintf(stderr, "mlpd: cannot open database %s: %s\n", cfg.db, err);
+        fprintf(stderr, "mlpd: cannot open database %s: %s\n", shown, err);
         return 1;
     }
     app a;
@@ -66,7 +68,7 @@ int main(int argc, char **argv)
     blas_report_line(&br, line, sizeof line);
     fprintf(stderr, "mlpd: %s\n", line);
     fprintf(stderr, "mlpd: listening on %s:%ld (db %s, auth %s%s%s)\n", cfg.bind, cfg.port,
-            cfg.db, cfg.auth, cfg.cors_origin[0] ? ", CORS " : "", cfg.cors_origin);
+            shown, cfg.auth, cfg.cors_origin[0] ? ", CORS " : "", cfg.cors_origin);
 
     int sig = 0;
     sigwait(&set, &sig);

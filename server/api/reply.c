@@ -112,7 +112,12 @@ void reply_storage_error(api_response *r, st_status s)
     case ST_NOT_FOUND: reply_error(r, API_ERR_NOT_FOUND, NULL, NULL); break;
     case ST_CONFLICT: reply_error(r, API_ERR_CONFLICT, NULL, NULL); break;
     case ST_LIMIT: reply_error(r, API_ERR_LIMIT_EXCEEDED, NULL, NULL); break;
-    case ST_BUSY: reply_error(r, API_ERR_BUSY, NULL, NULL); break;
+    case ST_BUSY:
+        /* a lock held past its timeout, a transaction that kept
+         * conflicting, a lost database connection: worth a retry soon */
+        reply_error(r, API_ERR_BUSY, NULL, NULL);
+        api_response_header(r, "Retry-After", "1");
+        break;
     case ST_FULL: reply_error(r, API_ERR_STORAGE_FULL, NULL, NULL); break;
     case ST_OUTCOME_UNKNOWN: reply_error(r, API_ERR_OUTCOME_UNKNOWN, NULL, NULL); break;
     case ST_READ_ONLY: reply_error(r, API_ERR_READ_ONLY, NULL, NULL); break;

@@ -218,6 +218,15 @@ void cache_remove(cache *c, const char *id)
     pthread_mutex_unlock(&c->mu);
 }
 
+void cache_clear(cache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    while (c->head)
+        unmap(c, c->head);
+    c->generation++;
+    pthread_mutex_unlock(&c->mu);
+}
+
 const mlp_t *snapshot_net(const snapshot *s) { return s->net; }
 int64_t snapshot_version(const snapshot *s) { return s->version; }
 const model_prep *snapshot_prep(const snapshot *s) { return s->prep; }

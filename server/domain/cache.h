@@ -52,6 +52,9 @@ snapshot *snapshot_new(mlp_t *net, int64_t version);
 snapshot *snapshot_new_prep(mlp_t *net, model_prep *prep, int64_t version);
 /* Forget the model (deleted). */
 void cache_remove(cache *c, const char *id);
+/* Drop every entry (another node may have changed any model while this
+ * one could not hear of it); references held stay valid. */
+void cache_clear(cache *c);
 /* Drop a reference (accepts NULL). */
 void snapshot_release(snapshot *s);
 

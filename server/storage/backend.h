@@ -165,9 +165,14 @@ struct st_backend {
     /* NULL for SQL NULL, or (type not NULL) when memory ran out. */
     const char *(*col_text)(const st_row *r, int i, size_t *len);
     const void *(*col_blob)(const st_row *r, int i, size_t *len);
+
+    /* Optional (NULL: nothing changes behind this process's back): see
+     * storage_on_change. 0, or -1 when it could not start. */
+    int (*on_change)(st_db *db, st_change_fn fn, void *arg);
 };
 
 /* The backends linked into the daemon (each defines its own). */
 extern const st_backend st_sqlite_backend;
+extern const st_backend st_pg_backend;
 
 #endif

@@ -18,9 +18,10 @@
 /* Tries of one transaction when the backend asks for a retry (SQLite never does). */
 #define TX_TRIES 4
 
-/* The first that accepts the --db value serves it; SQLite, last, takes any
- * other value as a file path. */
-static const st_backend *const backends[] = {&st_sqlite_backend};
+/* The first that accepts the --db value serves it: PostgreSQL a
+ * postgresql:// or postgres:// URL or a libpq conninfo (storage/pg/);
+ * SQLite, last, takes any other value as a file path. */
+static const st_backend *const backends[] = {&st_pg_backend, &st_sqlite_backend};
 
 const char *st_status_name(st_status s)
 {
@@ -82,6 +83,12 @@ void storage_close(storage *s)
         return;
     s->b->close(s->db);
     free(s);
+}
+
+void storage_on_change(storage *s, st_change_fn fn, void *arg)
+{
+    if (s && s->b->on_change)
+        s->b->on_change(s->db, fn, arg);
 }
 
 int storage_read_only(storage *s)

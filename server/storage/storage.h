@@ -59,6 +59,14 @@ void storage_close(storage *s);
  * later fsyncs as fine (PostgreSQL's rule: stop writing); reopening the
  * database (a restart) recovers from what is really on disk. */
 int storage_read_only(storage *s);
+/* Changes other processes made (other nodes sharing a PostgreSQL
+ * database): fn(arg, model_id) when a model's current version changed or
+ * it was deleted, fn(arg, NULL) when anything may have changed (the
+ * backend could not hear for a while). Called from a thread of the
+ * backend's; fn NULL stops it and returns once no call runs any more.
+ * SQLite (one process): never called. */
+typedef void (*st_change_fn)(void *arg, const char *model_id);
+void storage_on_change(storage *s, st_change_fn fn, void *arg);
 
 /* ---- models ---------------------------------------------------------- */
 

@@ -32,7 +32,7 @@ typedef struct opt_def {
 static const opt_def opts[] = {
     L(port, 1, 65535, "TCP port to listen on"),
     S(bind, "IPv4 or IPv6 address to listen on"),
-    S(db, "SQLite database file (created if missing)"),
+    S(db, "SQLite database file (created if missing), or PostgreSQL: postgresql://... or a libpq conninfo"),
     L(workers, 1, 256, "training worker threads"),
     L(worker_nice, 0, 19, "training worker threads run this much nicer than the daemon (requests go first)"),
     L(checkpoint_epochs, 0, 1L << 30, "a job publishes a checkpoint every N epochs (0: off)"),
@@ -72,6 +72,50 @@ static long online_cores(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? n : 1;
+}
+
+void config_db_display(const char *db, char *out, size_t n)
+{
+    /* postgresql://user:SECRET@host/... and password=SECRET (conninfo) */
+    size_t o = 0;
+    const char *p = db;
+    const char *scheme = strstr(db, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = scheme && at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    while (*p && o + 1 < n) {
+        if (colon && p == colon + 1) {
+            for (const char *m = "***"; *m && o + 1 < n; m++)
+                out[o++] = *m;
+            p = at;
+            continue;
+        }
+        if (!scheme && !strncmp(p, "password", 8) && (p == db || p[-1] == ' ')) {
+            const char *eq = p + 8;
+            while (*eq == ' ')
+                eq++;
+            if (*eq == '=') {
+                for (const char *m = "password=***"; *m && o + 1 < n; m++)
+                    out[o++] = *m;
+                eq++;
+                while (*eq == ' ')
+                    eq++;
+                if (*eq == '\'') { /* a quoted value: up to the closing quote */
+                    for (eq++; *eq && *eq != '\''; eq++)
+                        if (*eq == '\\' && eq[1])
+                            eq++;
+                    if (*eq)
+                        eq++;
+                } else {
+                    while (*eq && *eq != ' ')
+                        eq++;
+                }
+                p = eq;
+                continue;
+            }
+        }
+        out[o++] = *p++;
+    }
+    out[n ? o : 0] = '\0';
 }
 
 void config_defaults(mlpd_config *c)

@@ -62,4 +62,8 @@ void config_usage(FILE *out);
 /* 1 if addr (an IPv4/IPv6 literal) is a loopback address. */
 int config_is_loopback(const char *addr);
 
+/* db as it may be logged: a PostgreSQL password (in a URL or a
+ * conninfo's password=) replaced by ***. Always NUL-terminates (n >= 1). */
+void config_db_display(const char *db, char *out, size_t n);
+
 #endif

@@ -18,6 +18,20 @@ MLPD_PORT=""
 MLPD_URL=""
 MLPD_DB="$E2E_TMP/mlpd.db"
 MLPD_ARGS=()
+# MLPD_E2E_PG (scripts/test-pg.sh sets it): a PostgreSQL server's conninfo
+# without dbname; the test then runs on a fresh database of its own there
+# (MLPD_DB is its conninfo), dropped when the test exits.
+E2E_PG_DB=""
+if [ -n "${MLPD_E2E_PG:-}" ]; then
+    E2E_PG_DB="e2e_$(basename "$E2E_TMP" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')"
+    if ! psql "$MLPD_E2E_PG dbname=postgres" -qAt -v ON_ERROR_STOP=1 \
+        -c "CREATE DATABASE $E2E_PG_DB" >/dev/null; then
+        echo "e2e: cannot create the PostgreSQL database $E2E_PG_DB" >&2
+        rm -rf "$E2E_TMP"
+        exit 2
+    fi
+    MLPD_DB="$MLPD_E2E_PG dbname=$E2E_PG_DB"
+fi
 
 # Extra curl arguments for every `req`, e.g. REQ_HEADERS=(-H "Authorization: Bearer $T").
 REQ_HEADERS=()
@@ -31,6 +45,10 @@ e2e_cleanup() {
     if [ -n "$MLPD_PID" ] && kill -0 "$MLPD_PID" 2>/dev/null; then
         kill -TERM "$MLPD_PID" 2>/dev/null
         wait "$MLPD_PID" 2>/dev/null
+    fi
+    if [ -n "$E2E_PG_DB" ]; then
+        psql "$MLPD_E2E_PG dbname=postgres" -qAt -c "DROP DATABASE IF EXISTS $E2E_PG_DB WITH (FORCE)" \
+            >/dev/null 2>&1
     fi
     rm -rf "$E2E_TMP"
 }

@@ -118,6 +118,31 @@ START_TEST(stale_loads_do_not_win)
 }
 END_TEST
 
+/* cache_clear (another node changed something this one did not hear):
+ * every entry goes, held references stay readable, and a load that
+ * started before the clear does not put its possibly old copy back. */
+START_TEST(clear_drops_everything)
+{
+    cache *c = cache_new(1 << 20);
+    snapshot_release(cache_put(c, "a", net_with(1), 1, UINT64_MAX));
+    snapshot_release(cache_put(c, "b", net_with(2), 3, UINT64_MAX));
+    snapshot *held = cache_get(c, "a");
+    uint64_t gen = cache_generation(c);
+    cache_clear(c);
+    ck_assert_ptr_null(cache_get(c, "a"));
+    ck_assert_ptr_null(cache_get(c, "b"));
+    size_t entries = 9, bytes = 9;
+    cache_stats(c, &entries, &bytes);
+    ck_assert_uint_eq(entries, 0);
+    ck_assert_uint_eq(bytes, 0);
+    ck_assert(first_weight(held) == 1);
+    snapshot_release(held);
+    snapshot_release(cache_put(c, "b", net_with(2), 3, gen));
+    ck_assert_ptr_null(cache_get(c, "b"));
+    cache_free(c);
+}
+END_TEST
+
 START_TEST(budget_evicts_least_recently_used)
 {
     mlp_t *probe = net_with(0);
@@ -157,6 +182,7 @@ int main(void)
     tcase_add_test(tc, stale_loads_do_not_win);
     tcase_add_test(tc, float_copy_once_per_snapshot);
     tcase_add_test(tc, budget_evicts_least_recently_used);
+    tcase_add_test(tc, clear_drops_everything);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

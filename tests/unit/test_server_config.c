@@ -19,6 +19,29 @@ static int parse(mlpd_config *c, char **argv, int argc, char *out, size_t n)
     return rc;
 }
 
+/* The database as the log shows it: a PostgreSQL password never. */
+START_TEST(db_display_hides_passwords)
+{
+    static const char *const cases[][2] = {
+        {"./mlpd.db", "./mlpd.db"},
+        {"postgresql://alice:s3cret@db.example/mlpd", "postgresql://alice:***@db.example/mlpd"},
+        {"postgresql://alice@db/mlpd", "postgresql://alice@db/mlpd"},
+        {"postgres://db/mlpd?sslmode=require", "postgres://db/mlpd?sslmode=require"},
+        {"host=/tmp/x password=hunter2 dbname=mlpd", "host=/tmp/x password=*** dbname=mlpd"},
+        {"password = 'a b\\' c' user=u", "password=*** user=u"},
+        {"host=h dbname=mlpd", "host=h dbname=mlpd"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[128];
+        config_db_display(cases[i][0], out, sizeof out);
+        ck_assert_str_eq(out, cases[i][1]);
+    }
+    char tiny[4];
+    config_db_display("postgresql://a:b@c/d", tiny, sizeof tiny);
+    ck_assert_str_eq(tiny, "pos");
+}
+END_TEST
+
 START_TEST(defaults_env_then_flags)
 {
     mlpd_config c;
@@ -87,6 +110,7 @@ int main(void)
     Suite *s = suite_create("server_config");
     TCase *tc = tcase_create("config");
     tcase_add_test(tc, defaults_env_then_flags);
+    tcase_add_test(tc, db_display_hides_passwords);
     tcase_add_test(tc, bad_values_are_refused);
     tcase_add_test(tc, help_lists_every_flag_and_env_name);
     suite_add_tcase(s, tc);

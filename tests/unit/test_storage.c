@@ -9,6 +9,7 @@
 #include <ftw.h>
 #include <math.h>
 #include <pthread.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,10 @@
  * nothing is left in /tmp even when a forked test dies halfway. */
 static char base[64];
 static char dir[96];
-static char db_path[128];
+static char db_path[512];
+/* MLPD_TEST_PG (make test-pg): the conninfo of a PostgreSQL database;
+ * the backend-neutral tests then run on it, each on a fresh schema. */
+static const char *pg_conninfo;
 
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -54,13 +58,23 @@ static void fixture_up(void)
     snprintf(dir, sizeof dir, "%s/t-XXXXXX", base);
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(db_path, sizeof db_path, "%s/test.db", dir);
+    if (pg_conninfo) {
+        PGconn *pc = PQconnectdb(pg_conninfo);
+        ck_assert_msg(PQstatus(pc) == CONNECTION_OK, "%s", PQerrorMessage(pc));
+        PGresult *r = PQexec(pc, "SET client_min_messages = warning; "
+                                 "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+        ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s", PQerrorMessage(pc));
+        PQclear(r);
+        PQfinish(pc);
+        snprintf(db_path, sizeof db_path, "%s", pg_conninfo);
+    }
 }
 
 static void fixture_down(void)
 {
     static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    char p[160];
-    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+    char p[600];
+    for (size_t i = 0; !pg_conninfo && i < sizeof suffix / sizeof suffix[0]; i++) {
         snprintf(p, sizeof p, "%s%s", db_path, suffix[i]);
         unlink(p);
     }
@@ -939,8 +953,36 @@ START_TEST(status_names_are_distinct)
 }
 END_TEST
 
+/* The tests that touch the database only through storage.h, on
+ * PostgreSQL (the others read or damage the SQLite file directly). */
+static int run_pg(void)
+{
+    Suite *s = suite_create("storage_pg");
+    TCase *tc = tcase_create("storage_pg");
+    tcase_set_timeout(tc, 120);
+    tcase_add_unchecked_fixture(tc, base_up, base_down);
+    tcase_add_test(tc, weights_versions_put_get_restore_list);
+    tcase_add_test(tc, samples_limit_and_clear);
+    tcase_add_test(tc, jobs_conflict_update_get_list);
+    tcase_add_test(tc, history_append_list_order);
+    tcase_add_test(tc, data_survives_reopen);
+    tcase_add_test(tc, four_threads_write_and_read);
+    tcase_add_test(tc, new_ids_are_random_hex);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 int main(void)
 {
+    pg_conninfo = getenv("MLPD_TEST_PG");
+    if (pg_conninfo && !*pg_conninfo)
+        pg_conninfo = NULL;
+    if (pg_conninfo)
+        return run_pg();
     Suite *s = suite_create("storage");
     TCase *tc = tcase_create("storage");
     tcase_set_timeout(tc, 60);

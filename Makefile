@@ -518,18 +518,20 @@ jobs-bench: bench-deps $(B)/mlpd $(B)/bench/jobs-direct
 #               second, rates, a latency ratio), the tsan daemon's run,
 #               valgrind: one at a time, normal priority;
 #       plain   the e2e scripts that measure no time, one at a time;
-#       checks  linters, the layer check, unit tests (also under ASan and
-#               TSan), the fuzz corpus replay: CPU-bound, no timing, nice 10;
-#       fuzz    30 s per fuzzer, nice 10.
+#       checks  linters, the layer check, unit tests (also under TSan),
+#               the fuzz corpus replay: CPU-bound, no timing, nice 10;
+#       fuzz    30 s per fuzzer, then the unit tests under ASan+UBSan,
+#               nice 10.
 #     Every daemon listens on a free port and every suite has its own
 #     temporary files, so the lanes share only the CPUs, and the niced ones
 #     yield them to the two e2e lanes.
 LANE_timed  := e2e-timed tsan-e2e valgrind
 LANE_plain  := e2e-plain
 LANE_checks := lint-openapi lint-docker lint check-layers check-layers-test realdata-expected-check \
-               unit unit-asan \
-               tsan-unit fuzz-replay
-LANE_fuzz   := fuzz-short
+               unit tsan-unit fuzz-replay
+# unit-asan after the fuzzers: the checks lane ran alone on one core for
+# minutes after the others had ended (its storage fault loops are long).
+LANE_fuzz   := fuzz-short unit-asan
 NICE_timed  :=
 NICE_plain  :=
 NICE_checks := nice -n 10

@@ -320,18 +320,18 @@ void h_dataset_patch(app *a, const api_request *req, const route_params *p, api_
     st_dataset d;
     cJSON *body = NULL;
     const char *vis = NULL;
-    if (json_parse_or_reply(resp, req->body, req->body_len, &body) != 0)
+    /* whose it is first: another's private dataset is 404 whatever the body */
+    if (dataset_or_reply(a, req, resp, p->id, 1, &d) != 0)
         return;
-    if (json_object_or_reply(resp, body, "", fields) != 0 ||
+    if (json_parse_or_reply(resp, req->body, req->body_len, &body) != 0 ||
+        json_object_or_reply(resp, body, "", fields) != 0 ||
         json_string_or_reply(resp, body, "visibility", "", 1, 1, 16, &vis) != 0)
-        goto out;
+        goto done;
     if (strcmp(vis, "private") != 0 && strcmp(vis, "class") != 0) {
         reply_error(resp, API_ERR_INVALID_FIELD, "visibility",
                     "visibility must be \"private\" or \"class\".");
-        goto out;
+        goto done;
     }
-    if (dataset_or_reply(a, req, resp, p->id, 1, &d) != 0)
-        goto out;
     st_status s = storage_dataset_set_visibility(a->st, p->id, strcmp(vis, "class") == 0);
     if (s == ST_OK) {
         d.class_visible = strcmp(vis, "class") == 0;
@@ -339,8 +339,8 @@ void h_dataset_patch(app *a, const api_request *req, const route_params *p, api_
     } else {
         reply_storage_error(resp, s);
     }
+done:
     st_dataset_clear(&d);
-out:
     cJSON_Delete(body);
 }
 

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "api/handlers.h"
+#include "domain/prep.h"
 #include "api/jsonin.h"
 #include "api/reply.h"
 #include "util/clock.h"
@@ -96,9 +97,10 @@ static size_t choose_versions(const st_version *vs, size_t n, int64_t current,
     return kept;
 }
 
-/* The layers of one stored version; -1 after replying. */
+/* The layers of one stored version (with its scalers, and with_split the
+ * rows its job trained and validated on); -1 after replying. */
 static int write_version_layers(app *a, api_response *resp, sbuf *b, const char *id,
-                                int64_t version)
+                                int64_t version, int with_split)
 {
     snapshot *snap = model_net_or_reply(a, resp, id, version);
     if (!snap)
@@ -108,6 +110,10 @@ static int write_version_layers(app *a, api_response *resp, sbuf *b, const char 
         sbuf_puts(b, ",\"preprocessing\":");
         weights_write_prep(b, snapshot_prep(snap), snapshot_net(snap));
     }
+    const model_prep *prep = snapshot_prep(snap);
+    if (with_split && prep && (prep->train_rows || prep->val_rows))
+        sbuf_printf(b, ",\"split\":{\"train_rows\":%lld,\"validation_rows\":%lld}",
+                    (long long)prep->train_rows, (long long)prep->val_rows);
     snapshot_release(snap);
     return 0;
 }
@@ -134,7 +140,7 @@ static int write_versions(app *a, api_response *resp, sbuf *b, const char *id,
     sbuf_puts(b, ",\"weights\":{\"version\":");
     sbuf_json_int(b, current);
     sbuf_puts(b, ",\"layers\":");
-    rc = write_version_layers(a, resp, b, id, current);
+    rc = write_version_layers(a, resp, b, id, current, 0);
     sbuf_puts(b, "},\"versions\":[");
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (!keep[i])
@@ -149,7 +155,7 @@ static int write_versions(app *a, api_response *resp, sbuf *b, const char *id,
         sbuf_puts(b, ",\"loss\":");
         sbuf_json_number(b, vs[i].loss);
         sbuf_puts(b, ",\"layers\":");
-        rc = write_version_layers(a, resp, b, id, vs[i].version);
+        rc = write_version_layers(a, resp, b, id, vs[i].version, 1);
         sbuf_putc(b, '}');
     }
     sbuf_puts(b, "],\"versions_omitted\":");

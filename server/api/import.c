@@ -32,7 +32,8 @@ static const char *const doc_fields[] = {
     "last_loss", "weights", "versions", "versions_omitted", "samples", "jobs", "history",
     NULL};
 static const char *const version_fields[] = {"version", "source", "created_at", "loss",
-                                             "layers", "preprocessing", NULL};
+                                             "layers", "preprocessing", "split", NULL};
+static const char *const split_fields[] = {"train_rows", "validation_rows", NULL};
 static const char *const weights_fields[] = {"version", "layers", "preprocessing", NULL};
 static const char *const samples_fields[] = {"inputs", "targets", NULL};
 static const char *const conv_fields[] = {"bias", "cost", "activations", NULL};
@@ -235,6 +236,30 @@ static int valid_source(const char *s)
     return version_source_from_name(s, &v) == 0;
 }
 
+/* A version's optional "split" {"train_rows", "validation_rows"}: the
+ * rows its job used (evaluate's train and validation splits), kept with
+ * its scalers (identity ones when it has none). -1 after replying. */
+static int split_or_reply(api_response *resp, const cJSON *vo, const char *path,
+                          const mlp_t *net, model_prep **prep)
+{
+    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(vo, "split");
+    if (!sp || cJSON_IsNull(sp))
+        return 0;
+    char spath[64];
+    json_path_key(spath, sizeof spath, path, "split");
+    int64_t tr = 0, va = 0;
+    if (json_object_or_reply(resp, sp, spath, split_fields) != 0 ||
+        json_int_or_reply(resp, sp, "train_rows", spath, 1, 0, INT53, &tr) != 0 ||
+        json_int_or_reply(resp, sp, "validation_rows", spath, 1, 0, INT53, &va) != 0)
+        return -1;
+    if (!*prep && !(*prep = prep_new(MLP_SCALE_NONE, mlp_inputs(net), MLP_SCALE_NONE,
+                                     mlp_outputs(net))))
+        return oom(resp);
+    (*prep)->train_rows = tr;
+    (*prep)->val_rows = va;
+    return 0;
+}
+
 /* One versions[i] entry into st->versions[i], its blob and parameters. */
 static int version_or_reply(api_response *resp, const cJSON *vo, size_t i, import_state *st,
                             mlp_t *net)
@@ -266,6 +291,10 @@ static int version_or_reply(api_response *resp, const cJSON *vo, size_t i, impor
     if (weights_layers_or_reply(resp, vo, path, net) != 0 ||
         weights_prep_or_reply(resp, vo, path, net, &prep) != 0)
         return -1;
+    if (split_or_reply(resp, vo, path, net, &prep) != 0) {
+        prep_free(prep);
+        return -1;
+    }
     size_t len = 0;
     int enc = prep_blob_encode(net, prep, &st->blobs[i], &len);
     prep_free(prep);

@@ -200,7 +200,7 @@ static int header_or_reply(api_response *resp, const csv_table *t, const model_m
             return -1;
         }
     }
-    if (!(s->names = calloc(s->n_in, sizeof *s->names)))
+    if (!(s->names = calloc(s->n_in ? s->n_in : 1, sizeof *s->names)))
         goto oom;
     for (size_t j = 0; j < s->n_in; j++)
         if (!(s->names[j] = strdup(t->names[j])))

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "api/sample_parse.h"
+#include "core/metrics.h"
 #include "storage/realdata.h"
 #include "domain/datasets.h"
 #include "api/datasets_api.h"
@@ -197,8 +198,11 @@ out:
     free(old_spec);
 }
 
+/* A page of samples; a classifier's rows also name their class (the
+ * target's most probable one, as stored from the label). */
 static void write_page(sbuf *b, uint64_t offset, uint64_t limit, int64_t total,
-                       const double *x, const double *y, size_t n, size_t n_in, size_t n_out)
+                       const double *x, const double *y, size_t n, size_t n_in, size_t n_out,
+                       const model_meta *meta)
 {
     sbuf_printf(b, "{\"offset\":%llu,\"limit\":%llu,\"total\":%lld,\"samples\":[",
                 (unsigned long long)offset, (unsigned long long)limit, (long long)total);
@@ -207,6 +211,10 @@ static void write_page(sbuf *b, uint64_t offset, uint64_t limit, int64_t total,
         sbuf_json_array(b, x + i * n_in, n_in);
         sbuf_puts(b, ",\"y\":");
         sbuf_json_array(b, y + i * n_out, n_out);
+        if (meta->n_classes) {
+            sbuf_puts(b, ",\"label\":");
+            sbuf_json_string(b, meta->classes[mlp_argmax(y + i * n_out, n_out)]);
+        }
         sbuf_putc(b, '}');
     }
     sbuf_puts(b, "]}");
@@ -225,6 +233,9 @@ void h_samples_list(app *a, const api_request *req, const route_params *p, api_r
         return;
     size_t n_in = spec.inputs, n_out = spec.layers[spec.n_layers - 1].units, n = 0;
     int64_t total = m.samples;
+    model_meta meta;
+    if (model_meta_parse(m.spec_json, &spec, &meta) != 0)
+        model_meta_init(&meta); /* no labels then; the rows still answer */
     st_model_clear(&m);
     double *x = NULL, *y = NULL;
     st_status s = ST_OK;
@@ -232,12 +243,14 @@ void h_samples_list(app *a, const api_request *req, const route_params *p, api_r
         s = storage_samples_read(a->st, p->id, (size_t)offset, (size_t)limit, n_in, n_out,
                                  &x, &y, &n);
     if (s != ST_OK) {
+        model_meta_clear(&meta);
         reply_storage_error(resp, s);
         return;
     }
     sbuf b;
     sbuf_init(&b);
-    write_page(&b, offset, limit, total, x, y, n, n_in, n_out);
+    write_page(&b, offset, limit, total, x, y, n, n_in, n_out, &meta);
+    model_meta_clear(&meta);
     free(x);
     free(y);
     reply_sbuf(resp, 200, &b);

@@ -34,7 +34,7 @@ static char **copy_names(const char *const *names, size_t n)
 {
     char **out = calloc(n ? n : 1, sizeof *out);
     for (size_t i = 0; out && i < n; i++) {
-        if (!(out[i] = strdup(names[i]))) {
+        if (!names[i] || !(out[i] = strdup(names[i]))) {
             free_names(out, i);
             return NULL;
         }
@@ -72,7 +72,7 @@ static int read_names(json_err *e, const cJSON *obj, const char *key, size_t min
                       max);
         return -1;
     }
-    const char **names = calloc(k, sizeof *names);
+    const char **names = calloc(k ? k : 1, sizeof *names);
     if (!names) {
         json_fail(e, JSON_ERR_INVALID_FIELD, key, "Out of memory.");
         return -1;

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRAILER_MAGIC "MLPDPRE1"
 #define MAGIC_LEN 8
+static const unsigned char trailer_magic[MAGIC_LEN] = {'M', 'L', 'P', 'D', 'P', 'R', 'E', '1'};
 #define HEAD_BYTES 40 /* two u32, two u64, two i64 */
 #define MAX_DIMS ((size_t)1 << 24)
 
@@ -125,7 +125,7 @@ int prep_blob_encode(const mlp_t *net, const model_prep *p, unsigned char **blob
         q = put_doubles(q, p->targets.offset, p->targets.dims);
         q = put_doubles(q, p->targets.scale, p->targets.dims);
         put_u(q, rec, 4);
-        memcpy(q + 4, TRAILER_MAGIC, MAGIC_LEN);
+        memcpy(q + 4, trailer_magic, MAGIC_LEN);
         net_len += rec + 4 + MAGIC_LEN;
     }
     *blob = b;
@@ -137,7 +137,7 @@ int prep_blob_decode(const unsigned char *blob, size_t len, size_t *net_len, mod
 {
     *p = NULL;
     *net_len = len;
-    if (len < 4 + MAGIC_LEN || memcmp(blob + len - MAGIC_LEN, TRAILER_MAGIC, MAGIC_LEN) != 0)
+    if (len < 4 + MAGIC_LEN || memcmp(blob + len - MAGIC_LEN, trailer_magic, MAGIC_LEN) != 0)
         return 0; /* plain mlp_save bytes */
     size_t rec = (size_t)get_u(blob + len - MAGIC_LEN - 4, 4);
     if (rec < HEAD_BYTES || rec > len - 4 - MAGIC_LEN)

@@ -111,10 +111,15 @@ export function initDatasets(page) {
     page.setStatus(`The model now holds ${ds.name}'s ${r.added} training rows; its ${ds.test_rows} test rows stay on the server.`);
   }
 
+  // A model of the dataset's shape from the network form; for a class
+  // set a classifier of its classes (predict then answers labels).
   async function newModel() {
     const ds = st.chosen;
     page.fillNetwork(specFor(ds), ds.name);
-    await page.createModel();
+    const spec = page.spec();
+    if (ds.classes) spec.classes = ds.classes;
+    const created = (await api('POST', '/v1/models', spec)).body;
+    await page.openModel(created.id);
     await use();
   }
 

@@ -8,6 +8,7 @@ import { initDatasets } from './datasets.js';
 import { fmt, renderStep } from './explain.js';
 import { showLecture } from './lecture.js';
 import { fetchOnnx, saveBytes } from './download.js';
+import { clearEvaluation, realDataSpec, showEvaluation, showJobWarnings, showWarnings } from './realdata.js';
 
 const $ = (id) => document.getElementById(id);
 const GRID = 40;          // heat map resolution: GRID x GRID points
@@ -94,6 +95,10 @@ async function presetLecture() {
   $('m-out-act').value = 'linear';
   $('m-loss').value = 'mse';
   $('m-seed').value = 42;
+  $('m-scale').value = 'none';
+  $('m-tscale').value = 'none';
+  $('m-classes').value = '';
+  $('m-classes-csv').checked = false;
   await createModel();
   setStatus(`Created the lecture's 2-3-1 network (2 inputs, 3 sigmoid hidden units, 1 linear output, mse) as model ${state.model.id}.`);
 }
@@ -114,7 +119,7 @@ function specFromForm() {
 }
 
 async function createModel() {
-  const created = (await api('POST', '/v1/models', specFromForm())).body;
+  const created = (await api('POST', '/v1/models', await realDataSpec(specFromForm()))).body;
   await loadModelList(created.id);
   await openModel(created.id);
   setStatus(`Created model ${created.id} (${created.name}).`);
@@ -139,6 +144,8 @@ async function openModel(id) {
   networkToForm(state.model);
   syncUrl();
   $('explanation').replaceChildren();
+  clearEvaluation();
+  showWarnings(null);
   await Promise.all([loadWeights(), loadSamples(), loadVersions(), loadLastCurve()]);
   showModelInfo();
   await refreshHeat();
@@ -181,7 +188,9 @@ async function shareLink() {
 function showModelInfo() {
   const m = state.model;
   const layers = m.layers.map((l) => `${l.units} ${l.activation}`).join(' → ');
-  $('model-info').textContent = `Model ${m.id}: ${m.inputs} inputs → ${layers}, loss ${m.loss}; weights version ${m.version}, ${m.params} parameters.`;
+  const pre = m.preprocessing ? `; scaling inputs ${m.preprocessing.inputs}, targets ${m.preprocessing.targets}` : '';
+  const cls = m.classes ? `; classes ${m.classes.join(', ')}` : '';
+  $('model-info').textContent = `Model ${m.id}: ${m.inputs} inputs → ${layers}, loss ${m.loss}${pre}${cls}; weights version ${m.version}, ${m.params} parameters.`;
   $('model-info').dataset.modelId = m.id;
   showOnnxLink();
 }
@@ -332,6 +341,7 @@ function showJob(job) {
   const err = job.error ? ` (${job.error})` : '';
   $('train-info').textContent = `Job ${job.id}: ${job.status}, epoch ${job.epoch ?? 0} of ${job.epochs}${loss}${val}${err}.`;
   $('train-info').dataset.status = job.status;
+  showWarnings(job);
   updateButtons();
 }
 
@@ -365,6 +375,8 @@ async function train() {
   state.training = true;
   state.curve = [];
   redrawCurve();
+  clearEvaluation();
+  showWarnings(null);
   updateButtons();
   setStatus('Training...');
   const stop = { done: false };
@@ -405,6 +417,8 @@ async function train() {
     await Promise.all([loadWeights(), loadVersions()]);
     await refreshHeat();
     showJob(end);
+    await showJobWarnings(end.id);
+    if (end.status === 'succeeded') await showEvaluation(state.model, end);
     const first = state.curve[0], last = state.curve[state.curve.length - 1];
     setStatus(`Training ${end.status}${first && last ? `: loss ${fmt(first.loss)} → ${fmt(last.loss)} in ${last.epoch} epochs` : ''} (followed by ${via}).`, end.status === 'failed');
   } finally {
@@ -512,7 +526,7 @@ async function predict() {
     .map((l, i) => vector(l, `Row ${i + 1}`));
   if (!rows.length) throw new Error('Give at least one row of inputs.');
   const r = (await api('POST', `/v1/models/${mid()}/predict`, { inputs: rows })).body;
-  $('p-out').textContent = rows.map((x, i) => `(${x.join(', ')}) → (${r.outputs[i].map(fmt).join(', ')})`).join('\n');
+  $('p-out').textContent = rows.map((x, i) => `(${x.join(', ')}) → (${r.outputs[i].map(fmt).join(', ')})${r.labels ? ` ${r.labels[i]}` : ''}`).join('\n');
   $('p-out').dataset.outputs = JSON.stringify(r.outputs);
   setStatus(`Predicted ${rows.length} row(s) with weights version ${r.version ?? state.model.version}.`);
 }
@@ -567,7 +581,9 @@ function init() {
   action('onnx-download', downloadOnnx);
   action('share', shareLink);
   dsets = initDatasets({
-    action, setStatus, createModel,
+    action, setStatus,
+    spec: specFromForm,
+    openModel: async (id) => { await loadModelList(id); await openModel(id); },
     model: () => state.model,
     busy: () => state.training,
     setChosen: (id) => { state.classSet = id; syncUrl(); },

@@ -117,9 +117,10 @@ try {
   await waitAttr(page, '#data-info', 'data-total', String(ds.train_rows));
   const modelId = await page.getAttribute('#model-info', 'data-model-id');
   const model = (await call(student, 'GET', `/v1/models/${modelId}`)).body;
-  check('"New model for it" makes a 2-6-2 softmax model holding the training rows',
+  check('"New model for it" makes a 2-6-2 softmax classifier of its classes holding the training rows',
     model.inputs === 2 && model.layers[0].units === 6 && model.layers[1].units === ds.classes.length &&
-    model.layers[1].activation === 'softmax' && model.samples === ds.train_rows, JSON.stringify(model));
+    model.layers[1].activation === 'softmax' && model.samples === ds.train_rows &&
+    JSON.stringify(model.classes) === JSON.stringify(ds.classes), JSON.stringify(model));
   await waitAttr(page, '#net-canvas', 'data-maps-drawn', null);
   let maps = await readMaps(page);
   check('each unit is drawn as a map: 2 inputs, 6 hidden, 2 outputs', maps.length === 10 &&

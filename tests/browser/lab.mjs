@@ -4,7 +4,10 @@
 // curve, the network and the heat map by their pixels, check the step
 // explanation's numbers against a direct call to the step endpoint, apply
 // it, open the lecture beside it (server/web/lecture.md rendered with its
-// formulas as MathML), predict, follow a job by server-sent events, cancel a long job, and
+// formulas as MathML), predict, follow a job by server-sent events, cancel a long job,
+// make a classifier with input scaling from a CSV's classes, train it and
+// check evaluate's accuracy and coloured confusion matrix, see an unscaled
+// job's warning, and
 // fail on any console error or page error. Screenshots at desktop and
 // phone width go to $LAB_SHOTS (default build/). Run by
 // tests/e2e/lab_browser.sh.
@@ -353,6 +356,82 @@ try {
   await waitAttr('#model-info', 'data-model-id', id);
   await page.waitForFunction(() => Number(document.querySelector('#heatmap').dataset.drawn) >= 1);
   ok('a reload reopens the last model, with its heat map');
+
+  { // ---- real data: scaling, classes from the CSV, warnings, evaluate ----------------
+  // Two classes in raw units (a column in the thousands), a header, class names.
+  const rows = ['"area, mm2",texture,diagnosis'];
+  for (let i = 0; i < 60; i++) {
+    const benign = i % 2 === 1;
+    const area = (benign ? 500 : 1100) + ((i * 37) % 23) * 20;
+    const tex = (benign ? 16 : 22) + ((i * 11) % 7) * 0.5;
+    rows.push(`${area},${tex},${benign ? 'benign' : 'malignant'}`);
+  }
+  const bc = Buffer.from(rows.join('\r\n') + '\r\n');
+  await page.setInputFiles('#d-csv', { name: 'cells.csv', mimeType: 'text/csv', buffer: bc });
+  await $('#m-name').fill('cells');
+  await $('#m-hidden').fill('4');
+  await $('#m-hidden-act').selectOption('tanh');
+  await $('#m-scale').selectOption('standard');
+  await $('#m-classes-csv').check();
+  const before = await attr('#model-info', 'data-model-id');
+  await $('#create').click();
+  await page.waitForFunction((b) => {
+    const v = document.querySelector('#model-info')?.getAttribute('data-model-id');
+    return v && v !== b;
+  }, before, { timeout: 30_000 });
+  const cid = await attr('#model-info', 'data-model-id');
+  const cm = (await call('GET', `/v1/models/${cid}`)).body;
+  check('"classes from the CSV" makes a classifier of the file\'s classes and inputs, with input scaling',
+    JSON.stringify(cm.classes) === '["malignant","benign"]' && cm.inputs === 2 && cm.outputs === 1 &&
+    cm.layers[1].activation === 'sigmoid' && cm.loss === 'cross_entropy' && cm.preprocessing.inputs === 'standard',
+    JSON.stringify(cm));
+  await $('#d-replace').uncheck();
+  await clickAndWait('#upload', '#data-info', 'data-total', '60');
+  const named = (await call('GET', `/v1/models/${cid}`)).body;
+  check('the CSV header became feature_names', JSON.stringify(named.feature_names) === '["area, mm2","texture"]',
+    JSON.stringify(named.feature_names));
+  await $('#t-opt').selectOption('adam');
+  await $('#t-lr').fill('0.05');
+  await $('#t-batch').fill('8');
+  await $('#t-epochs').fill('60');
+  await $('#t-val').fill('0.25');
+  await $('#train').click();
+  await waitAttr('#eval', 'data-state', 'shown');
+  const acc = Number(await attr('#eval', 'data-accuracy'));
+  const scored = (await call('POST', `/v1/models/${cid}/evaluate`, { split: 'validation' })).body;
+  check('after training the page shows evaluate\'s accuracy on the validation rows',
+    (await attr('#eval', 'data-split')) === 'validation' && acc === scored.metrics.accuracy && acc > 0.8,
+    `${acc} vs ${JSON.stringify(scored.metrics)}`);
+  const grid = await page.evaluate(() => [...document.querySelectorAll('#eval-confusion td')].map((td) =>
+    [Number(td.dataset.count), getComputedStyle(td).backgroundColor]));
+  const flat = scored.metrics.confusion_matrix.flat();
+  check('the confusion matrix is a coloured 2 x 2 grid with evaluate\'s counts',
+    grid.length === 4 && grid.every(([c], i) => c === flat[i]) &&
+    grid.some(([c, bg]) => c > 0 && bg !== 'rgb(255, 255, 255)') &&
+    new Set(grid.map(([, bg]) => bg)).size > 1, JSON.stringify(grid));
+  check('no warnings for a model that scales its inputs', (await attr('#t-warnings', 'data-count')) === '0');
+  await $('#p-inputs').fill('1150, 23\n520, 16');
+  await $('#predict').click();
+  await page.waitForFunction(() => document.querySelector('#p-out').textContent.includes('→'));
+  const pout = await $('#p-out').textContent();
+  check('predict shows the label beside the probability', /malignant/.test(pout) && /benign/.test(pout), pout);
+  await page.locator('#train-panel').screenshot({ path: `${shots}/lab-realdata.png` });
+
+  // the same data without scaling: the job's warning is shown
+  await $('#m-scale').selectOption('none');
+  await $('#create').click();
+  await page.waitForFunction((b) => {
+    const v = document.querySelector('#model-info')?.getAttribute('data-model-id');
+    return v && v !== b;
+  }, cid, { timeout: 30_000 });
+  await clickAndWait('#upload', '#data-info', 'data-total', '60');
+  await $('#t-epochs').fill('3');
+  await $('#train').click();
+  await waitAttr('#t-warnings', 'data-count', '1');
+  const warn = await $('#t-warnings').textContent();
+  check('an unscaled job on raw units shows its warning with the fix', /preprocessing/.test(warn) && /standard/.test(warn), warn);
+  await $('#m-classes-csv').uncheck();
+  }
 
   check('the page asked nothing of another origin', foreign.length === 0, foreign.join(' '));
 } catch (e) {

@@ -40,7 +40,7 @@ check "CSV with header, quoted names, CRLF and labels -> 201, 569 rows" "s == 20
 req GET "/v1/models/$BC"
 check "the header became feature_names" "len(j['feature_names']) == 30 and j['feature_names'][0] == 'mean radius' and j['feature_names'][29] == 'worst fractal dimension'"
 req GET "/v1/models/$BC/samples?limit=1"
-check "a label is stored as its target (one sigmoid unit: 0 or 1)" "j['samples'][0]['y'] in ([0], [1])"
+check "a label is stored as its target (one sigmoid unit: 0 or 1) and listed by name" "(j['samples'][0]['y'], j['samples'][0]['label']) in (([0], 'malignant'), ([1], 'benign'))"
 TRAIN='{"epochs":60,"learning_rate":0.01,"optimizer":"adam","batch_size":32,"validation_split":0.2,"seed":1}'
 req POST "/v1/models/$BC/train?wait=true" "$TRAIN"
 check "trained (succeeded), no warnings with input scaling" "s == 200 and j['status'] == 'succeeded' and 'warnings' not in j"
@@ -89,6 +89,8 @@ check_status "import" 201
 BC2=$(jget 'j["id"]')
 req POST "/v1/models/$BC2/predict" "@$E2E_TMP/bc-val-in.json"
 check "the imported model predicts the same, bit for bit" "j['outputs'] == json.load(open('$E2E_TMP/bc-pred.json'))['outputs'] and j['labels'] == json.load(open('$E2E_TMP/bc-pred.json'))['labels']"
+req POST "/v1/models/$BC2/evaluate" '{"split":"validation"}'
+check "... and evaluates its validation split the same (the split travels with the version)" "s == 200 and j['metrics'] == json.load(open('$E2E_TMP/bc-eval.json'))['metrics']"
 
 echo "== ONNX export takes raw units"
 curl -sS -o "$E2E_TMP/bc.onnx" "$MLPD_URL/v1/models/$BC/export?format=onnx&dtype=float64"
@@ -164,5 +166,14 @@ check "an unknown scaling -> 400 preprocessing.inputs" "s == 400 and j['error'][
 req POST "/v1/models/$DI/train" '{"epochs":5,"schedule":{"method":"step","gamma":2}}'
 check "a schedule with a bad parameter -> 400 naming it" "s == 400 and j['error']['field'].startswith('schedule')"
 same_as all-models "$DI" "refused creates and train"
+NEW=$(create_model '{"name":"untrained","inputs":10,"layers":[{"units":1,"activation":"linear"}]}') || exit 1
+req POST "/v1/models/$NEW/samples" "@$E2E_TMP/diab.csv" text/csv
+req POST "/v1/models/$NEW/evaluate" '{"split":"train"}'
+check "a split with no rows (no job yet) -> 400 naming split" "s == 400 and j['error']['field'] == 'split'"
+req POST "/v1/models/$NEW/train?wait=true" '{"epochs":1,"learning_rate":1e-7}'
+req POST "/v1/models/$NEW/evaluate" '{"split":"validation"}'
+check "a validation split of a job without one -> 400 naming split" "s == 400 and j['error']['field'] == 'split'"
+req POST "/v1/models/$NEW/evaluate" '{"split":"train"}'
+check "... while its train split scores every row" "s == 200 and j['n'] == 442"
 
 finish

@@ -57,6 +57,9 @@ JA=$(jget 'j["id"]')
 req GET /v1/models
 check "alice's list has her model, owner alice" "[m['id'] for m in j['models']] == ['$MA'] and j['models'][0]['owner'] == 'alice' and j['models'][0]['public_predict'] is False"
 snapshot alice "$MA"
+req POST /v1/datasets '{"name":"alice-data","inputs":[[0,0],[1,0],[0,1],[1,1]],"targets":[[0],[1],[1],[0]],"test_fraction":0.25}'
+check_status "alice makes a private dataset" 201
+DA=$(jget 'j["id"]')
 
 echo "== bob tries every route of the route table on alice's objects"
 MISSING=0123456789abcdef
@@ -72,6 +75,7 @@ while read -r method pattern; do
     n_object=$((n_object + 1))
     case $pattern in
         /v1/jobs/*) own=$JA ;;
+        /v1/datasets/*) own=$DA ;;
         *) own=$MA ;;
     esac
     p_own=${pattern//\{id\}/$own}; p_own=${p_own//\{n\}/1}
@@ -217,7 +221,8 @@ check "the admin reads alice's model" "s == 200 and j['owner'] == 'alice'"
 req GET "/v1/jobs/$JA"
 check "the admin reads alice's job" "s == 200 and j['model_id'] == '$MA'"
 req GET /metrics
-check "the admin reads /metrics with per-user series" "s == 200 and 'mlpd_user_models{user=\"alice\"} 1' in t and 'mlpd_user_models{user=\"bob\"} 1' in t and 'mlpd_user_samples{user=\"alice\"} 3' in t and 'mlpd_user_requests_total{user=\"bob\"}' in t"
+# alice: 3 samples in her model, 4 rows in her dataset
+check "the admin reads /metrics with per-user series" "s == 200 and 'mlpd_user_models{user=\"alice\"} 1' in t and 'mlpd_user_models{user=\"bob\"} 1' in t and 'mlpd_user_samples{user=\"alice\"} 7' in t and 'mlpd_user_requests_total{user=\"bob\"}' in t"
 check "metrics hold no model id, no token" "'$MA' not in t and '$MB' not in t and 'mlpd_' + '$TA'[5:21] not in t"
 
 echo "== rotation and removal while the daemon runs"

@@ -575,7 +575,7 @@ jobs-bench: bench-deps $(B)/mlpd $(B)/bench/jobs-direct
 #     binary a check runs, once, in one `make -j2`, plus the npm tools and
 #     the browser. test-run then refuses to start if anything is left to
 #     build, so no lane compiles (and no two lanes compile one file).
-#  2. test-run: four lanes side by side, each a fixed sequence of the
+#  2. test-run: five lanes side by side, each a fixed sequence of the
 #     targets below, each logged to $(B)/test/<lane>.log (printed at the
 #     end, one lane after the other). A lane stops at its first failure,
 #     the others go on; make test fails if any lane failed.
@@ -585,8 +585,8 @@ jobs-bench: bench-deps $(B)/mlpd $(B)/bench/jobs-direct
 #       plain   the e2e scripts that measure no time, one at a time;
 #       checks  linters, the layer check, unit tests (also under TSan),
 #               the fuzz corpus replay: CPU-bound, no timing, nice 10;
-#       fuzz    30 s per fuzzer, then the unit tests under ASan+UBSan,
-#               nice 10.
+#       fuzz    30 s per fuzzer, nice 10;
+#       asan    the unit tests under ASan+UBSan, nice 10.
 #     Every daemon listens on a free port and every suite has its own
 #     temporary files, so the lanes share only the CPUs, and the niced ones
 #     yield them to the two e2e lanes.
@@ -594,14 +594,16 @@ LANE_timed  := e2e-timed tsan-e2e valgrind
 LANE_plain  := e2e-plain
 LANE_checks := lint-openapi lint-docker lint check-layers check-layers-test realdata-expected-check \
                check-front unit tsan-unit fuzz-replay
-# unit-asan after the fuzzers: the checks lane ran alone on one core for
-# minutes after the others had ended (its storage fault loops are long).
-LANE_fuzz   := fuzz-short unit-asan
+# unit-asan in a lane of its own: after the fuzzers it was the last lane
+# to end by minutes (its storage fault loops are the longest single check).
+LANE_fuzz   := fuzz-short
+LANE_asan   := unit-asan
 NICE_timed  :=
 NICE_plain  :=
 NICE_checks := nice -n 10
 NICE_fuzz   := nice -n 10
-TEST_LANES  := timed plain checks fuzz
+NICE_asan   := nice -n 10
+TEST_LANES  := timed plain checks fuzz asan
 # What test-build makes (files, so that `make -q` can tell they are current).
 TEST_BUILT  := $(B)/mlpd $(UNIT_BIN) $(UNIT_SBIN) $(REPLAY_BIN) $(FUZZ_BIN) \
                $(B)/tsan/mlpd $(TSAN_UNIT)

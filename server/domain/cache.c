@@ -221,8 +221,11 @@ void cache_remove(cache *c, const char *id)
 void cache_clear(cache *c)
 {
     pthread_mutex_lock(&c->mu);
-    while (c->head)
-        unmap(c, c->head);
+    /* the next entry taken before unmap may release this one */
+    for (snapshot *s = c->head, *next; s; s = next) {
+        next = s->next;
+        unmap(c, s);
+    }
     c->generation++;
     pthread_mutex_unlock(&c->mu);
 }

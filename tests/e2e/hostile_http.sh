@@ -189,7 +189,8 @@ def k_paging(r):
     return b"GET /v1/models/" + M + b"/samples?" + q + b" HTTP/1.1\r\nHost: t\r\n\r\n", False
 def k_bad_csv(r):
     body = r.choice([b"1,2\n", b"1,2,3,4\n", b"a,b,c\nx,y,z\n", b"1,nan,2\n", b"1,inf,2\n", b"0x1,2,3\n",
-                     b"1,2,3\n1,2\n", b'"1",2,3\n', b"1;2;3\n", b"1,2,1e999\n"])
+                     b"1,2,3\n1,2\n", b'"1,2,3\n', b'"1"x,2,3\n', b"1;2;3\n", b"1,2,1e999\n"])
+    # ('"1",2,3' is a good record since CSV follows RFC 4180: quotes are read)
     return post(b"/v1/models/" + M + b"/samples", body, ctype=b"Content-Type: text/csv\r\n"), False
 def k_unknown_ids(r):
     i = b"%016x" % r.getrandbits(64)

@@ -356,12 +356,7 @@ void h_dataset_delete(app *a, const api_request *req, const route_params *p,
         reply_storage_error(resp, s);
         return;
     }
-    cJSON *root = cJSON_CreateObject();
-    if (root) {
-        cJSON_AddStringToObject(root, "id", p->id);
-        cJSON_AddTrueToObject(root, "deleted");
-    }
-    reply_json(resp, 200, root);
+    reply_deleted(resp, p->id);
 }
 
 /* GET /v1/datasets/{id}/rows?split=train|test&offset=&limit=: the rows

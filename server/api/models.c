@@ -327,10 +327,5 @@ void h_model_delete(app *a, const api_request *req, const route_params *p, api_r
         reply_storage_error(resp, s);
         return;
     }
-    cJSON *root = cJSON_CreateObject();
-    if (root) {
-        cJSON_AddStringToObject(root, "id", p->id);
-        cJSON_AddTrueToObject(root, "deleted");
-    }
-    reply_json(resp, 200, root);
+    reply_deleted(resp, p->id);
 }

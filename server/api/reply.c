@@ -211,3 +211,13 @@ void api_response_header(api_response *r, const char *name, const char *value)
     snprintf(r->headers[r->n_headers].value, sizeof r->headers[0].value, "%s", value);
     r->n_headers++;
 }
+
+void reply_deleted(api_response *r, const char *id)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (root) {
+        cJSON_AddStringToObject(root, "id", id);
+        cJSON_AddTrueToObject(root, "deleted");
+    }
+    reply_json(r, 200, root);
+}

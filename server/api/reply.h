@@ -31,6 +31,8 @@ void reply_error(api_response *r, api_error e, const char *field, const char *fm
 
 /* Map a storage status to the matching error reply (ST_OK is a bug). */
 void reply_storage_error(api_response *r, st_status s);
+/* 200 {"id": id, "deleted": true}: the answer of a DELETE that removed id. */
+void reply_deleted(api_response *r, const char *id);
 /* The error reply for a domain service's refusal (DOM_OK is a bug). */
 void reply_dom_error(api_response *r, const dom_status *s);
 

@@ -275,14 +275,12 @@ PG_UNIT_BIN := $(B)/tests/test_pg_conn $(B)/tests/test_pg_backend $(B)/tests/tes
 # layer's own (hostile_http, slowloris, serving_protocols, users_flood, the
 # browsers, lab_static, blas_kernel, worker_nice: no storage in what they
 # check), the SQLite file's own (crash_loop, jobs_crash, storage_faults:
-# integrity_check, the file's CRC columns, a faulty VFS), and jobs_wait
-# (on PostgreSQL the waiter of a job on a node stopped by SIGTERM gets no
-# answer yet: issue 16).
+# integrity_check, the file's CRC columns, a faulty VFS).
 PG_E2E_PLAIN := $(addprefix tests/e2e/,activations.sh api_errors.sh api_happy.sh csv_json_same.sh \
                   datasets.sh exercises.sh export_import.sh lecture_step.sh openapi_live.sh realdata.sh \
                   restart.sh users_isolation.sh)
-PG_E2E_TIMED := $(addprefix tests/e2e/,jobs_life.sh jobs_events.sh jobs_race.sh dtype_float32.sh \
-                  onnx_export.sh users_jobs.sh users_quotas.sh)
+PG_E2E_TIMED := $(addprefix tests/e2e/,jobs_life.sh jobs_events.sh jobs_race.sh jobs_wait.sh \
+                  dtype_float32.sh onnx_export.sh users_jobs.sh users_quotas.sh)
 PG_E2E := $(PG_E2E_PLAIN) $(PG_E2E_TIMED)
 # Several nodes behind nginx (tests/multinode/, each starts its own
 # cluster with scripts/cluster.sh).
@@ -592,30 +590,33 @@ jobs-bench: bench-deps $(B)/mlpd $(B)/bench/jobs-direct
 #     binary a check runs, once, in one `make -j2`, plus the npm tools and
 #     the browser. test-run then refuses to start if anything is left to
 #     build, so no lane compiles (and no two lanes compile one file).
-#  2. test-run: five lanes side by side, each a fixed sequence of the
-#     targets below, each logged to $(B)/test/<lane>.log (printed at the
-#     end, one lane after the other). A lane stops at its first failure,
-#     the others go on; make test fails if any lane failed.
+#  2. test-run (scripts/test-lanes.sh): six lanes side by side, each a
+#     fixed sequence of the targets below, each logged to
+#     $(B)/test/<lane>.log (printed at the end, one lane after the other,
+#     then each target's wall and CPU seconds). A lane stops at its first
+#     failure, the others go on; make test fails if any lane failed.
 #       timed   the e2e scripts that measure time (timeouts, progress each
 #               second, rates, a latency ratio), the tsan daemon's run,
 #               valgrind: one at a time, normal priority;
-#       plain   the e2e scripts that measure no time, one at a time;
+#       plain   the e2e scripts that measure no time, one at a time, then
+#               the unit tests;
+#       pg      PostgreSQL: the multi-node tests and the timed e2e scripts
+#               on it, then the unit tests and the untimed e2e scripts on
+#               it (each half a throwaway cluster), normal priority;
 #       checks  linters, the layer check, the unit tests under TSan:
 #               CPU-bound, no timing, nice 10;
-#       fuzz    30 s per fuzzer, then the unit tests and the fuzz corpus
-#               replay, nice 10;
+#       fuzz    30 s per fuzzer, then the fuzz corpus replay, nice 10;
 #       asan    the unit tests under ASan+UBSan, nice 10.
 #     Every daemon listens on a free port and every suite has its own
-#     temporary files, so the lanes share only the CPUs, and the niced ones
-#     yield them to the two e2e lanes.
+#     temporary files (and PostgreSQL cluster), so the lanes share only the
+#     CPUs, and the niced ones yield them to the three that run daemons.
 LANE_timed  := e2e-timed tsan-e2e valgrind
-LANE_plain  := e2e-plain pg-plain unit
-LANE_pg     := pg-timed
+LANE_plain  := e2e-plain unit
+LANE_pg     := pg-timed pg-plain
 LANE_checks := lint-openapi lint-docker lint check-layers check-layers-test realdata-expected-check \
                check-front tsan-unit
-# unit-asan in a lane of its own, and the plain unit tests and the corpus
-# replay after the fuzzers: on a clean clone (2 idle cores) checks took
-# 730 s with them, fuzz 259 s, asan 576 s.
+# unit-asan in a lane of its own: on a clean clone (2 idle cores) checks
+# took 730 s with it, fuzz 259 s, asan 576 s.
 LANE_fuzz   := fuzz-short fuzz-replay
 LANE_asan   := unit-asan
 NICE_timed  :=

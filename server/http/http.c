@@ -41,6 +41,9 @@
 #define HTTP_CLIENT_DISCIPLINE 2
 #endif
 
+/* How long http_stop waits for the deferred replies still going out. */
+#define STOP_DRAIN_MS 3000
+
 /* libmicrohttpd clears the pool per request: keep it at its default size. */
 #define CONN_MEMORY_LIMIT (32 * 1024)
 
@@ -57,6 +60,7 @@ typedef struct req_state {
     long max_body; /* --max-body, or --max-import-body for an import */
     int answered;
     api_response *pending; /* a deferred reply waiting in the parked list */
+    int deferred;          /* counted in h->deferred_open until completed */
     parked_conn park;
     int observed; /* metrics already recorded (streams: at the start) */
     int route, status;
@@ -385,6 +389,8 @@ static enum MHD_Result answer(http_server *h, struct MHD_Connection *conn, req_s
         st->pending = malloc(sizeof *st->pending);
         if (st->pending) {
             *st->pending = r; /* owns the body, headers and deferred state now */
+            st->deferred = 1;
+            atomic_fetch_add(&h->deferred_open, 1);
             return answer_pending(h, conn, st);
         }
         r.deferred.poll(r.deferred.ctx, &r, 1); /* no memory to wait: answer as it is */
@@ -442,6 +448,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     if (st->answered && !st->observed)
         metrics_observe(h->a->metrics, st->route, NULL, st->status, elapsed(&st->start));
+    if (st->deferred)
+        atomic_fetch_sub(&h->deferred_open, 1);
     free_pending(st);
     free(st->body);
     free(st);
@@ -530,6 +538,14 @@ void http_stop(http_server *h)
         return;
     /* Streams end (no more parking) before MHD closes the connections. */
     ticker_stop(h);
+    /* The deferred replies the ticker resumed are answered on MHD's
+     * threads (a look at the database: milliseconds on PostgreSQL);
+     * closing the connections first would cut them off unanswered. A
+     * client that does not read its reply is not waited for long. */
+    for (int i = 0; i < STOP_DRAIN_MS / 10 && atomic_load(&h->deferred_open) > 0; i++) {
+        struct timespec ten_ms = {0, 10L * 1000 * 1000};
+        nanosleep(&ten_ms, NULL);
+    }
     MHD_stop_daemon(h->d);
     h->a->wake = NULL;
     h->a->wake_ctx = NULL;

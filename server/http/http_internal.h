@@ -39,6 +39,9 @@ struct http_server {
     int woken;             /* under mu */
     parked_conn *parked;   /* under mu */
     atomic_int stopping;   /* written under mu */
+    /* deferred replies taken on and not yet completed (sent or dropped):
+     * http_stop lets them go out before closing the connections */
+    atomic_int deferred_open;
 };
 
 /* One streamed response: owned by the MHD response (freed by its free

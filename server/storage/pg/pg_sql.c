@@ -311,4 +311,7 @@ const pg_stmt pg_sql[Q_N_STMTS] = {
                         "finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
                         "$12, $13)",
                         "tttttiiddiddd"},
+    /* the payload is the job's id; sent when the transaction commits */
+    [Q_CANCEL_SPREAD] = {"SELECT count(*) FROM (SELECT pg_notify('" PG_CHANNEL_CANCELS "', $1)) n",
+                         "t"},
 };

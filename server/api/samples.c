@@ -88,7 +88,9 @@ static int parse_json_samples(api_response *resp, const api_request *req, const 
 }
 
 /* The first CSV header of a model without feature_names names its inputs
- * (after the samples are in; a concurrent post that set them first wins). */
+ * (after the samples are in; a concurrent post that set them first wins).
+ * A header whose input names could not be feature names (an empty, an
+ * overlong or a repeated one) stores the samples and names nothing. */
 static void learn_feature_names(app *a, const char *id, const char *old_spec,
                                 const mlp_spec *spec, model_meta *meta, const sample_set *s)
 {

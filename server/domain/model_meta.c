@@ -42,8 +42,25 @@ static char **copy_names(const char *const *names, size_t n)
     return out;
 }
 
+/* What read_names accepts back: non-empty, at most META_NAME_MAX bytes,
+ * distinct. A name the parser would refuse must never be stored, or the
+ * model could not be read again. */
+static int names_storable(const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!names[i] || !names[i][0] || strlen(names[i]) > META_NAME_MAX)
+            return 0;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(names[j], names[i]) == 0)
+                return 0;
+    }
+    return 1;
+}
+
 int model_meta_set_features(model_meta *m, const char *const *names, size_t n)
 {
+    if (!names_storable(names, n))
+        return -1;
     char **copy = copy_names(names, n);
     if (!copy)
         return -1;

@@ -57,7 +57,8 @@ long model_meta_class(const model_meta *m, const char *label);
 /* The target row of class c (outputs doubles: one-hot, or 0/1 for one
  * sigmoid unit). */
 void model_meta_class_target(const model_meta *m, size_t outputs, size_t c, double *y);
-/* Copy names (n strings) as the feature names; -1 if out of memory. */
+/* Copy names (n strings) as the feature names; -1 (nothing changed) if
+ * one is empty, longer than META_NAME_MAX or repeated, or out of memory. */
 int model_meta_set_features(model_meta *m, const char *const *names, size_t n);
 
 #endif

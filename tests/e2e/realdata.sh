@@ -178,4 +178,20 @@ check "a validation split of a job without one -> 400 naming split" "s == 400 an
 req POST "/v1/models/$NEW/evaluate" '{"split":"train"}'
 check "... while its train split scores every row" "s == 200 and j['n'] == 442"
 
+echo "== a header that cannot name the features (the fuzzer's find)"
+UN=$(create_model '{"name":"unnamed","inputs":2,"layers":[{"units":1,"activation":"linear"}]}') || exit 1
+printf 'x2,,y\n1,1,0\n' >"$E2E_TMP/empty-name.csv"
+req POST "/v1/models/$UN/samples" "@$E2E_TMP/empty-name.csv" text/csv
+check "a header with an empty input name -> 201, the row stored" "s == 201 and j['added'] == 1"
+req GET "/v1/models/$UN"
+check "... the model still reads back, with no feature_names" "s == 200 and 'feature_names' not in j"
+printf 'a,a,y\n1,1,0\n' >"$E2E_TMP/dup-name.csv"
+req POST "/v1/models/$UN/samples" "@$E2E_TMP/empty-name.csv" text/csv
+req POST "/v1/models/$UN/samples" "@$E2E_TMP/dup-name.csv" text/csv
+check "the same post again, and a repeated name -> 201 each (3 rows)" "s == 201 and j['total'] == 3"
+printf 'u,v,y\n1,1,0\n' >"$E2E_TMP/good-name.csv"
+req POST "/v1/models/$UN/samples" "@$E2E_TMP/good-name.csv" text/csv
+req GET "/v1/models/$UN"
+check "a later good header names them" "s == 200 and j.get('feature_names') == ['u', 'v']"
+
 finish

@@ -106,7 +106,7 @@ J='Content-Type: application/json'
 for n in $NODES_LIST; do
     CLUSTER="$TMP/c$n"
     front=$(MLPD_BIN=$MLPD_BIN bash scripts/cluster.sh start "$CLUSTER" --nodes "$n" \
-        --workers 1 -- --per-ip-conns 1024 --max-samples 10000000 2>"$TMP/cluster$n.err") || {
+        --workers 1 -- --max-samples 10000000 2>"$TMP/cluster$n.err") || {
         cat "$TMP/cluster$n.err" >&2
         exit 1
     }

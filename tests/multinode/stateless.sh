@@ -127,11 +127,15 @@ def guesses(port, n, xff=None, source=None):
         out.append(call(port, "GET", "/v1/models", token="mlpd_bad%d" % i, headers=h,
                         source=source)[0])
     return out
+t0 = time.monotonic()
 a = guesses(fport, 30, xff="198.51.100.7")
+secs = time.monotonic() - t0
+# at most a burst per node, plus what 3 buckets refill meanwhile (1/s each)
+most = 3 * anon_burst + int(3 * 1 * secs) + 1
 n401 = a.count(401)
-check("client A through nginx: limited after %d refusals (401s between %d and %d, rest 429: %s)"
-      % (n401, anon_burst, 3 * anon_burst + 3, sorted(set(a))),
-      anon_burst <= n401 <= 3 * anon_burst + 3 and a.count(429) == 30 - n401)
+check("client A through nginx: limited after %d refusals in %.1f s (401s between %d and %d, "
+      "rest 429: %s)" % (n401, secs, anon_burst, most, sorted(set(a))),
+      anon_burst <= n401 <= most and a.count(429) == 30 - n401)
 b = guesses(fport, 3, xff="198.51.100.8")
 check("client B through the same nginx is not limited by A (%s)" % b, b == [401, 401, 401])
 s, j = call(fport, "GET", "/v1/models", token=ta, headers={"X-Forwarded-For": "198.51.100.7"})
@@ -139,10 +143,12 @@ check("a valid token from A's address is let in (%d)" % s, s == 200)
 # 127.0.0.2 is not trusted: its X-Forwarded-For is ignored, every guess
 # costs 127.0.0.2 whatever address it names.
 d = []
+t0 = time.monotonic()
 for i in range(3 * anon_burst):
     d += guesses(nodes[0], 1, xff="203.0.113.%d" % i, source="127.0.0.2")
-check("an untrusted peer cannot pick its address: %d of %d let through before 429"
-      % (d.count(401), len(d)), d.count(401) <= anon_burst + 1 and d.count(429) >= 1)
+most = anon_burst + int(time.monotonic() - t0) + 1
+check("an untrusted peer cannot pick its address: %d of %d let through before 429 (at most %d)"
+      % (d.count(401), len(d), most), d.count(401) <= most and d.count(429) >= 1)
 
 print("== cancel on one node stops a job running on another")
 # alice's first model, samples enough for a long job

@@ -50,6 +50,7 @@ int app_init(app *a, const mlpd_config *cfg, storage *st)
 {
     memset(a, 0, sizeof *a);
     atomic_init(&a->streams, 0);
+    atomic_init(&a->rl_share_due, 0);
     a->st = st;
     a->cfg = cfg;
     a->limits.max_inputs = (size_t)cfg->max_inputs;

@@ -314,4 +314,8 @@ const pg_stmt pg_sql[Q_N_STMTS] = {
     /* the payload is the job's id; sent when the transaction commits */
     [Q_CANCEL_SPREAD] = {"SELECT count(*) FROM (SELECT pg_notify('" PG_CHANNEL_CANCELS "', $1)) n",
                          "t"},
+    /* each node's sessions are named "mlpd HOST:PID" (pg_conn.c) */
+    [Q_NODES_LIVE] = {"SELECT count(DISTINCT application_name) FROM pg_stat_activity "
+                      "WHERE datname = current_database() AND application_name LIKE 'mlpd %'",
+                      ""},
 };

@@ -224,4 +224,5 @@ const char *const sq_sql[Q_N_STMTS] = {
                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     /* one process: nobody else to tell */
     [Q_CANCEL_SPREAD] = "SELECT count(*) WHERE ?1 IS NULL",
+    [Q_NODES_LIVE] = "SELECT 1",
 };

@@ -10,11 +10,13 @@
 #    spread over the nodes leave exactly 3 (another user);
 #  - rate limits per client address behind nginx (--trust-proxy
 #    127.0.0.1, X-Forwarded-For): one client guessing tokens through the
-#    front is limited, another client through the same front is not; a
-#    peer that is not trusted (127.0.0.2 straight to a node) cannot pick
-#    its address with X-Forwarded-For; each node keeps its own buckets, so
-#    through N nodes a client gets at most N bursts (checked: between one
-#    and three);
+#    front is limited after one burst in all (each node keeps a third:
+#    ratelimit_share with the nodes counted in the database), another
+#    client through the same front is not; a peer that is not trusted
+#    (127.0.0.2 straight to a node) cannot pick its address with
+#    X-Forwarded-For;
+#  - the request rate per user (--rate-limit, --rate-burst) is one burst
+#    in all through the 3 nodes, and another user is not affected;
 #  - cancel across nodes: a long job running on one node, cancelled with
 #    DELETE /v1/jobs/{id} on another, ends cancelled within 2 s, and
 #    its node's worker is free again.
@@ -27,21 +29,24 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/mlpd-stateless.XXXXXX")
 cleanup() { bash scripts/cluster.sh stop "$T/c" >/dev/null 2>&1; rm -rf "$T"; }
 trap cleanup EXIT
 
-ANON_BURST=4
+ANON_BURST=6 RATE=3 BURST=30
 FRONT=$(MLPD_BIN=$MLPD_BIN bash scripts/cluster.sh start "$T/c" --nodes 3 --workers 1 \
-    -- --worker-nice 0 --auth token --quota-models 3 --rate-limit 0 \
+    -- --worker-nice 0 --auth token --quota-models 3 --rate-limit $RATE --rate-burst $BURST \
     --anon-rate-limit 1 --anon-burst $ANON_BURST --quota-running-jobs 4) ||
     { echo "cluster did not start"; exit 1; }
 CI=$(cat "$T/c/conninfo")
 user() { "$MLPD_BIN" --db "$CI" user "$@" | awk '{print $NF}'; }
 TA=$(user add alice)
 TB=$(user add bob)
-[ -n "$TA" ] && [ -n "$TB" ] || { echo "user add failed"; exit 1; }
+TC=$(user add carol)
+TT=$(user add teacher --admin)
+[ -n "$TA" ] && [ -n "$TB" ] && [ -n "$TC" ] && [ -n "$TT" ] || { echo "user add failed"; exit 1; }
 
-/usr/bin/python3 - "$FRONT" "$T/c" "$ANON_BURST" "$TA" "$TB" "$MLPD_BIN" "$CI" <<'EOF'
+/usr/bin/python3 - "$FRONT" "$T/c" "$ANON_BURST" "$TA" "$TB" "$MLPD_BIN" "$CI" "$TC" "$TT" \
+    "$RATE" "$BURST" <<'EOF'
 import http.client, json, os, socket, subprocess, sys, threading, time
-front, cdir, anon_burst, ta, tb, mlpd, ci = sys.argv[1:8]
-anon_burst = int(anon_burst)
+front, cdir, anon_burst, ta, tb, mlpd, ci, tc, tt, rate, burst = sys.argv[1:12]
+anon_burst, rate, burst = int(anon_burst), int(rate), int(burst)
 nodes = [int(open("%s/node.%d.port" % (cdir, k)).read()) for k in (1, 2, 3)]
 fport = int(front.rsplit(":", 1)[1])
 passed = failed = 0
@@ -130,8 +135,9 @@ def guesses(port, n, xff=None, source=None):
 t0 = time.monotonic()
 a = guesses(fport, 30, xff="198.51.100.7")
 secs = time.monotonic() - t0
-# at most a burst per node, plus what 3 buckets refill meanwhile (1/s each)
-most = 3 * anon_burst + int(3 * 1 * secs) + 1
+# one burst in all (a third on each node), plus what refills meanwhile
+# (1/s in all); nginx goes round the nodes, so each gets a third
+most = anon_burst + int(secs) + 1
 n401 = a.count(401)
 check("client A through nginx: limited after %d refusals in %.1f s (401s between %d and %d, "
       "rest 429: %s)" % (n401, secs, anon_burst, most, sorted(set(a))),
@@ -146,25 +152,36 @@ d = []
 t0 = time.monotonic()
 for i in range(3 * anon_burst):
     d += guesses(nodes[0], 1, xff="203.0.113.%d" % i, source="127.0.0.2")
-most = anon_burst + int(time.monotonic() - t0) + 1
+most = anon_burst // 3 + int(time.monotonic() - t0) + 1
 check("an untrusted peer cannot pick its address: %d of %d let through before 429 (at most %d)"
       % (d.count(401), len(d), most), d.count(401) <= most and d.count(429) >= 1)
 
-print("== cancel on one node stops a job running on another")
+print("== the request rate of a user, through nginx to 3 nodes")
+t0 = time.monotonic()
+u = [call(fport, "GET", "/v1/me", token=tc)[0] for i in range(2 * burst)]
+secs = time.monotonic() - t0
+most = burst + int(rate * secs) + 1
+check("carol: %d of %d let through in %.1f s before 429 (between %d and %d: one burst in all)"
+      % (u.count(200), len(u), secs, burst, most),
+      burst <= u.count(200) <= most and u.count(429) == len(u) - u.count(200))
+s, _ = call(fport, "GET", "/v1/me", token=ta)
+check("alice is not limited by carol (%d)" % s, s == 200)
+
+print("== cancel on one node stops a job running on another (as the admin)")
 # alice's first model, samples enough for a long job
 mid = made[0]
 xs = [[(i % 7) / 7.0, (i % 5) / 5.0] for i in range(4096)]
 ys = [[x[0] * x[1]] for x in xs]
-s, _ = call(fport, "POST", "/v1/models/%s/samples" % mid, {"inputs": xs, "targets": ys}, token=ta)
+s, _ = call(fport, "POST", "/v1/models/%s/samples" % mid, {"inputs": xs, "targets": ys}, token=tt)
 check("4096 samples posted (%d)" % s, s == 201)
-s, job = call(fport, "POST", "/v1/models/%s/train" % mid, {"epochs": 10000}, token=ta)
+s, job = call(fport, "POST", "/v1/models/%s/train" % mid, {"epochs": 10000}, token=tt)
 check("a train of 10000 epochs queued (%d)" % s, s in (201, 202))
 jid = job["id"]
 runner = None
 t0 = time.monotonic()
 while runner is None and time.monotonic() - t0 < 10:
     for k, p in enumerate(nodes):
-        s, j = call(p, "GET", "/v1/jobs/" + jid, token=ta)
+        s, j = call(p, "GET", "/v1/jobs/" + jid, token=tt)
         # only the node whose worker runs it knows the live estimate
         if s == 200 and j["status"] == "running" and j.get("eta_seconds") is not None:
             runner = k
@@ -173,24 +190,24 @@ check("the job runs on node %s" % (runner + 1 if runner is not None else None), 
 if runner is not None:
     other = (runner + 1) % 3
     t1 = time.monotonic()
-    s, j = call(nodes[other], "DELETE", "/v1/jobs/" + jid, token=ta)
+    s, j = call(nodes[other], "DELETE", "/v1/jobs/" + jid, token=tt)
     ms = int((time.monotonic() - t1) * 1000)
     st = (j or {}).get("status") or json.dumps(j)[:160]
     check("cancel on node %d answers %d %s in %d ms" % (other + 1, s, st, ms),
           s == 200 and st == "cancelled" and ms < 2000)
-    s, j = call(nodes[runner], "GET", "/v1/jobs/" + jid, token=ta)
+    s, j = call(nodes[runner], "GET", "/v1/jobs/" + jid, token=tt)
     check("node %d says cancelled (%s, stop_reason %s, epoch %s of 10000)"
           % (runner + 1, j.get("status"), j.get("stop_reason"), j.get("epoch")),
           j.get("status") == "cancelled" and j.get("stop_reason") == "cancelled"
           and j.get("epoch", 10000) < 10000)
     # the runner's worker is free: a short job on another model of alice ends
     s, _ = call(fport, "POST", "/v1/models/%s/samples" % made[1],
-                {"inputs": xs[:8], "targets": ys[:8]}, token=ta)
-    s, j2 = call(fport, "POST", "/v1/models/%s/train" % made[1], {"epochs": 3}, token=ta)
+                {"inputs": xs[:8], "targets": ys[:8]}, token=tt)
+    s, j2 = call(fport, "POST", "/v1/models/%s/train" % made[1], {"epochs": 3}, token=tt)
     end = None
     t2 = time.monotonic()
     while time.monotonic() - t2 < 10:
-        s, j = call(fport, "GET", "/v1/jobs/" + j2["id"], token=ta)
+        s, j = call(fport, "GET", "/v1/jobs/" + j2["id"], token=tt)
         if j and j["status"] in ("succeeded", "failed", "cancelled"):
             end = j["status"]
             break
@@ -198,7 +215,7 @@ if runner is not None:
     check("a next job still runs (%s)" % end, end == "succeeded")
     # a job already ended: 409 on every node
     for k, p in enumerate(nodes, 1):
-        s, j = call(p, "DELETE", "/v1/jobs/" + jid, token=ta)
+        s, j = call(p, "DELETE", "/v1/jobs/" + jid, token=tt)
         check("cancelling the ended job on node %d: %d" % (k, s), s == 409)
 
 print("%d passed, %d failed" % (passed, failed))

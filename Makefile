@@ -297,18 +297,17 @@ pg-plain: $(PG_UNIT_BIN) $(B)/mlpd | $(B)/.test-deps
 pg-timed: $(B)/mlpd | $(B)/.test-deps
 	$(PG_RUN) --e2e $(PG_E2E_TIMED) --multi $(PG_MULTI)
 
-# bench-scale (so far: the claim part): queued jobs claimed by 6 threads,
-# each its own connection, with FOR UPDATE SKIP LOCKED and with the
-# backend's fair pick, on a throwaway cluster; prints claims/s and checks
-# that no job is claimed twice or never (bench/pg/claims.c).
+# bench-scale: the job claim rate (bench/pg/claims.c: 6 threads, each its
+# own connection, FOR UPDATE SKIP LOCKED and the backend's fair pick, on a
+# throwaway cluster; no job claimed twice or never), then predict and
+# sample posts through nginx with 1 and 3 nodes under wrk, and a bare
+# nginx for scale (scripts/bench-scale.sh; the CPU and the ratios printed).
 $(B)/bench/pg-claims: bench/pg/claims.c $(B)/libmlpserver.a $(B)/libmlpcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libmlpserver.a $(B)/libmlpcore.a $(SRVLIBS) $(CORELIBS)
 .PHONY: bench-scale
-bench-scale: $(B)/bench/pg-claims | $(B)/.test-deps
-	@set -e; d=$$(mktemp -d); ci=$$(sh scripts/pg-cluster.sh start $$d/pg); \
-	  MLPD_TEST_PG="$$ci" $(B)/bench/pg-claims 6 2000 && rc=0 || rc=$$?; \
-	  sh scripts/pg-cluster.sh stop $$d/pg --rm; rmdir $$d; exit $$rc
+bench-scale: $(B)/bench/pg-claims $(B)/mlpd | $(B)/.test-deps bench-deps
+	MLPD_BIN=$(B)/mlpd CLAIMS_BIN=$(B)/bench/pg-claims bash scripts/bench-scale.sh
 
 # ---- several nodes (issue 16; README "Running several nodes") ---------------
 # check-front: the Kubernetes manifest against the Kubernetes schema

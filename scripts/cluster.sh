@@ -21,7 +21,10 @@
 #   --workers N     training workers per node (2)
 #   --db CONNINFO   use this database instead of starting PostgreSQL
 #   --bin PATH      the daemon (build/mlpd, or $MLPD_BIN)
-# Flags after -- go to every node (e.g. -- --auth token).
+# Flags after -- go to every node (e.g. -- --auth token). Every node gets
+# --trust-proxy 127.0.0.1 (nginx, on loopback, names the client in
+# X-Forwarded-For) and --per-ip-conns 1024 (all of nginx's connections
+# come from one address); a flag after -- overrides them.
 #
 # DIR holds: front.url, node.K.{pid,port,log}, nginx.{conf,pid}, nginx-*.log,
 # pg/ (pg-cluster.sh's). The first node starts alone (it applies the
@@ -94,6 +97,7 @@ start_node() {
     for try in 1 2 3; do
         p=$(free_port)
         "$bin" --bind 127.0.0.1 --port "$p" --db "$conninfo" --workers "$workers" \
+            --trust-proxy 127.0.0.1 --per-ip-conns 1024 \
             "${extra[@]}" </dev/null >>"$dir/node.$k.log" 2>&1 &
         echo $! >"$dir/node.$k.pid"
         echo "$p" >"$dir/node.$k.port"

@@ -39,10 +39,18 @@ static void on_model_changed(void *arg, const char *id)
         cache_clear(c);
 }
 
+/* A node asked every node to stop a running job: ours, if one of our
+ * workers runs it (jobs_cancel does nothing otherwise). */
+static void on_cancel_spread(void *arg, const char *job_id)
+{
+    jobs_cancel(arg, job_id);
+}
+
 int app_init(app *a, const mlpd_config *cfg, storage *st)
 {
     memset(a, 0, sizeof *a);
     atomic_init(&a->streams, 0);
+    atomic_init(&a->rl_share_due, 0);
     a->st = st;
     a->cfg = cfg;
     a->limits.max_inputs = (size_t)cfg->max_inputs;
@@ -58,7 +66,6 @@ int app_init(app *a, const mlpd_config *cfg, storage *st)
         goto fail;
     for (size_t i = 0; i < MODEL_LOCKS; i++)
         pthread_mutex_init(&a->model_locks[i], NULL);
-    storage_on_change(st, on_model_changed, a->cache);
     jobs_config jc = {cfg->workers, cfg->checkpoint_epochs, (double)cfg->checkpoint_seconds,
                       1.0, 0.2, cfg->worker_nice};
     jobs_env env = {st, a->cache, a->model_locks, {cfg->max_epochs, cfg->max_train_seconds},
@@ -67,11 +74,15 @@ int app_init(app *a, const mlpd_config *cfg, storage *st)
     a->jobs = jobs_start(&env, &jc, err, sizeof err);
     if (!a->jobs) {
         fprintf(stderr, "mlpd: %s\n", err);
-        storage_on_change(st, NULL, NULL);
         for (size_t i = 0; i < MODEL_LOCKS; i++)
             pthread_mutex_destroy(&a->model_locks[i]);
         goto fail;
     }
+    /* After the workers exist (the cancel callback stops theirs). The
+     * listener's first connect clears the cache: nothing cached before
+     * it is kept. */
+    storage_on_cancel(st, on_cancel_spread, a->jobs);
+    storage_on_change(st, on_model_changed, a->cache);
     return 0;
 fail:
     cache_free(a->cache);

@@ -125,20 +125,37 @@ void job_wait_reply(app *a, const char *job_id, double deadline, api_response *r
 /* Seconds DELETE waits for a running job to record its cancellation. */
 #define CANCEL_WAIT_SECONDS 5.0
 
+/* Seconds between two cancels told to every node for one request. */
+#define CANCEL_RESPREAD_SECONDS 0.5
+
 /* A running job was signalled: the reply waits for its end (CANCEL_WAITS). */
 #define CANCEL_WAITS 1
 
-/* Cancel a queued job directly, or signal the worker running it. Returns
+/* Cancel a queued job directly, or signal the worker running it: ours,
+ * or (running on another node) every node's through the database. Returns
  * the status to answer, CANCEL_WAITS, or 0 after replying an error. */
 static int cancel(app *a, api_response *resp, st_job *j)
 {
     double until = clock_mono() + CANCEL_WAIT_SECONDS;
+    int spread = 0;
+    double spread_at = 0;
     while (!job_ended_name(j->status)) {
         st_status s = ST_CONFLICT;
         if (job_status_is(j->status, JOB_QUEUED))
             s = storage_job_cancel_queued(a->st, j->id, clock_unix());
         else if (jobs_cancel(a->jobs, j->id))
             return CANCEL_WAITS;
+        else if (job_status_is(j->status, JOB_RUNNING) &&
+                 clock_mono() >= spread_at + CANCEL_RESPREAD_SECONDS) {
+            /* Not one of our workers: another node's. Told again now and
+             * then: a worker between its claim and its listing misses it. */
+            s = storage_job_cancel_spread(a->st, j->id);
+            if (s == ST_OK) {
+                spread = 1;
+                spread_at = clock_mono();
+                s = ST_CONFLICT; /* now wait below for its end */
+            }
+        }
         if (s != ST_OK && s != ST_CONFLICT) {
             reply_storage_error(resp, s);
             return 0;
@@ -150,13 +167,17 @@ static int cancel(app *a, api_response *resp, st_job *j)
             return 202;
         struct timespec pause = {0, 20L * 1000 * 1000};
         nanosleep(&pause, NULL);
+        char id[sizeof j->id]; /* storage_job_get clears what it fills */
+        memcpy(id, j->id, sizeof id);
         st_job_clear(j);
-        s = storage_job_get(a->st, j->id, j);
+        s = storage_job_get(a->st, id, j);
         if (s != ST_OK) {
             reply_storage_error(resp, s);
             return 0;
         }
     }
+    if (spread)
+        return 200; /* it ended after we told: the job as it ended */
     reply_error(resp, API_ERR_CONFLICT, NULL, "The job has already ended (%s).", j->status);
     return 0;
 }

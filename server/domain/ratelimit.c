@@ -20,7 +20,8 @@ typedef struct slot {
 struct ratelimit {
     pthread_mutex_t mu;
     size_t mask;
-    double rate, burst;
+    double rate, burst;         /* this node's share (ratelimit_share) */
+    double all_rate, all_burst; /* what ratelimit_new was given */
     slot *slots;
 };
 
@@ -68,8 +69,8 @@ ratelimit *ratelimit_new(size_t slots, double rate, double burst)
         return NULL;
     }
     rl->mask = n - 1;
-    rl->rate = rate;
-    rl->burst = burst < 1 ? 1 : burst;
+    rl->rate = rl->all_rate = rate;
+    rl->burst = rl->all_burst = burst < 1 ? 1 : burst;
     pthread_mutex_init(&rl->mu, NULL);
     return rl;
 }
@@ -139,6 +140,20 @@ int ratelimit_take(ratelimit *rl, const char *key, double now, double *retry_aft
         *retry_after = 0;
     pthread_mutex_unlock(&rl->mu);
     return ok;
+}
+
+void ratelimit_share(ratelimit *rl, unsigned nodes)
+{
+    if (!rl)
+        return;
+    if (nodes < 1)
+        nodes = 1;
+    pthread_mutex_lock(&rl->mu);
+    rl->rate = rl->all_rate / nodes;
+    rl->burst = rl->all_burst / nodes;
+    if (rl->burst < 1)
+        rl->burst = 1;
+    pthread_mutex_unlock(&rl->mu);
 }
 
 void ratelimit_foreach(ratelimit *rl,

@@ -43,6 +43,13 @@ void ratelimit_free(ratelimit *rl); /* accepts NULL */
  * Also counts requests and refusals per key, for metrics. */
 int ratelimit_take(ratelimit *rl, const char *key, double now, double *retry_after);
 
+/* Several nodes behind one balancer, each with its own table: give this
+ * node 1/nodes of the rate and of the burst (the burst at least 1), so
+ * that a client whose requests the balancer spreads evenly gets about the
+ * whole rate in all. Buckets holding more than the new burst keep it
+ * only until their next take. nodes 0 counts as 1. */
+void ratelimit_share(ratelimit *rl, unsigned nodes);
+
 /* Call fn for every key in the table with its counts. */
 void ratelimit_foreach(ratelimit *rl,
                        void (*fn)(void *ctx, const char *key, uint64_t requests,

@@ -314,9 +314,8 @@ static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
-/* The peer's address as text ("" if unknown): the key of per-address
- * rate limits. */
-static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
+/* The peer's address as text ("" if unknown). */
+static void peer_ip(struct MHD_Connection *conn, char *out, size_t n)
 {
     out[0] = '\0';
     const union MHD_ConnectionInfo *ci =
@@ -330,6 +329,19 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
                   (socklen_t)n);
+}
+
+/* The client's address ("" if unknown), the key of per-address rate
+ * limits: the peer, or behind a --trust-proxy proxy the address its
+ * X-Forwarded-For names (util/netaddr.h). */
+static void client_ip(const http_server *h, struct MHD_Connection *conn, char *out, size_t n)
+{
+    char peer[INET6_ADDRSTRLEN] = "";
+    peer_ip(conn, peer, sizeof peer);
+    const char *xff = h->trust.n
+                          ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For")
+                          : NULL;
+    net_client_addr(&h->trust, peer, xff, out, n);
 }
 
 static void free_pending(req_state *st)
@@ -377,8 +389,8 @@ static enum MHD_Result answer(http_server *h, struct MHD_Connection *conn, req_s
     headers.cap = MAX_HEADERS;
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_kv, &query);
     MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_kv, &headers);
-    char ip[INET6_ADDRSTRLEN] = "";
-    client_ip(conn, ip, sizeof ip);
+    char ip[NET_ADDR_TEXT] = "";
+    client_ip(h, conn, ip, sizeof ip);
     api_request req = {method, url, query.items, query.n, headers.items, headers.n,
                        st->body, st->len, ip[0] ? ip : NULL, NULL};
     api_response r;
@@ -465,6 +477,10 @@ http_server *http_start(app *a, const mlpd_config *cfg, char *err, size_t errlen
     }
     h->a = a;
     h->cfg = cfg;
+    if (net_trust_parse(&h->trust, cfg->trust_proxy, err, errlen) != 0) {
+        free(h);
+        return NULL;
+    }
     struct sockaddr_in v4;
     struct sockaddr_in6 v6;
     memset(&v4, 0, sizeof v4);

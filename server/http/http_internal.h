@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "http/http.h"
+#include "util/netaddr.h"
 #include "util/sbuf.h"
 
 /* How often parked streams are asked again. */
@@ -31,6 +32,7 @@ struct http_server {
     struct MHD_Daemon *d;
     app *a;
     const mlpd_config *cfg;
+    net_trust trust;       /* --trust-proxy */
     /* parked streams and the ticker that resumes them */
     pthread_mutex_t mu;
     pthread_cond_t cond;

@@ -169,6 +169,9 @@ struct st_backend {
     /* Optional (NULL: nothing changes behind this process's back): see
      * storage_on_change. 0, or -1 when it could not start. */
     int (*on_change)(st_db *db, st_change_fn fn, void *arg);
+    /* Optional (NULL: one process, no cancel comes from elsewhere): see
+     * storage_on_cancel. */
+    void (*on_cancel)(st_db *db, st_cancel_fn fn, void *arg);
 };
 
 /* The backends linked into the daemon (each defines its own). */

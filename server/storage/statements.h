@@ -93,6 +93,9 @@ typedef enum st_stmt_id {
     /* a whole model at once (storage_import.c) */
     Q_IMPORT_MODEL,
     Q_IMPORT_JOB,
+    /* a cancel told to every node, the nodes counted (storage_nodes.c) */
+    Q_CANCEL_SPREAD,
+    Q_NODES_LIVE,
     Q_N_STMTS
 } st_stmt_id;
 

@@ -68,6 +68,25 @@ int storage_read_only(storage *s);
 typedef void (*st_change_fn)(void *arg, const char *model_id);
 void storage_on_change(storage *s, st_change_fn fn, void *arg);
 
+/* Cancels across nodes (storage_nodes.c). A running job is stopped by
+ * the node whose worker runs it; the node that answers the cancel tells
+ * every node (itself too) with storage_job_cancel_spread, and each calls
+ * the fn given to storage_on_cancel with the job's id, from the thread
+ * of storage_on_change (so: set it before storage_on_change). PostgreSQL:
+ * a NOTIFY on mlpd_cancels; a node that is not listening at that moment
+ * (its LISTEN connection reconnects) misses it, and the cancel answers
+ * 202 (the caller may send it again). SQLite (one process): the spread
+ * does nothing and fn is never called. */
+typedef void (*st_cancel_fn)(void *arg, const char *job_id);
+void storage_on_cancel(storage *s, st_cancel_fn fn, void *arg);
+st_status storage_job_cancel_spread(storage *s, const char *job_id);
+
+/* How many nodes use the database now (at least 1: this one); 1 on
+ * SQLite. PostgreSQL: the distinct "mlpd HOST:PID" session names
+ * (pg_stat_activity), so an `mlpd user` command running at that moment
+ * counts too. */
+st_status storage_nodes_live(storage *s, int64_t *n);
+
 /* ---- models ---------------------------------------------------------- */
 
 typedef struct st_model {

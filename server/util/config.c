@@ -3,6 +3,8 @@
  */
 #include "util/config.h"
 
+#include "util/netaddr.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -56,6 +58,8 @@ static const opt_def opts[] = {
     S(auth, "none (one built-in user) or token (Authorization: Bearer per user)"),
     B(insecure_no_auth, "allow --auth none on a non-loopback --bind"),
     S(cors_origin, "origins allowed to call from a browser: a comma list, or *"),
+    S(trust_proxy, "proxies (addresses, ADDR/BITS prefixes, or loopback; a comma list) whose "
+                   "X-Forwarded-For names the client of a request (rate limits per address)"),
     L(quota_models, 0, 1L << 30, "models per user (0 = no cap)"),
     L(quota_samples, 0, 1L << 40, "samples per user, all models together (0 = no cap)"),
     L(rate_limit, 0, 1L << 20, "requests per second per user (0 = no limit)"),
@@ -333,6 +337,12 @@ int config_parse(mlpd_config *c, int argc, char **argv, FILE *out, FILE *err)
         snprintf(from, sizeof from, "--%s", name);
         if (set_value(c, o, value, from, err) != 0)
             return -1;
+    }
+    net_trust t;
+    char msg[160];
+    if (net_trust_parse(&t, c->trust_proxy, msg, sizeof msg) != 0) {
+        fprintf(err, "mlpd: %s\n", msg);
+        return -1;
     }
     return check_auth(c, err);
 }

@@ -37,6 +37,7 @@ typedef struct mlpd_config {
     char auth[8];           /* "none" or "token" */
     long insecure_no_auth;  /* 1: allow --auth none on a non-loopback --bind */
     char cors_origin[1024]; /* "" (no CORS), "*", or a comma list of origins */
+    char trust_proxy[1024]; /* "" (none), or proxies whose X-Forwarded-For counts (util/netaddr.h) */
     long quota_models;      /* models per user; 0 = no cap (same below) */
     long quota_samples;     /* samples per user, all models together */
     long rate_limit;        /* requests per second per user */

@@ -3,7 +3,8 @@
  * vtable, as the resource files will drive it: --db recognition, open
  * (migrations), statements by id with st_val parameters, rows through the
  * callback with the column getters, changes, last insert id, writers one
- * at a time, changes from other nodes through pg_on_change.
+ * at a time, changes from other nodes through pg_on_change, cancels from
+ * other nodes through pg_on_cancel.
  *
  * MLPD_TEST_PG is the conninfo of an empty database (`make test-pg`).
  */
@@ -316,6 +317,68 @@ START_TEST(changes_of_other_nodes_arrive)
 }
 END_TEST
 
+/* pg_on_cancel: Q_CANCEL_SPREAD sent by another node (another st_db on
+ * the same database) reaches fn with the job's id; after pg_on_change(db,
+ * NULL, NULL) stops the listener nothing more arrives. */
+static int cn_hits;
+static char cn_last[32];
+
+static void on_cancel(void *arg, const char *job_id)
+{
+    (void)arg;
+    pthread_mutex_lock(&ch_mu);
+    cn_hits++;
+    snprintf(cn_last, sizeof cn_last, "%s", job_id);
+    pthread_mutex_unlock(&ch_mu);
+}
+
+static int cancels(void)
+{
+    pthread_mutex_lock(&ch_mu);
+    int n = cn_hits;
+    pthread_mutex_unlock(&ch_mu);
+    return n;
+}
+
+START_TEST(cancels_of_other_nodes_arrive)
+{
+    st_db *other = NULL;
+    char err[256] = "";
+    ck_assert_msg(B->open(conninfo, &other, err, sizeof err) == ST_OK, "%s", err);
+    ck_assert_ptr_nonnull(B->on_cancel);
+    cn_hits = ch_resets = 0;
+    B->on_cancel(db, on_cancel, NULL);
+    ck_assert_int_eq(pg_on_change(db, on_change, NULL), 0);
+    for (int k = 0; k < 3000 && !ch_resets; k++)
+        usleep(1000);
+    ck_assert_int_eq(ch_resets, 1);
+    st_conn *c;
+    ck_assert_int_eq(B->conn_get(other, &c), ST_OK);
+    st_val id = st_text("0123456789abcdef");
+    ck_assert_int_eq(B->begin(c, 1), ST_OK);
+    ck_assert_int_eq(B->run(c, Q_CANCEL_SPREAD, &id, 1, NULL, NULL, NULL), ST_OK);
+    usleep(50000);
+    ck_assert_int_eq(cancels(), 0); /* sent at COMMIT, not before */
+    ck_assert_int_eq(B->commit(c), ST_OK);
+    int ms = -1;
+    for (int k = 0; k < 3000; k++) {
+        if (cancels() >= 1) {
+            ms = k;
+            break;
+        }
+        usleep(1000);
+    }
+    ck_assert_msg(ms >= 0 && ms < 200, "heard within 200 ms (%d)", ms);
+    ck_assert_str_eq(cn_last, "0123456789abcdef");
+    ck_assert_int_eq(pg_on_change(db, NULL, NULL), 0);
+    ck_assert_int_eq(B->run(c, Q_CANCEL_SPREAD, &id, 1, NULL, NULL, NULL), ST_OK);
+    usleep(100000);
+    ck_assert_int_eq(cancels(), 1);
+    B->conn_put(other, c);
+    B->close(other);
+}
+END_TEST
+
 int main(void)
 {
     conninfo = getenv("MLPD_TEST_PG");
@@ -335,6 +398,7 @@ int main(void)
     tcase_add_test(tc, last_insert_id_of_an_attempt);
     tcase_add_test(tc, writers_run_one_at_a_time);
     tcase_add_test(tc, changes_of_other_nodes_arrive);
+    tcase_add_test(tc, cancels_of_other_nodes_arrive);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -80,6 +80,15 @@ START_TEST(bad_values_are_refused)
     ck_assert_int_eq(parse(&c, d, 3, out, sizeof out), -1);
     char *e[] = {"mlpd", "--port"};
     ck_assert_int_eq(parse(&c, e, 2, out, sizeof out), -1);
+    char *f[] = {"mlpd", "--trust-proxy", "10.0.0.0/33"};
+    ck_assert_int_eq(parse(&c, f, 3, out, sizeof out), -1);
+    char *g[] = {"mlpd", "--trust-proxy", "loopback, 10.0.0.0/8"};
+    ck_assert_int_eq(parse(&c, g, 3, out, sizeof out), 0);
+    ck_assert_str_eq(c.trust_proxy, "loopback, 10.0.0.0/8");
+    setenv("MLPD_TRUST_PROXY", "proxy.example", 1);
+    char *h[] = {"mlpd"};
+    ck_assert_int_eq(parse(&c, h, 1, out, sizeof out), -1);
+    unsetenv("MLPD_TRUST_PROXY");
     setenv("MLPD_THREADS", "many", 1);
     char *none[] = {"mlpd"};
     ck_assert_int_eq(parse(&c, none, 1, out, sizeof out), -1);

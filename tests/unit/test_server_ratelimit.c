@@ -117,6 +117,41 @@ START_TEST(table_full_still_answers)
 }
 END_TEST
 
+/* ratelimit_share: a node's part of the rate and burst when N nodes each
+ * keep a table; back to the whole with 1 (or 0). */
+START_TEST(share_among_nodes)
+{
+    ratelimit *rl = ratelimit_new(64, 6, 6);
+    ck_assert_ptr_nonnull(rl);
+    double wait = -1;
+    ratelimit_share(rl, 3);
+    ck_assert_int_eq(ratelimit_take(rl, "a", 10.0, &wait), 1);
+    ck_assert_int_eq(ratelimit_take(rl, "a", 10.0, &wait), 1);
+    ck_assert_int_eq(ratelimit_take(rl, "a", 10.0, &wait), 0);
+    close_to(wait, 0.5); /* 2 tokens a second */
+    ck_assert_int_eq(ratelimit_take(rl, "a", 10.5, &wait), 1);
+    /* a share below one token still lets one through */
+    ratelimit_share(rl, 100);
+    ck_assert_int_eq(ratelimit_take(rl, "b", 20.0, &wait), 1);
+    ck_assert_int_eq(ratelimit_take(rl, "b", 20.0, &wait), 0);
+    close_to(wait, 1 / 0.06);
+    /* one node (or 0): the whole again, for new keys at once */
+    ratelimit_share(rl, 0);
+    int got = 0;
+    while (ratelimit_take(rl, "c", 30.0, NULL))
+        got++;
+    ck_assert_int_eq(got, 6);
+    /* a bucket filled under a smaller burst refills to the whole */
+    ck_assert_int_eq(ratelimit_take(rl, "b", 1000.0, &wait), 1);
+    got = 1;
+    while (ratelimit_take(rl, "b", 1000.0, NULL))
+        got++;
+    ck_assert_int_eq(got, 6);
+    ratelimit_share(NULL, 2); /* accepted */
+    ratelimit_free(rl);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ratelimit");
@@ -125,6 +160,7 @@ int main(void)
     tcase_add_test(tc, bucket_long_run_rate);
     tcase_add_test(tc, table_keys_independent);
     tcase_add_test(tc, table_full_still_answers);
+    tcase_add_test(tc, share_among_nodes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

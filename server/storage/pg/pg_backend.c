@@ -27,6 +27,8 @@ struct st_db {
     pg_listener listener; /* started by pg_on_change */
     pg_change_fn change_fn;
     void *change_arg;
+    st_cancel_fn cancel_fn; /* set before the listener starts */
+    void *cancel_arg;
 };
 
 /* Most connections one node opens: request threads and workers share
@@ -252,7 +254,7 @@ static const void *b_col_blob(const st_row *r, int i, size_t *len)
 
 /* ---- changes from other nodes ------------------------------------------- */
 
-static const char *const channels[] = {PG_CHANNEL_MODELS};
+static const char *const channels[] = {PG_CHANNEL_MODELS, PG_CHANNEL_CANCELS};
 
 static void on_notify(void *arg, const char *channel, const char *payload)
 {
@@ -261,6 +263,14 @@ static void on_notify(void *arg, const char *channel, const char *payload)
         db->change_fn(db->change_arg, NULL); /* (re)connected: anything may have changed */
     else if (!strcmp(channel, PG_CHANNEL_MODELS) && payload && *payload)
         db->change_fn(db->change_arg, payload);
+    else if (!strcmp(channel, PG_CHANNEL_CANCELS) && payload && *payload && db->cancel_fn)
+        db->cancel_fn(db->cancel_arg, payload);
+}
+
+void pg_on_cancel(st_db *db, st_cancel_fn fn, void *arg)
+{
+    db->cancel_fn = fn;
+    db->cancel_arg = arg;
 }
 
 int pg_on_change(st_db *db, pg_change_fn fn, void *arg)
@@ -270,7 +280,8 @@ int pg_on_change(st_db *db, pg_change_fn fn, void *arg)
     db->change_arg = arg;
     if (!fn)
         return 0;
-    return pg_listener_start(&db->listener, db->pool.conninfo, channels, 1, on_notify, db);
+    return pg_listener_start(&db->listener, db->pool.conninfo, channels,
+                             sizeof channels / sizeof channels[0], on_notify, db);
 }
 
 const st_backend st_pg_backend = {
@@ -293,4 +304,5 @@ const st_backend st_pg_backend = {
     .col_text = b_col_text,
     .col_blob = b_col_blob,
     .on_change = pg_on_change,
+    .on_cancel = pg_on_cancel,
 };

@@ -205,6 +205,9 @@ void pg_listener_stop(pg_listener *l);
 
 /* The channel a model's change is sent on: the payload is its id. */
 #define PG_CHANNEL_MODELS "mlpd_models"
+/* The channel a cancel is sent on (storage_job_cancel_spread): the
+ * payload is the job's id. */
+#define PG_CHANNEL_CANCELS "mlpd_cancels"
 
 /* Tell fn(arg, model_id) about each model another node changed (a new
  * current version, a deletion), fn(arg, NULL) when anything may have
@@ -213,6 +216,9 @@ void pg_listener_stop(pg_listener *l);
  * 0, or -1 when the thread could not start. */
 typedef st_change_fn pg_change_fn;
 int pg_on_change(st_db *db, pg_change_fn fn, void *arg);
+/* Tell fn(arg, job_id) about each cancel a node sent (the same thread);
+ * set it before pg_on_change starts the listener. */
+void pg_on_cancel(st_db *db, st_cancel_fn fn, void *arg);
 
 /* The backend (pg_backend.c) and its statement table (pg_sql.c), indexed
  * by storage/statements.h's ids; the transaction ids have no text. */

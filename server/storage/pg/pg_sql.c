@@ -311,4 +311,11 @@ const pg_stmt pg_sql[Q_N_STMTS] = {
                         "finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
                         "$12, $13)",
                         "tttttiiddiddd"},
+    /* the payload is the job's id; sent when the transaction commits */
+    [Q_CANCEL_SPREAD] = {"SELECT count(*) FROM (SELECT pg_notify('" PG_CHANNEL_CANCELS "', $1)) n",
+                         "t"},
+    /* each node's sessions are named "mlpd HOST:PID" (pg_conn.c) */
+    [Q_NODES_LIVE] = {"SELECT count(DISTINCT application_name) FROM pg_stat_activity "
+                      "WHERE datname = current_database() AND application_name LIKE 'mlpd %'",
+                      ""},
 };

@@ -222,4 +222,7 @@ const char *const sq_sql[Q_N_STMTS] = {
     [Q_IMPORT_JOB] = "INSERT INTO jobs (id, model_id, status, params_json, error, epoch, epochs, "
                      "loss, val_loss, version, created_at, started_at, finished_at) VALUES "
                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    /* one process: nobody else to tell */
+    [Q_CANCEL_SPREAD] = "SELECT count(*) WHERE ?1 IS NULL",
+    [Q_NODES_LIVE] = "SELECT 1",
 };

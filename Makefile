@@ -287,14 +287,16 @@ PG_E2E := $(PG_E2E_PLAIN) $(PG_E2E_TIMED)
 PG_MULTI := $(wildcard tests/multinode/*.sh)
 PG_RUN = MLPD_BIN=$(B)/mlpd bash scripts/test-pg.sh
 .PHONY: test-pg pg-plain pg-timed
-test-pg: $(PG_UNIT_BIN) $(B)/mlpd | $(B)/.test-deps
+# onnx_export.sh runs test_core_onnx for its scaler graphs.
+PG_E2E_BIN := $(B)/mlpd $(B)/tests/test_core_onnx
+test-pg: $(PG_UNIT_BIN) $(PG_E2E_BIN) | $(B)/.test-deps
 	$(PG_RUN) --unit $(PG_UNIT_BIN) --e2e $(PG_E2E) --multi $(PG_MULTI)
 # make test's halves of test-pg: the unit tests and the untimed scripts in
 # the plain lane, the timed ones and the multi-node tests in a lane of
 # their own (each half its own throwaway cluster).
 pg-plain: $(PG_UNIT_BIN) $(B)/mlpd | $(B)/.test-deps
 	$(PG_RUN) --unit $(PG_UNIT_BIN) --e2e $(PG_E2E_PLAIN)
-pg-timed: $(B)/mlpd | $(B)/.test-deps
+pg-timed: $(PG_E2E_BIN) | $(B)/.test-deps
 	$(PG_RUN) --e2e $(PG_E2E_TIMED) --multi $(PG_MULTI)
 
 # bench-scale: the job claim rate (bench/pg/claims.c: 6 threads, each its

@@ -191,7 +191,7 @@ static int add_classification(cJSON *m, const model_meta *meta, const sample_set
     json_add_number(m, "accuracy", cs.accuracy);
     cJSON *cmj = cJSON_AddArrayToObject(m, "confusion_matrix");
     for (size_t i = 0; cmj && i < k; i++) {
-        double row[META_MAX_CLASSES];
+        double row[META_MAX_CLASSES] = {0}; /* {0}: cppcheck 2.17 (Debian 13) cannot see k > 0 */
         for (size_t j = 0; j < k; j++)
             row[j] = (double)cm[i * k + j];
         cJSON_AddItemToArray(cmj, number_array(row, k));

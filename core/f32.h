@@ -80,5 +80,9 @@ double train32_loss_sum(train32 *t, size_t first, size_t n);
 void train32_store(const train32 *t, mlp_t *net);
 /* The float parameters = net's, rounded (after restoring best weights). */
 void train32_load(train32 *t, const mlp_t *net);
+/* The float optimizer state, for checkpoints (train_state.c): the moment
+ * arrays m and v (n_params floats each, NULL when the optimizer has
+ * none, as train.c's trainer_moments counts them) and adam's step count. */
+void train32_moments(train32 *t, float **m, float **v, uint64_t **adam_t);
 
 #endif

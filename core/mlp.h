@@ -241,6 +241,8 @@ typedef enum mlp_stop {
 } mlp_stop;
 const char *mlp_stop_name(int id);
 
+struct mlp_train_state; /* opaque: a training run between two epochs */
+
 typedef struct mlp_progress {
     size_t epoch;    /* 1-based, the epoch just finished */
     size_t epochs;   /* asked for */
@@ -248,6 +250,8 @@ typedef struct mlp_progress {
     double val_loss; /* NaN when there is no validation set */
     int improved;    /* this epoch set a new best (val_loss, else loss) */
     double learning_rate; /* the rate this epoch trained with (schedule.h) */
+    const struct mlp_train_state *state; /* the trainer after this epoch, for
+                                             mlp_train_state_save; valid only during the callback */
 } mlp_progress;
 
 /* Called after every epoch with the network as it is then. Return 0 to go
@@ -292,6 +296,11 @@ typedef struct mlp_train_opts {
      * copied: it must outlive the call. Constant keeps every result bit
      * for bit what it was without schedules. */
     const struct mlp_schedule *schedule;
+    /* Resume (checkpoints): NULL, or resume_len bytes that
+     * mlp_train_state_save wrote; see mlp_train. Not copied: read only
+     * before the first epoch. */
+    const void *resume;
+    size_t resume_len;
 } mlp_train_opts;
 
 /* Defaults: 100 epochs, lr 0.1, batch 1, sgd, momentum 0, adam 0.9/0.999/1e-8,
@@ -330,6 +339,29 @@ typedef struct mlp_train_result {
  * products) depends only on the spec and options. */
 mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opts,
                      const mlp_allocator *alloc, mlp_train_result *result);
+
+/* Checkpoints. Inside the progress callback, p->state is the whole
+ * training state after epoch p->epoch, its stop checks (target loss,
+ * patience, the schedule's epoch end) already decided: parameters,
+ * optimizer moments and step count, the patience best copy and counters,
+ * the PRNG, the row order, the schedule state and the result so far.
+ * mlp_train with opts->resume = such a state replaces net's parameters by
+ * the state's and trains epochs p->epoch + 1 .. opts->epochs (none if the
+ * saved epoch was a final one: it ends at once with that stop), calling
+ * the progress callback for those only; net's parameters and the result
+ * are then bit for bit those of the run without interruption with the
+ * same data and options. A state that is malformed (magic, version,
+ * length, CRC) or does not fit net, data and opts (layer shape, n_params,
+ * training and validation rows, dtype, optimizer and its moments, batch
+ * size, patience, schedule method, an epoch past opts->epochs) gives
+ * MLP_ERR_INVALID before anything changed. */
+
+/* Bytes mlp_train_state_save needs for the state p carries (0 if p->state is NULL). */
+size_t mlp_train_state_size(const mlp_progress *p);
+/* Write the whole training state after the epoch p reports into buf (cap
+ * bytes): MLP_OK, MLP_ERR_LIMIT when cap < mlp_train_state_size(p),
+ * MLP_ERR_INVALID when p->state is NULL. Little-endian, versioned, with a CRC-32 at the end. */
+mlp_status mlp_train_state_save(const mlp_progress *p, void *buf, size_t cap);
 
 /* ------------------------------------------------------------------ */
 /* float32 inference                                                   */

@@ -18,32 +18,12 @@
 #include "online.h"
 #include "tiny.h"
 #include "schedule.h"
+#include "train_state.h"
 
 #include <string.h>
 
 _Static_assert(sizeof(size_t) == sizeof(double), "order[] shares the double block");
 
-typedef struct trainer {
-    mlp_t *net;
-    const mlp_data *data;
-    const mlp_train_opts *o; /* == run: the caller's options with this epoch's rate */
-    mlp_train_opts run;
-    mlp_schedule_state sched;
-    double eta0;            /* the caller's learning_rate */
-    size_t n_train, n_val, rows_cap;
-    size_t *order;          /* training row indices, shuffled per epoch */
-    double *acts, *deltas;  /* rows_cap x total_units */
-    double *xb, *yb;        /* gathered batch rows */
-    double *grad, *m, *v;   /* gradient and optimizer state (n_params each) */
-    double *best;           /* best parameters (with patience) */
-    mlp_rng rng;
-    uint64_t adam_t;
-    online_net online;      /* the fused online path's resolved layers */
-    int tiny;               /* online path through tiny.c */
-    int tiny_eval;          /* loss pass through tiny.c */
-    train32 *f32;           /* float32 training, else NULL */
-    void *block;
-} trainer;
 
 mlp_train_opts mlp_default_train_opts(void)
 {
@@ -116,6 +96,11 @@ static int fused_online(const mlp_train_opts *o)
     return plain_online(o) && o->dtype != MLP_DTYPE_FLOAT32;
 }
 
+int trainer_moments(const mlp_train_opts *o)
+{
+    return o->optimizer == MLP_OPT_ADAM ? 2 : (o->momentum > 0.0 ? 1 : 0);
+}
+
 /* Rows of scratch: a batch, or a chunk of rows for the epoch's evaluation:
  * as many as fit in EVAL_BUDGET doubles of scratch per row set (fewer,
  * larger matrix products), at least EVAL_ROWS. */
@@ -129,8 +114,7 @@ static mlp_status trainer_alloc(trainer *t, const mlp_allocator *alloc)
     size_t P = net->n_params, rows = t->rows_cap, ni = net->spec.inputs, no = mlp_outputs(net);
     size_t n_acts, n_x, n_y, n_state, total, bytes;
     int need_grad = !fused_online(t->o);
-    int n_moments = t->o->optimizer == MLP_OPT_ADAM ? 2
-                    : (t->o->momentum > 0.0 ? 1 : 0);
+    int n_moments = trainer_moments(t->o);
 
     if (!core_mul(rows, net->total_units, &n_acts) || !core_mul(rows, ni, &n_x) ||
         !core_mul(rows, no, &n_y) || !core_mul(P, (size_t)need_grad + (size_t)n_moments + (t->o->patience > 0), &n_state))
@@ -345,14 +329,30 @@ static int cancelled(const mlp_train_opts *o)
     return o->cancel && atomic_load_explicit(o->cancel, memory_order_relaxed) != 0;
 }
 
-/* Runs the epochs; the caller owns set-up and clean-up. */
+/* The checks after an epoch, in their order of priority: the target loss,
+ * patience, then the schedule's epoch end (a plateau may stop). Returns
+ * the stop they decide, or 0 to go on. */
+static int epoch_checks(trainer *t, double loss)
+{
+    const mlp_train_opts *o = t->o;
+    if (o->target_loss > 0.0 && loss <= o->target_loss)
+        return MLP_STOP_TARGET;
+    if (o->patience > 0 && t->since_best >= o->patience)
+        return MLP_STOP_EARLY;
+    mlp_schedule_epoch_end(o->schedule, t->eta0, o->epochs, t->n_train, loss, &t->sched);
+    return t->sched.stop ? MLP_STOP_PLATEAU : 0;
+}
+
+/* Runs the epochs after t->epoch (0, or a checkpoint's); the caller owns
+ * set-up and clean-up. Each epoch's checks are decided before the
+ * progress callback, so that the state it sees is complete (a checkpoint
+ * holds the pending stop); a nonzero return of the callback still wins. */
 static mlp_status run_epochs(trainer *t, mlp_train_result *res)
 {
     const mlp_train_opts *o = t->o;
-    size_t P = t->net->n_params, since_best = 0, B = o->batch_size;
-    double best = INFINITY;
+    size_t P = t->net->n_params, B = o->batch_size;
 
-    for (size_t epoch = 1; epoch <= o->epochs; epoch++) {
+    for (size_t epoch = t->epoch + 1; t->pending == 0 && epoch <= o->epochs; epoch++) {
         /* Every path reads the rate from t->run (t->o points at it). */
         t->run.learning_rate = t->sched.rate;
         res->learning_rate = t->sched.rate;
@@ -400,38 +400,28 @@ static mlp_status run_epochs(trainer *t, mlp_train_result *res)
             core_first_nonfinite_param_layer(t->net))
             return diverged(res, epoch, locate_nonfinite(t));
         double monitor = t->n_val ? p.val_loss : p.loss;
-        p.improved = monitor < best;
+        p.improved = monitor < t->best_monitor;
         if (p.improved) {
-            best = monitor;
-            since_best = 0;
+            t->best_monitor = monitor;
+            t->since_best = 0;
             res->best_epoch = epoch;
             if (t->best)
                 memcpy(t->best, t->net->params, P * sizeof(double));
         } else {
-            since_best++;
+            t->since_best++;
         }
         res->epochs_run = epoch;
         res->loss = p.loss;
         res->val_loss = p.val_loss;
+        t->epoch = epoch;
+        t->pending = epoch_checks(t, p.loss);
+        p.state = t;
         if (o->progress && o->progress(o->progress_ctx, t->net, &p) != 0) {
             res->stop = MLP_STOP_CALLBACK;
             return MLP_OK;
         }
-        if (o->target_loss > 0.0 && p.loss <= o->target_loss) {
-            res->stop = MLP_STOP_TARGET;
-            return MLP_OK;
-        }
-        if (o->patience > 0 && since_best >= o->patience) {
-            res->stop = MLP_STOP_EARLY;
-            return MLP_OK;
-        }
-        mlp_schedule_epoch_end(o->schedule, t->eta0, o->epochs, t->n_train, p.loss, &t->sched);
-        if (t->sched.stop) {
-            res->stop = MLP_STOP_PLATEAU;
-            return MLP_OK;
-        }
     }
-    res->stop = MLP_STOP_EPOCHS;
+    res->stop = t->pending ? t->pending : MLP_STOP_EPOCHS;
     return MLP_OK;
 }
 
@@ -450,8 +440,9 @@ static void restore_best(trainer *t, mlp_train_result *res)
 mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opts,
                      const mlp_allocator *alloc, mlp_train_result *result)
 {
-    trainer t = {.net = net, .data = data, .run = *opts, .eta0 = opts->learning_rate};
     mlp_train_result res = {.loss = NAN, .val_loss = NAN, .learning_rate = opts->learning_rate};
+    trainer t = {.net = net, .data = data, .run = *opts, .eta0 = opts->learning_rate,
+                 .res = &res, .best_monitor = INFINITY};
     mlp_status s = mlp_train_opts_check(opts, NULL);
     if (s != MLP_OK)
         return s;
@@ -488,6 +479,14 @@ mlp_status mlp_train(mlp_t *net, const mlp_data *data, const mlp_train_opts *opt
     t.tiny_eval = tiny_fits(net);
     t.tiny = fused_online(opts) && t.tiny_eval;
     mlp_rng_seed(&t.rng, opts->seed);
+    if (opts->resume)
+        s = train_state_resume(&t, opts->resume, opts->resume_len);
+    if (s != MLP_OK) {
+        if (t.f32) /* nothing changed: net, and the caller's result */
+            train32_free(t.f32, alloc);
+        core_release(alloc, t.block);
+        return s;
+    }
     s = run_epochs(&t, &res);
     if (s == MLP_OK && res.stop != MLP_STOP_CANCELLED)
         restore_best(&t, &res);

@@ -79,6 +79,13 @@ void train32_load(train32 *t, const mlp_t *net)
         t->f.params[i] = (float)net->params[i];
 }
 
+void train32_moments(train32 *t, float **m, float **v, uint64_t **adam_t)
+{
+    *m = t->m;
+    *v = t->v;
+    *adam_t = &t->adam_t;
+}
+
 /* Rows idx[0, count) of src (cols wide) into dst, as they are or
  * transposed (cols x count). */
 static void gather32(float *restrict dst, const float *restrict src, const size_t *idx,

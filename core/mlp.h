@@ -254,9 +254,12 @@ typedef struct mlp_progress {
                                              mlp_train_state_save; valid only during the callback */
 } mlp_progress;
 
-/* Called after every epoch with the network as it is then. Return 0 to go
- * on, nonzero to stop (MLP_STOP_CALLBACK). The callback may read (not
- * modify) net, e.g. to publish a checkpoint. */
+/* Called after every epoch with the network as it is then, once the
+ * epoch's stop checks (target loss, patience, the schedule's epoch end)
+ * are decided: if one of them stops the run, this is the last call.
+ * Return 0 to go on, nonzero to stop (MLP_STOP_CALLBACK, which wins over
+ * the others). The callback may read (not modify) net, e.g. to publish a
+ * checkpoint, and save p->state (mlp_train_state_save). */
 typedef int (*mlp_progress_fn)(void *ctx, const mlp_t *net, const mlp_progress *p);
 
 /* The number type training computes in. float64 is the lecture's exact

@@ -11,6 +11,10 @@
  *  - mini-batches: matrix products through CBLAS (batch.c), mean gradient.
  * With MLP_DTYPE_FLOAT32 every batch (of any size) goes through the float
  * trainer of train32.c instead; the loop below stays the same.
+ *
+ * The trainer (train_state.h) holds everything that lasts from one epoch
+ * to the next, so that a checkpoint (train_state.c) taken in the progress
+ * callback resumes bit for bit.
  */
 #include "internal.h"
 #include "batch.h"

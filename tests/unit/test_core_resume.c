@@ -372,6 +372,56 @@ START_TEST(resume_at_target_loss)
 }
 END_TEST
 
+/* Two nodes die: saved at 2, resumed and saved again at 5, resumed to the
+ * end (mini-batch adam with patience, float64 then float32). */
+START_TEST(resume_twice)
+{
+    setup s;
+    memset(&s, 0, sizeof s);
+    make(&s, MLP_ACT_TANH, 6, 40, 9, 0.02);
+    make_data(&s, 40, 0.3);
+    s.o.batch_size = 8;
+    s.o.optimizer = MLP_OPT_ADAM;
+    s.o.validation_split = 0.2;
+    s.o.patience = 4;
+    s.o.dtype = _i ? MLP_DTYPE_FLOAT32 : 0;
+    mlp_t *full = NULL, *b = NULL, *c = NULL, *d = NULL;
+    ck_assert_int_eq(mlp_clone(s.net, &full), MLP_OK);
+    mlp_train_result rf, rd;
+    ck_assert_int_eq(mlp_train(full, &s.data, &s.o, NULL, &rf), MLP_OK);
+    ck_assert_uint_gt(rf.epochs_run, 5);
+
+    ck_assert_int_eq(mlp_clone(s.net, &b), MLP_OK);
+    saver s1 = {.k = 2, .stop = 1}, s2 = {.k = 5, .stop = 1};
+    mlp_train_opts o = s.o;
+    o.progress = save_at;
+    o.progress_ctx = &s1;
+    ck_assert_int_eq(mlp_train(b, &s.data, &o, NULL, NULL), MLP_OK);
+    c = other_net(s.net);
+    o.resume = s1.buf;
+    o.resume_len = s1.len;
+    o.progress_ctx = &s2;
+    ck_assert_int_eq(mlp_train(c, &s.data, &o, NULL, NULL), MLP_OK);
+    ck_assert_ptr_nonnull(s2.buf);
+    d = other_net(s.net);
+    o = s.o;
+    o.resume = s2.buf;
+    o.resume_len = s2.len;
+    ck_assert_int_eq(mlp_train(d, &s.data, &o, NULL, &rd), MLP_OK);
+    ck_assert(fix_same_params(d, full));
+    ck_same_result(&rd, &rf);
+    free(s1.buf);
+    free(s1.params_k);
+    free(s2.buf);
+    free(s2.params_k);
+    mlp_free(full);
+    mlp_free(b);
+    mlp_free(c);
+    mlp_free(d);
+    mlp_free(s.net);
+}
+END_TEST
+
 /* ---- refusals and sensitivity --------------------------------------------- */
 
 /* The state after epoch k of s's run (caller frees). */
@@ -563,6 +613,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, resume_is_bit_identical, 0, P_COUNT);
     tcase_add_loop_test(tc, resume_at_target_loss, 0, 2);
+    tcase_add_loop_test(tc, resume_twice, 0, 2);
     tcase_add_test(tc, bad_states_are_refused);
     tcase_add_test(tc, altered_states_resume_elsewhere);
     suite_add_tcase(s, tc);

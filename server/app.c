@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/metrics.h"
 #include "api/routes.h"
@@ -14,6 +15,20 @@
 #include "domain/cache.h"
 #include "domain/ratelimit.h"
 #include "jobs/jobs.h"
+
+/* --node-id, or HOST:PORT:PID: unique among the nodes of one database. */
+static void name_node(app *a, const mlpd_config *cfg)
+{
+    char host[64] = "";
+    if (cfg->node_id[0]) {
+        snprintf(a->node_id, sizeof a->node_id, "%s", cfg->node_id);
+        return;
+    }
+    if (gethostname(host, sizeof host - 1) != 0)
+        snprintf(host, sizeof host, "?");
+    host[sizeof host - 1] = '\0';
+    snprintf(a->node_id, sizeof a->node_id, "%s:%ld:%ld", host, cfg->port, (long)getpid());
+}
 
 /* The workers stored epochs or a job started or ended: event streams and
  * waiting replies look again now instead of at their next tick. */
@@ -66,8 +81,16 @@ int app_init(app *a, const mlpd_config *cfg, storage *st)
         goto fail;
     for (size_t i = 0; i < MODEL_LOCKS; i++)
         pthread_mutex_init(&a->model_locks[i], NULL);
+    name_node(a, cfg);
+    /* leases only where other nodes may take a job over */
+    double lease = storage_shared(st) ? (double)cfg->lease_ms / 1000.0 : 0;
+    /* a node frozen inside a transaction must not hold the job's row (and
+     * the writers' lock) past the lease: half of it, 5 s at most */
+    if (lease > 0)
+        storage_set_idle_tx_limit(st, cfg->lease_ms / 2 < 5000 ? cfg->lease_ms / 2 : 5000);
     jobs_config jc = {cfg->workers, cfg->checkpoint_epochs, (double)cfg->checkpoint_seconds,
-                      1.0, 0.2, cfg->worker_nice};
+                      1.0, 0.2, cfg->worker_nice, lease,
+                      lease > 0 ? (double)cfg->heartbeat_ms / 1000.0 : 0, 3, a->node_id};
     jobs_env env = {st, a->cache, a->model_locks, {cfg->max_epochs, cfg->max_train_seconds},
                     on_jobs_change, a};
     char err[160];

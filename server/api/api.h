@@ -122,6 +122,7 @@ typedef struct app {
     struct ratelimit *ip_rl;    /* owned: a bucket per address, for requests without a valid token */
     atomic_uint_fast64_t anon_requests, anon_limited, auth_failures;
     atomic_int_fast64_t rl_share_due; /* ms (clock_mono): count the nodes again */
+    char node_id[128];          /* the name this node's jobs carry (--node-id) */
 } app;
 
 /* Wake parked streams now instead of at the next tick (e.g. when a job

@@ -220,6 +220,11 @@ cJSON *job_to_json(const st_job *j, const char *reason)
     json_add_time(o, "created_at", j->created_at);
     json_add_time(o, "started_at", j->started_at);
     json_add_time(o, "finished_at", j->finished_at);
+    cJSON_AddNumberToObject(o, "attempt", (double)j->attempt);
+    if (j->node[0])
+        cJSON_AddStringToObject(o, "node", j->node);
+    else
+        cJSON_AddNullToObject(o, "node");
     if (params)
         cJSON_AddItemToObject(o, "params", params);
     else

@@ -30,6 +30,16 @@ typedef struct jobs_config {
     double flush_seconds;      /* history and job row at least this often */
     double tick_seconds;       /* how often max_seconds is enforced mid-epoch */
     long worker_nice;          /* worker threads this much nicer (0..19): requests go first */
+    /* Leases (a database other nodes share): a claim holds a job for
+     * lease_seconds, renewed every heartbeat_seconds (by each flush, and
+     * by the ticker within long epochs); every flush carries the trainer's
+     * state, so a job whose node dies is claimed again by another and
+     * resumes from its last flush; max_attempts claims at most. 0: no
+     * leases (SQLite: one process). */
+    double lease_seconds;
+    double heartbeat_seconds;
+    long max_attempts;
+    const char *node_id;       /* who claims (jobs.node); the caller's, outlives the pool */
 } jobs_config;
 
 /* What the layers above hear about (jobs_env.on_change). */

@@ -16,7 +16,9 @@
 #include "util/states.h"
 
 /* Why a run was asked to stop (run.why). */
-enum { WHY_NONE, WHY_CANCEL, WHY_TIMEOUT, WHY_SHUTDOWN, WHY_GONE, WHY_STORAGE };
+enum { WHY_NONE, WHY_CANCEL, WHY_TIMEOUT, WHY_SHUTDOWN, WHY_GONE, WHY_STORAGE, WHY_LOST };
+/* WHY_LOST: the lease passed to another attempt; the run stops and
+ * writes nothing more (the new attempt owns the job). */
 
 typedef struct run {
     struct run *next;          /* in jobs.runs, under jobs.mu */
@@ -38,6 +40,15 @@ typedef struct run {
     int64_t last_ckpt_epoch;
     int published;             /* a checkpoint of this run is current */
     int oom;
+    /* leases: the trainer state of the last epoch (sent with each flush),
+     * when the lease was last renewed (monotonic, under mu), and the
+     * state a re-claimed job resumes from (NULL: from the start) */
+    unsigned char *state;
+    size_t state_len, state_cap;
+    int64_t state_epoch;
+    double last_renew;
+    unsigned char *resume;
+    size_t resume_len;
     /* real data (realdata.c): the scalers fitted on the training rows
      * (published with every version of the run), the base version's, and
      * what history gets beside the losses */

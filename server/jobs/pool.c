@@ -124,7 +124,10 @@ static void publish_end(jobs *j, run *r)
 static int work_once(jobs *j)
 {
     st_job job;
-    st_status s = storage_job_claim(j->env.st, clock_unix(), &job);
+    double now = clock_unix(), lease = j->cfg.lease_seconds;
+    st_claim claim = {now, j->cfg.node_id ? j->cfg.node_id : "local", lease > 0 ? now + lease : 0,
+                      j->cfg.max_attempts > 0 ? j->cfg.max_attempts : 3};
+    st_status s = storage_job_claim(j->env.st, &claim, &job);
     if (s != ST_OK)
         return s == ST_NOT_FOUND ? 0 : -1;
     jobs_notify(j, JOBS_EVENT_STATE); /* its streams show "running" at once */
@@ -139,7 +142,14 @@ static int work_once(jobs *j)
         return 1;
     }
     if (publish_start(j, r) != 0) {
-        /* stopping: run it next time */
+        /* stopping: run it next time; a job claimed again after its lease
+         * passed keeps its attempt and checkpoint, its lease ends now
+         * (another node takes it at once) */
+        if (r->job.attempt > 1) {
+            storage_job_renew(j->env.st, r->job.id, r->job.attempt, clock_unix());
+            run_free(r);
+            return 0;
+        }
         snprintf(r->job.status, sizeof r->job.status, "%s", job_status_name(JOB_QUEUED));
         r->job.started_at = 0;
         storage_job_update(j->env.st, &r->job);
@@ -175,8 +185,14 @@ static void *worker_main(void *arg)
         if (got == 1)
             continue;
         /* Nothing queued (or storage busy): sleep until woken, or a second
-         * (a safety net; jobs_wake is what normally wakes us). */
-        struct timespec until = abs_mono(clock_mono() + (got < 0 ? 0.5 : 1.0));
+         * (a safety net; jobs_wake is what normally wakes us). Under leases
+         * no wake comes when another node's lease passes: look again at
+         * least 4 times per lease, so a dead node's job is claimed again
+         * within lease + a quarter. */
+        double idle = got < 0 ? 0.5 : 1.0;
+        if (j->cfg.lease_seconds > 0 && j->cfg.lease_seconds / 4 < idle)
+            idle = j->cfg.lease_seconds / 4;
+        struct timespec until = abs_mono(clock_mono() + idle);
         while (!j->stopping && j->queued_seq == seq)
             if (pthread_cond_timedwait(&j->work_cv, &j->mu, &until) == ETIMEDOUT)
                 break;
@@ -185,7 +201,46 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Enforce max_seconds within long epochs (on_epoch does it between). */
+/* Renew the leases of runs inside long epochs (each flush renews its
+ * own); a run whose lease passed to another attempt stops. Called with
+ * j->mu held; drops it around the database writes. */
+static void renew_leases(jobs *j)
+{
+    enum { MAX_RENEW = 64 }; /* the rest on the next tick */
+    run *due[MAX_RENEW];
+    size_t n = 0;
+    double now = clock_mono();
+    for (run *r = j->runs; r && n < MAX_RENEW; r = r->next) {
+        pthread_mutex_lock(&r->mu);
+        int stale = now - r->last_renew >= j->cfg.heartbeat_seconds;
+        pthread_mutex_unlock(&r->mu);
+        if (stale) {
+            r->refs++;
+            due[n++] = r;
+        }
+    }
+    if (n == 0)
+        return;
+    pthread_mutex_unlock(&j->mu);
+    for (size_t i = 0; i < n; i++) {
+        run *r = due[i]; /* id and attempt stay as claimed: no lock needed */
+        st_status s = storage_job_renew(j->env.st, r->job.id, r->job.attempt,
+                                        clock_unix() + j->cfg.lease_seconds);
+        if (s == ST_OK) {
+            pthread_mutex_lock(&r->mu);
+            r->last_renew = clock_mono();
+            pthread_mutex_unlock(&r->mu);
+        } else if (s == ST_FENCED) {
+            stop_run(r, WHY_LOST);
+        }
+    }
+    pthread_mutex_lock(&j->mu);
+    for (size_t i = 0; i < n; i++)
+        run_unref_locked(due[i]);
+}
+
+/* Enforce max_seconds within long epochs (on_epoch does it between), and
+ * keep the leases. */
 static void *ticker_main(void *arg)
 {
     jobs *j = arg;
@@ -195,6 +250,8 @@ static void *ticker_main(void *arg)
         for (run *r = j->runs; r; r = r->next)
             if (r->deadline > 0 && now >= r->deadline)
                 stop_run(r, WHY_TIMEOUT);
+        if (j->cfg.lease_seconds > 0)
+            renew_leases(j);
         struct timespec until = abs_mono(now + j->cfg.tick_seconds);
         pthread_cond_timedwait(&j->tick_cv, &j->mu, &until);
     }
@@ -250,6 +307,8 @@ jobs *jobs_start(const jobs_env *env, const jobs_config *cfg, char *err, size_t 
         j->cfg.flush_seconds = 1.0;
     if (j->cfg.tick_seconds <= 0)
         j->cfg.tick_seconds = 0.2;
+    if (j->cfg.lease_seconds > 0 && j->cfg.heartbeat_seconds <= 0)
+        j->cfg.heartbeat_seconds = j->cfg.lease_seconds / 4;
     for (; j->n_threads < n; j->n_threads++)
         if (pthread_create(&j->threads[j->n_threads], NULL, worker_main, j) != 0)
             break;

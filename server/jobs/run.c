@@ -33,9 +33,10 @@ run *run_new(jobs *j, st_job *job)
     memset(job, 0, sizeof *job);
     atomic_init(&r->cancel, 0);
     atomic_init(&r->why, WHY_NONE);
-    r->mono0 = r->last_flush = r->last_ckpt = clock_mono();
+    r->mono0 = r->last_flush = r->last_ckpt = r->last_renew = clock_mono();
     r->unix0 = clock_unix();
     r->live.epochs = r->job.epochs;
+    r->live.epoch = r->job.epoch; /* claimed again: where its last heartbeat was */
     r->live.loss = r->live.val_loss = NAN;
     r->live.started_at = r->job.started_at;
     return r;
@@ -50,6 +51,8 @@ void run_free(run *r)
     mlp_free(r->net);
     mlp_free(r->base);
     free(r->pending);
+    free(r->state);
+    free(r->resume);
     realdata_free(r);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
@@ -66,13 +69,18 @@ void stop_run(run *r, int why)
 
 /* ---- batching: history, job row, checkpoints -------------------------- */
 
-/* Publish net (or nothing) with the buffered history and the job row, in
- * one transaction, under the model's write lock; the published version
- * goes to the predict cache. -1 on a storage failure (why is set). */
+/* Publish net (or nothing) with the buffered history and the job row (and
+ * under a lease its renewal and, with_state, the trainer's state), in one
+ * transaction, under the model's write lock; the published version goes
+ * to the predict cache. -1 on a storage failure (why is set). */
 static int write_batch(run *r, const mlp_t *net, version_source source, double loss,
-                       int is_result)
+                       int is_result, int with_state)
 {
     jobs_env *env = &r->pool->env;
+    double lease = r->pool->cfg.lease_seconds;
+    st_checkpoint ck = {r->state, r->state_len, r->state_epoch};
+    if (lease > 0)
+        r->job.lease_until = clock_unix() + lease;
     unsigned char *blob = NULL;
     st_publish pub = {version_source_name(source), NULL, 0, loss, is_result};
     /* the run's versions carry its scalers; the base weights their own */
@@ -88,7 +96,8 @@ static int write_batch(run *r, const mlp_t *net, version_source source, double l
     pthread_mutex_lock(lock);
     int64_t version = 0;
     st_status s = storage_job_progress(env->st, &r->job, r->pending, r->n_pending,
-                                       net ? &pub : NULL, &version);
+                                       net ? &pub : NULL,
+                                       with_state && r->state_len ? &ck : NULL, &version);
     if (s == ST_OK && net) {
         mlp_t *copy = NULL;
         model_prep *pcopy = prep_clone(prep);
@@ -105,8 +114,13 @@ static int write_batch(run *r, const mlp_t *net, version_source source, double l
     pthread_mutex_unlock(lock);
     free(blob);
     if (s != ST_OK) {
-        stop_run(r, s == ST_NOT_FOUND ? WHY_GONE : WHY_STORAGE);
+        stop_run(r, s == ST_NOT_FOUND ? WHY_GONE : s == ST_FENCED ? WHY_LOST : WHY_STORAGE);
         return -1;
+    }
+    if (lease > 0) {
+        pthread_mutex_lock(&r->mu);
+        r->last_renew = clock_mono();
+        pthread_mutex_unlock(&r->mu);
     }
     /* the rates and accuracies beside the losses (advice: not fatal) */
     if (r->extras && r->n_pending)
@@ -168,6 +182,27 @@ static int push_epoch(run *r, const mlp_t *net, const mlp_progress *p, double no
     return 0;
 }
 
+/* The trainer's state after the epoch p reports, for the next flush
+ * (leases: a re-claim resumes from it). 0, or -1 out of memory. */
+static int save_state(run *r, const mlp_progress *p)
+{
+    size_t need = mlp_train_state_size(p);
+    if (need == 0)
+        return -1;
+    if (need > r->state_cap) {
+        unsigned char *b = realloc(r->state, need);
+        if (!b)
+            return -1;
+        r->state = b;
+        r->state_cap = need;
+    }
+    if (mlp_train_state_save(p, r->state, r->state_cap) != MLP_OK)
+        return -1;
+    r->state_len = need;
+    r->state_epoch = (int64_t)p->epoch;
+    return 0;
+}
+
 /* The core's per-epoch callback: keep it cheap (one clock read, one
  * uncontended mutex, an array append) unless a batch is due. */
 static int on_epoch(void *ctx, const mlp_t *net, const mlp_progress *p)
@@ -199,13 +234,19 @@ static int on_epoch(void *ctx, const mlp_t *net, const mlp_progress *p)
     if (due == 0)
         return 0;
     row_from_last(r);
+    int with_state = r->pool->cfg.lease_seconds > 0;
+    if (with_state && save_state(r, p) != 0) {
+        r->oom = 1;
+        stop_run(r, WHY_STORAGE);
+        return 1;
+    }
     if (due == 2) {
-        if (write_batch(r, net, SOURCE_CHECKPOINT, p->loss, 1) != 0)
+        if (write_batch(r, net, SOURCE_CHECKPOINT, p->loss, 1, with_state) != 0)
             return 1;
         r->published = 1;
         r->last_ckpt = now;
         r->last_ckpt_epoch = (int64_t)p->epoch;
-    } else if (write_batch(r, NULL, SOURCE_CHECKPOINT, NAN, 0) != 0) {
+    } else if (write_batch(r, NULL, SOURCE_CHECKPOINT, NAN, 0, with_state) != 0) {
         return 1;
     }
     r->last_flush = now;
@@ -243,6 +284,30 @@ static stop_reason reason_of(int core_stop)
     return why;
 }
 
+/* A job claimed again after its lease passed goes on from the state its
+ * last flush stored, with the history up to that epoch (same
+ * transaction); with none, it starts over. 0, or -1 with the error set. */
+static int resume_point(run *r)
+{
+    if (r->job.attempt <= 1)
+        return 0;
+    int64_t epoch = 0;
+    st_status s = storage_job_checkpoint_get(r->pool->env.st, r->job.id, &epoch, &r->resume,
+                                             &r->resume_len);
+    if (s == ST_NOT_FOUND)
+        return 0;
+    if (s != ST_OK) {
+        set_error(r, JOB_FAILED, STOP_ERROR, "the job's checkpoint could not be read");
+        return -1;
+    }
+    r->last_ckpt_epoch = r->job.epoch = epoch;
+    r->published = r->job.version > 0; /* a checkpoint version of an earlier attempt */
+    pthread_mutex_lock(&r->mu);
+    r->live.epoch = epoch;
+    pthread_mutex_unlock(&r->mu);
+    return 0;
+}
+
 /* Parameters, base weights and samples; 0, or -1 with the job's error set. */
 static int prepare(run *r, double **x, double **y, size_t *n)
 {
@@ -253,8 +318,11 @@ static int prepare(run *r, double **x, double **y, size_t *n)
         return -1;
     }
     r->tp.opts.dtype = model_dtype(env->st, r->job.model_id); /* a model option, fixed at creation */
+    /* A re-claimed job starts from the same base weights as its first
+     * attempt (0 until that one wrote: the current ones). */
     snapshot *snap = NULL;
-    if (model_net_get(env->st, env->cache, r->job.model_id, 0, &snap).code != DOM_OK) {
+    if (model_net_get(env->st, env->cache, r->job.model_id, r->job.base_version, &snap).code !=
+        DOM_OK) {
         set_error(r, JOB_FAILED, STOP_ERROR, "the model's weights could not be read");
         return -1;
     }
@@ -268,8 +336,14 @@ static int prepare(run *r, double **x, double **y, size_t *n)
         set_error(r, JOB_FAILED, STOP_ERROR, "out of memory");
         return -1;
     }
-    st_status s = storage_samples_read(env->st, r->job.model_id, 0, 0, mlp_inputs(r->net),
-                                       mlp_outputs(r->net), x, y, n);
+    /* every attempt trains on the rows there were at the first claim */
+    st_status s = r->job.n_samples > 0
+                      ? storage_samples_read(env->st, r->job.model_id, 0,
+                                             (size_t)r->job.n_samples, mlp_inputs(r->net),
+                                             mlp_outputs(r->net), x, y, n)
+                      : ST_OK;
+    if (s == ST_OK && r->job.n_samples > 0 && *n != (size_t)r->job.n_samples)
+        s = ST_NOT_FOUND; /* cleared since: the snapshot is gone */
     if (s != ST_OK || *n == 0) {
         if (s == ST_NOT_FOUND)
             stop_run(r, WHY_GONE);
@@ -282,7 +356,7 @@ static int prepare(run *r, double **x, double **y, size_t *n)
         set_error(r, JOB_FAILED, STOP_ERROR, "%s", why);
         return -1;
     }
-    return 0;
+    return resume_point(r);
 }
 
 /* The end state from the core's result; returns the weights to publish
@@ -333,6 +407,8 @@ static const mlp_t *outcome(run *r, mlp_status ms, const mlp_train_result *res,
 static void finish(run *r, const mlp_t *net, version_source source, int is_result)
 {
     r->job.finished_at = clock_unix();
+    if (atomic_load(&r->why) == WHY_LOST)
+        return; /* another attempt owns the job now */
     quota_charge_training(r->pool->env.st, r->job.owner, r->job.finished_at - r->job.started_at);
     if (atomic_load(&r->why) == WHY_GONE) {
         /* Normally the row went with the model; if the delete's outcome
@@ -343,7 +419,8 @@ static void finish(run *r, const mlp_t *net, version_source source, int is_resul
         return;
     }
     double loss = net == r->base ? NAN : r->job.loss;
-    if (write_batch(r, net, source, loss, is_result) == 0 || atomic_load(&r->why) == WHY_GONE)
+    if (write_batch(r, net, source, loss, is_result, 0) == 0 ||
+        atomic_load(&r->why) == WHY_GONE || atomic_load(&r->why) == WHY_LOST)
         return;
     set_error(r, JOB_FAILED, STOP_ERROR, "the job's results could not be stored");
     r->job.version = 0;
@@ -375,10 +452,17 @@ void train_job(run *r)
         o.cancel = &r->cancel;
         if (r->tp.schedule.method && r->tp.schedule.method != MLP_SCHED_CONSTANT)
             o.schedule = &r->tp.schedule;
+        o.resume = r->resume;
+        o.resume_len = r->resume_len;
         mlp_data data = {n, x, y};
         ms = mlp_train(r->net, &data, &o, NULL, &res);
         out = outcome(r, ms, &res, &source, &is_result);
+        if (ms == MLP_ERR_INVALID && r->resume)
+            set_error(r, JOB_FAILED, STOP_ERROR, "the job's checkpoint does not fit its model");
     }
+    if (atomic_load(&r->why) == WHY_LOST)
+        fprintf(stderr, "mlpd: job %s: its lease passed to another node (this was attempt "
+                "%lld); stopped without another write\n", r->job.id, (long long)r->job.attempt);
     finish(r, out, source, is_result);
     free(x);
     free(y);

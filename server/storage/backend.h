@@ -172,6 +172,8 @@ struct st_backend {
     /* Optional (NULL: one process, no cancel comes from elsewhere): see
      * storage_on_cancel. */
     void (*on_cancel)(st_db *db, st_cancel_fn fn, void *arg);
+    /* Optional: see storage_set_idle_tx_limit. */
+    void (*set_idle_tx_limit)(st_db *db, long ms);
 };
 
 /* The backends linked into the daemon (each defines its own). */

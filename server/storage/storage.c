@@ -38,6 +38,7 @@ const char *st_status_name(st_status s)
     case ST_CORRUPT: return "corrupt";
     case ST_ERROR: return "error";
     case ST_QUOTA: return "quota";
+    case ST_FENCED: return "fenced";
     }
     return "unknown";
 }

@@ -38,7 +38,8 @@ typedef enum st_status {
     ST_NOMEM,
     ST_CORRUPT,        /* the database or a stored blob is damaged */
     ST_ERROR,          /* any other database error, or a broken argument */
-    ST_QUOTA           /* a per-user quota would be passed (models, samples in all) */
+    ST_QUOTA,          /* a per-user quota would be passed (models, samples in all) */
+    ST_FENCED          /* a job's lease passed to another attempt: this one may not write */
 } st_status;
 
 const char *st_status_name(st_status s);
@@ -86,6 +87,14 @@ st_status storage_job_cancel_spread(storage *s, const char *job_id);
  * (pg_stat_activity), so an `mlpd user` command running at that moment
  * counts too. */
 st_status storage_nodes_live(storage *s, int64_t *n);
+/* 1 when other processes may share the database (PostgreSQL): jobs run
+ * under leases then (storage_job_claim); 0 on SQLite. */
+int storage_shared(storage *s);
+/* PostgreSQL: a transaction a session leaves idle for ms ends with its
+ * session (idle_in_transaction_session_timeout, 5000 by default), so a
+ * node frozen inside one frees its locks; set below the job lease.
+ * SQLite: nothing. */
+void storage_set_idle_tx_limit(storage *s, long ms);
 
 /* ---- models ---------------------------------------------------------- */
 
@@ -208,6 +217,13 @@ typedef struct st_job {
     char owner[64];      /* who queued it ('' until users exist) */
     char stop_reason[16];/* '' while queued or running */
     int64_t base_version;/* the model's version when the job started */
+    /* leases (schema 0009): claims so far (the fence of this run's
+     * writes), the node that holds it, until when (unix seconds, 0 when
+     * no lease), the sample snapshot every attempt trains on */
+    int64_t attempt;
+    char node[96];
+    double lease_until;
+    int64_t n_samples;
 } st_job;
 
 void st_job_clear(st_job *j);
@@ -216,15 +232,37 @@ void st_jobs_free(st_job *js, size_t n);
 /* Insert a job in state "queued"; ST_CONFLICT if the model has a queued or
  * running job. */
 st_status storage_job_create(storage *s, const st_job *job);
-/* Update status, epoch, loss, val_loss, error, version, times. */
+/* Update status, epoch, loss, val_loss, error, version, times; fenced by
+ * job->attempt (ST_NOT_FOUND when the job is gone or claimed again). */
 st_status storage_job_update(storage *s, const st_job *job);
 st_status storage_job_get(storage *s, const char *id, st_job *out);
 st_status storage_jobs_list(storage *s, const char *model_id, st_job **out, size_t *n);
 
-/* Claim the next queued job for a worker, fairly: the queued job whose
- * owner has the fewest running jobs, then the oldest; it becomes
- * "running" with started_at = now. ST_NOT_FOUND when nothing is queued. */
-st_status storage_job_claim(storage *s, double now, st_job *out);
+/* How a worker claims (storage_job_claim). */
+typedef struct st_claim {
+    double now;          /* unix seconds */
+    const char *node;    /* who claims (jobs.node) */
+    double lease_until;  /* 0: no lease (one process) */
+    int64_t max_attempts;/* a running job whose lease passed is claimed again
+                            with fewer attempts than this; with as many it fails */
+} st_claim;
+
+/* Claim the next job for a worker: a running job whose lease has passed
+ * (its node died or froze: re-claimed, attempt + 1), else the queued job
+ * whose owner has the fewest running jobs, then the oldest; it becomes
+ * "running" (started_at = now and the sample snapshot fixed at the first
+ * claim). Jobs whose leases passed max_attempts times fail "interrupted"
+ * first. ST_NOT_FOUND when there is nothing to claim. */
+st_status storage_job_claim(storage *s, const st_claim *c, st_job *out);
+/* Renew the lease of a running job: ST_OK, ST_FENCED when the job is no
+ * longer this attempt's (re-claimed, ended, or gone). */
+st_status storage_job_renew(storage *s, const char *job_id, int64_t attempt,
+                            double lease_until);
+/* The trainer state a job's last heartbeat stored (job_checkpoints):
+ * ST_OK with *state (malloc'd, the caller frees) and its epoch, or
+ * ST_NOT_FOUND when there is none. */
+st_status storage_job_checkpoint_get(storage *s, const char *job_id, int64_t *epoch,
+                                     unsigned char **state, size_t *len);
 /* At start: every job left "running" by a stopped daemon becomes
  * "failed" with stop_reason and error "interrupted". *n (may be NULL)
  * gets how many. */
@@ -252,12 +290,24 @@ typedef struct st_epoch {
 st_status storage_history_append(storage *s, const char *model_id, const char *job_id,
                                  const st_epoch *epochs, size_t n);
 
-/* A running job's batch, in one transaction: append n epochs to its
- * history, store pub (may be NULL) as the model's new current version
- * (*version gets it; job->version too when pub->is_result), and update the
- * job row from *job. ST_NOT_FOUND when the model or job is gone. */
+/* The trainer state a heartbeat stores beside the history up to epoch. */
+typedef struct st_checkpoint {
+    const unsigned char *state;
+    size_t len;
+    int64_t epoch;
+} st_checkpoint;
+
+/* A running job's batch, in one transaction, fenced by (job->id,
+ * job->attempt): renew the lease to job->lease_until, append n epochs to
+ * its history, store ck (may be NULL) as its trainer state, store pub (may
+ * be NULL) as the model's new current version (*version gets it;
+ * job->version too when pub->is_result), and update the job row from
+ * *job (an ended job's state row is dropped). ST_NOT_FOUND when the model
+ * is gone, ST_FENCED when the job is no longer this attempt's: nothing
+ * is written then. */
 st_status storage_job_progress(storage *s, st_job *job, const st_epoch *epochs, size_t n,
-                               const st_publish *pub, int64_t *version);
+                               const st_publish *pub, const st_checkpoint *ck,
+                               int64_t *version);
 
 typedef struct st_history_row {
     char job_id[17];

@@ -6,6 +6,7 @@
  * again in the schema, so no path can get two.
  */
 #include "storage/storage_internal.h"
+#include "util/states.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,8 @@ static st_status read_job(const st_row *r, void *elem)
         s = st_col_copy(r, 13, j->owner, sizeof j->owner);
     if (s == ST_OK)
         s = st_col_copy_or_empty(r, 14, j->stop_reason, sizeof j->stop_reason);
+    if (s == ST_OK)
+        s = st_col_copy_or_empty(r, 17, j->node, sizeof j->node);
     if (s != ST_OK) {
         st_job_clear(j);
         memset(j, 0, sizeof *j);
@@ -61,6 +64,9 @@ static st_status read_job(const st_row *r, void *elem)
     j->started_at = st_col_time(r, 11);
     j->finished_at = st_col_time(r, 12);
     j->base_version = st_col_int(r, 15);
+    j->attempt = st_col_int(r, 16);
+    j->lease_until = st_col_time(r, 18);
+    j->n_samples = st_col_int(r, 19);
     return ST_OK;
 }
 
@@ -126,7 +132,7 @@ static st_status update_job(st_conn *c, const st_job *job)
                   st_text(job->error), st_int(job->version), st_time(job->started_at),
                   st_time(job->finished_at),
                   st_text(job->stop_reason[0] ? job->stop_reason : NULL),
-                  st_int(job->base_version)};
+                  st_int(job->base_version), st_int(job->attempt)};
     return st_exec_found(c, Q_JOB_UPDATE, p, ST_NPARAMS(p));
 }
 
@@ -151,39 +157,109 @@ st_status storage_job_update(storage *s, const st_job *job)
 /* ---- the queue -------------------------------------------------------- */
 
 typedef struct claim_args {
-    double now;
+    const st_claim *c;
     st_job *out;
 } claim_args;
 
 static st_status claim_body(st_conn *c, void *arg)
 {
     claim_args *a = arg;
+    const st_claim *cl = a->c;
     st_job *out = a->out;
-    free(out->params_json); /* a run before this one may have read a job */
-    free(out->error);
+    st_job_clear(out); /* a run before this one may have read a job */
     memset(out, 0, sizeof *out);
-    st_status rc = st_query_one(c, Q_JOB_NEXT, NULL, 0, job_cb, out);
+    st_val q[] = {st_real(cl->now), st_int(cl->max_attempts)};
+    st_status rc = st_query_one(c, Q_JOB_NEXT, q, ST_NPARAMS(q), job_cb, out);
     if (rc != ST_OK)
         return rc;
-    st_val p[] = {st_text(out->id), st_real(a->now)};
-    rc = st_exec(c, Q_JOB_CLAIM, p, ST_NPARAMS(p), NULL);
-    if (rc == ST_OK) {
-        strcpy(out->status, "running");
-        out->started_at = a->now;
+    st_val p[] = {st_text(out->id), st_real(cl->now), st_text(cl->node),
+                  st_time(cl->lease_until)};
+    rc = st_exec_found(c, Q_JOB_CLAIM, p, ST_NPARAMS(p));
+    /* the row as claimed: attempt, start and snapshot as the SQL set them */
+    char id[sizeof out->id];
+    memcpy(id, out->id, sizeof id);
+    st_job_clear(out);
+    memset(out, 0, sizeof *out);
+    st_val g[] = {st_text(id)};
+    if (rc == ST_OK)
+        rc = st_query_one(c, Q_JOB_GET, g, ST_NPARAMS(g), job_cb, out);
+    return rc;
+}
+
+st_status storage_job_claim(storage *s, const st_claim *c, st_job *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!s || !c || !c->node || c->max_attempts < 1)
+        return ST_ERROR;
+    /* Jobs out of attempts end first (a write of their own: the claim's
+     * transaction must begin with its READ COMMITTED pick). */
+    int64_t failed = 0;
+    st_val f[] = {st_real(c->now), st_int(c->max_attempts)};
+    st_status rc = c->lease_until > 0
+                       ? st_write_count(s, Q_JOB_FAIL_EXHAUSTED, f, ST_NPARAMS(f), &failed)
+                       : ST_OK;
+    claim_args a = {c, out};
+    if (rc == ST_OK)
+        rc = st_tx(s, ST_WRITE, claim_body, &a);
+    if (rc != ST_OK) {
+        st_job_clear(out);
+        memset(out, 0, sizeof *out);
     }
     return rc;
 }
 
-st_status storage_job_claim(storage *s, double now, st_job *out)
+st_status storage_job_renew(storage *s, const char *job_id, int64_t attempt,
+                            double lease_until)
 {
-    memset(out, 0, sizeof *out);
-    if (!s)
+    if (!s || !job_id)
         return ST_ERROR;
-    claim_args a = {now, out};
-    st_status rc = st_tx(s, ST_WRITE, claim_body, &a);
-    if (rc != ST_OK)
-        st_job_clear(out);
-    return rc;
+    int64_t changed = 0;
+    st_val p[] = {st_text(job_id), st_int(attempt), st_time(lease_until)};
+    st_status rc = st_write_count(s, Q_JOB_FENCE, p, ST_NPARAMS(p), &changed);
+    return rc == ST_OK && changed == 0 ? ST_FENCED : rc;
+}
+
+typedef struct ckpt_out {
+    int64_t epoch;
+    unsigned char *state;
+    size_t len;
+} ckpt_out;
+
+static st_status ckpt_cb(st_row *r, void *arg)
+{
+    ckpt_out *o = arg;
+    size_t len = 0;
+    const void *p = st_col_blob(r, 1, &len);
+    if (!p || len == 0)
+        return ST_CORRUPT;
+    o->state = malloc(len);
+    if (!o->state)
+        return ST_NOMEM;
+    memcpy(o->state, p, len);
+    o->len = len;
+    o->epoch = st_col_int(r, 0);
+    return ST_OK;
+}
+
+st_status storage_job_checkpoint_get(storage *s, const char *job_id, int64_t *epoch,
+                                     unsigned char **state, size_t *len)
+{
+    *state = NULL;
+    *len = 0;
+    *epoch = 0;
+    if (!s || !job_id)
+        return ST_ERROR;
+    ckpt_out o = {0, NULL, 0};
+    st_val p[] = {st_text(job_id)};
+    st_status rc = st_get(s, Q_CKPT_GET, p, ST_NPARAMS(p), ckpt_cb, &o);
+    if (rc != ST_OK) {
+        free(o.state);
+        return rc;
+    }
+    *state = o.state;
+    *len = o.len;
+    *epoch = o.epoch;
+    return ST_OK;
 }
 
 st_status storage_jobs_recover(storage *s, double now, int64_t *n)
@@ -267,6 +343,7 @@ typedef struct progress_args {
     const st_epoch *epochs;
     size_t n;
     const st_publish *pub;
+    const st_checkpoint *ck;
     int64_t old_version, v;
 } progress_args;
 
@@ -277,8 +354,22 @@ static st_status progress_body(st_conn *c, void *arg)
     job->version = a->old_version;
     a->v = 0;
     st_status rc = st_model_samples(c, job->model_id, NULL);
+    /* the fence first: a run whose lease passed to another attempt
+     * writes nothing */
+    int64_t ours = 0;
+    st_val f[] = {st_text(job->id), st_int(job->attempt), st_time(job->lease_until)};
+    if (rc == ST_OK)
+        rc = st_exec(c, Q_JOB_FENCE, f, ST_NPARAMS(f), &ours);
+    if (rc == ST_OK && ours == 0)
+        rc = ST_FENCED;
     if (rc == ST_OK)
         rc = st_history_write(c, job->model_id, job->id, a->epochs, a->n);
+    st_val k[] = {st_text(job->id), st_int(job->attempt), st_int(a->ck ? a->ck->epoch : 0),
+                  st_blob(a->ck ? a->ck->state : NULL, a->ck ? a->ck->len : 0)};
+    if (rc == ST_OK && a->ck)
+        rc = st_exec(c, Q_CKPT_PUT, k, ST_NPARAMS(k), NULL);
+    if (rc == ST_OK && job_ended_name(job->status))
+        rc = st_exec(c, Q_CKPT_DELETE, k, 1, NULL);
     if (rc == ST_OK && a->pub)
         rc = st_publish_version(c, job->model_id, a->pub->source, a->pub->loss, a->pub->blob,
                                 a->pub->blob_len, &a->v);
@@ -290,12 +381,14 @@ static st_status progress_body(st_conn *c, void *arg)
 }
 
 st_status storage_job_progress(storage *s, st_job *job, const st_epoch *epochs, size_t n,
-                               const st_publish *pub, int64_t *version)
+                               const st_publish *pub, const st_checkpoint *ck,
+                               int64_t *version)
 {
     if (!s || !valid_update(job) || (n && !epochs) ||
-        (pub && (!pub->source || !pub->blob || !pub->blob_len)))
+        (pub && (!pub->source || !pub->blob || !pub->blob_len)) ||
+        (ck && (!ck->state || !ck->len)))
         return ST_ERROR;
-    progress_args a = {job, epochs, n, pub, job->version, 0};
+    progress_args a = {job, epochs, n, pub, ck, job->version, 0};
     st_status rc = st_tx(s, ST_WRITE, progress_body, &a);
     if (rc != ST_OK)
         job->version = a.old_version;

@@ -41,3 +41,14 @@ st_status storage_nodes_live(storage *s, int64_t *n)
         *n = got < 1 ? 1 : got;
     return rc;
 }
+
+int storage_shared(storage *s)
+{
+    return s && s->b->on_cancel != NULL;
+}
+
+void storage_set_idle_tx_limit(storage *s, long ms)
+{
+    if (s && s->b->set_idle_tx_limit && ms > 0)
+        s->b->set_idle_tx_limit(s->db, ms);
+}

@@ -69,6 +69,11 @@ static const opt_def opts[] = {
     L(quota_running_jobs, 0, 1L << 20, "running training jobs per user (0 = no cap)"),
     L(quota_queued_jobs, 0, 1L << 20, "queued training jobs per user, beyond the running ones"),
     L(quota_train_seconds_day, 0, 1L << 30, "training seconds per user and UTC day (0 = no cap)"),
+    L(lease_ms, 1000, 3600000, "PostgreSQL: a claimed job is this node's for this long unless "
+                               "renewed; past it another node resumes it from its last heartbeat"),
+    L(heartbeat_ms, 0, 3600000, "PostgreSQL: a running job renews its lease (with its trainer "
+                                "state) this often (0: lease-ms / 4)"),
+    S(node_id, "the name this node gives the jobs it runs (default HOST:PORT:PID)"),
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
@@ -161,6 +166,7 @@ void config_defaults(mlpd_config *c)
     c->quota_running_jobs = 1;
     c->quota_queued_jobs = 4;
     c->quota_train_seconds_day = 3600;
+    c->lease_ms = 10000;
 }
 
 /* "max_body" -> "max-body" (flag) or "MLPD_MAX_BODY" (env). */
@@ -342,6 +348,11 @@ int config_parse(mlpd_config *c, int argc, char **argv, FILE *out, FILE *err)
     char msg[160];
     if (net_trust_parse(&t, c->trust_proxy, msg, sizeof msg) != 0) {
         fprintf(err, "mlpd: %s\n", msg);
+        return -1;
+    }
+    if (c->heartbeat_ms >= c->lease_ms) {
+        fprintf(err, "mlpd: --heartbeat-ms (%ld) must be below --lease-ms (%ld)\n",
+                c->heartbeat_ms, c->lease_ms);
         return -1;
     }
     return check_auth(c, err);

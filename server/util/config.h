@@ -47,6 +47,10 @@ typedef struct mlpd_config {
     long quota_running_jobs;  /* running jobs per user */
     long quota_queued_jobs;   /* queued jobs per user */
     long quota_train_seconds_day; /* training seconds per user and UTC day */
+    /* jobs under a lease when the database is shared (PostgreSQL) */
+    long lease_ms;          /* a claimed job is this node's for this long, renewed */
+    long heartbeat_ms;      /* renewed (with the trainer's state) this often; 0: lease / 4 */
+    char node_id[96];       /* who holds a job (its "node"); "": HOST:PORT:PID */
     /* set by config_parse: argv index of a subcommand ("user"), else 0 */
     int command;
 } mlpd_config;

@@ -14,7 +14,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 if [ ! -d node_modules/playwright-core ]; then
     echo "  (node_modules missing: npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error >/dev/null || exit 2
+    ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null || exit 2
 fi
 TT=$("$MLPD_BIN" --db "$MLPD_DB" user add teacher --admin | awk '{print $NF}')
 TA=$("$MLPD_BIN" --db "$MLPD_DB" user add ana | awk '{print $NF}')

@@ -11,7 +11,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 if [ ! -d node_modules/playwright-core ]; then
     echo "  (node_modules missing: npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error >/dev/null || exit 2
+    ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null || exit 2
 fi
 start_daemon
 echo "== the lab page in chromium against $MLPD_URL"

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.." || exit 2
 
 if [ ! -d node_modules/openapi-backend ]; then
     echo "  (node_modules missing: npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error >/dev/null || exit 2
+    ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null || exit 2
 fi
 start_daemon
 echo "== every operation of openapi.yaml against $MLPD_URL"

@@ -83,7 +83,8 @@ static const char *claim(storage *s)
 {
     static char id[17];
     st_job j;
-    st_status rc = storage_job_claim(s, 1000, &j);
+    st_claim c = {1000, "test-node", 0, 3};
+    st_status rc = storage_job_claim(s, &c, &j);
     if (rc == ST_NOT_FOUND)
         return "";
     ck_assert_int_eq(rc, ST_OK);
@@ -151,7 +152,7 @@ START_TEST(recover_cancel_queued_and_progress)
     j.loss = 0.25;
     st_publish pub = {"checkpoint", blob, sizeof blob, 0.25, 1};
     int64_t v = 0;
-    ck_assert_int_eq(storage_job_progress(s, &j, e, 2, &pub, &v), ST_OK);
+    ck_assert_int_eq(storage_job_progress(s, &j, e, 2, &pub, NULL, &v), ST_OK);
     ck_assert_int_eq(v, 2);
     ck_assert_int_eq(j.version, 2);
     st_job_clear(&j);
@@ -189,7 +190,7 @@ START_TEST(recover_cancel_queued_and_progress)
     ck_assert_str_eq(claim(s), "r2");
     ck_assert_int_eq(storage_job_get(s, "r2", &j), ST_OK);
     ck_assert_int_eq(storage_model_delete(s, "m1"), ST_OK);
-    ck_assert_int_eq(storage_job_progress(s, &j, e, 2, &pub, &v), ST_NOT_FOUND);
+    ck_assert_int_eq(storage_job_progress(s, &j, e, 2, &pub, NULL, &v), ST_NOT_FOUND);
     st_job_clear(&j);
     storage_close(s);
     dir_down();
@@ -227,7 +228,7 @@ END_TEST
 
 START_TEST(due_batches_by_time_and_checkpoints_by_epochs_or_time)
 {
-    jobs_config c = {1, 100, 10.0, 1.0, 0.2, 0};
+    jobs_config c = {1, 100, 10.0, 1.0, 0.2, 0, 0, 0, 0, NULL};
     ck_assert_int_eq(jobs_due(&c, 1, 0, 0.001, 0, 0), 0);   /* tiny epoch: nothing */
     ck_assert_int_eq(jobs_due(&c, 99, 0, 0.999, 0, 0), 0);
     ck_assert_int_eq(jobs_due(&c, 50, 0, 1.0, 0, 0), 1);    /* a second: flush */

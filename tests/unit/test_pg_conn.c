@@ -97,6 +97,47 @@ START_TEST(bad_conninfo_is_refused)
 }
 END_TEST
 
+/* The session setting of a lent connection, as the server reports it. */
+static char *show_idle(pg_conn *c)
+{
+    PGresult *r = PQexec(c->pc, "SHOW idle_in_transaction_session_timeout");
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    char *v = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}
+
+START_TEST(idle_transaction_limit_follows_the_pool)
+{
+    pg_conn *c;
+    ck_assert_int_eq(pg_conn_get(&pool, &c), ST_OK);
+    char *v = show_idle(c);
+    ck_assert_str_eq(v, "5s"); /* the default */
+    free(v);
+    pg_conn_put(&pool, c);
+    /* lowered below a 2 s lease: pooled and new sessions take it */
+    pg_pool_set_idle_tx(&pool, 1000);
+    pg_conn *a, *b;
+    ck_assert_int_eq(pg_conn_get(&pool, &a), ST_OK);
+    ck_assert_int_eq(pg_conn_get(&pool, &b), ST_OK);
+    v = show_idle(a);
+    ck_assert_str_eq(v, "1s");
+    free(v);
+    v = show_idle(b);
+    ck_assert_str_eq(v, "1s");
+    free(v);
+    /* and the server ends a transaction left idle past it */
+    PQclear(PQexec(a->pc, "BEGIN"));
+    usleep(1600 * 1000);
+    PGresult *r = PQexec(a->pc, "SELECT 1");
+    ck_assert_int_ne(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    a->broken = 1;
+    pg_conn_put(&pool, a);
+    pg_conn_put(&pool, b);
+}
+END_TEST
+
 START_TEST(migrations_apply_once)
 {
     char err[256] = "";
@@ -535,6 +576,7 @@ int main(void)
     tcase_add_test(tc, commit_without_answer_is_outcome_unknown);
     tcase_add_test(tc, a_new_version_reaches_the_listener);
     tcase_add_test(tc, recovery_leaves_other_nodes_jobs_alone);
+    tcase_add_test(tc, idle_transaction_limit_follows_the_pool);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -284,6 +284,11 @@ int pg_on_change(st_db *db, pg_change_fn fn, void *arg)
                              sizeof channels / sizeof channels[0], on_notify, db);
 }
 
+static void pg_set_idle_tx_limit(st_db *db, long ms)
+{
+    pg_pool_set_idle_tx(&db->pool, ms);
+}
+
 const st_backend st_pg_backend = {
     .name = "pg",
     .accepts = pg_accepts,
@@ -305,4 +310,5 @@ const st_backend st_pg_backend = {
     .col_blob = b_col_blob,
     .on_change = pg_on_change,
     .on_cancel = pg_on_cancel,
+    .set_idle_tx_limit = pg_set_idle_tx_limit,
 };

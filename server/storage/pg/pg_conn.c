@@ -34,7 +34,7 @@ enum {
  * frozen inside a transaction holding locks past a job's lease). */
 static const char *const session_sql =
     "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; "
-    "SET lock_timeout = '2s'; SET idle_in_transaction_session_timeout = '5s'; "
+    "SET lock_timeout = '2s'; SET idle_in_transaction_session_timeout = " PG_IDLE_TX_TEXT "; "
     "SET client_min_messages = 'warning'";
 
 PGconn *pg_connect_named(const char *conninfo)
@@ -50,6 +50,30 @@ PGconn *pg_connect_named(const char *conninfo)
     const char *vals[] = {conninfo, name, NULL};
     /* expand_dbname: the conninfo (or URL) given as dbname is parsed */
     return PQconnectdbParams(keys, vals, 1);
+}
+
+void pg_pool_set_idle_tx(pg_pool *p, long ms)
+{
+    __atomic_store_n(&p->idle_tx_ms, ms, __ATOMIC_RELAXED);
+}
+
+/* A lent session takes the pool's idle-transaction limit if it has
+ * another (jobs under a lease lower it below the lease). */
+static st_status apply_idle_tx(pg_pool *p, pg_conn *c)
+{
+    long want = __atomic_load_n(&p->idle_tx_ms, __ATOMIC_RELAXED);
+    if (c->idle_tx_ms == want)
+        return ST_OK;
+    char sql[96];
+    snprintf(sql, sizeof sql, "SET idle_in_transaction_session_timeout = %ld", want);
+    PGresult *r = PQexec(c->pc, sql);
+    int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (ok)
+        c->idle_tx_ms = want;
+    else
+        c->broken = 1; /* closed when given back; the caller sees the error */
+    return ST_OK;
 }
 
 static PGconn *connect_one(const char *conninfo, char *err, size_t errlen)
@@ -94,6 +118,7 @@ st_status pg_pool_open(pg_pool *p, const char *conninfo, const pg_stmt *stmts, s
     p->stmts = stmts;
     p->n_stmts = n_stmts;
     p->max_open = max_open;
+    p->idle_tx_ms = PG_IDLE_TX_MS;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     pg_conn *c = calloc(1, sizeof *c);
@@ -103,6 +128,7 @@ st_status pg_pool_open(pg_pool *p, const char *conninfo, const pg_stmt *stmts, s
     }
     c->base.b = p->backend;
     c->pool = p;
+    c->idle_tx_ms = PG_IDLE_TX_MS;
     c->pc = connect_one(conninfo, err, errlen);
     if (!c->pc) {
         free(c);
@@ -147,7 +173,7 @@ st_status pg_conn_get(pg_pool *p, pg_conn **out)
     if (c && PQstatus(c->pc) == CONNECTION_OK) {
         c->retry = 0;
         *out = c;
-        return ST_OK;
+        return apply_idle_tx(p, c);
     }
     /* New, or pooled but dropped by the server meanwhile: (re)connect. */
     char err[256];
@@ -161,6 +187,7 @@ st_status pg_conn_get(pg_pool *p, pg_conn **out)
     if (c) {
         c->base.b = p->backend;
         c->pool = p;
+        c->idle_tx_ms = PG_IDLE_TX_MS;
         c->pc = connect_one(p->conninfo, err, sizeof err);
     }
     if (!c || !c->pc) {
@@ -172,7 +199,7 @@ st_status pg_conn_get(pg_pool *p, pg_conn **out)
         return ST_BUSY; /* the database is unreachable: 503, retry later */
     }
     *out = c;
-    return ST_OK;
+    return apply_idle_tx(p, c);
 }
 
 void pg_conn_put(pg_pool *p, pg_conn *c)

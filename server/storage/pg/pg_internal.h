@@ -61,6 +61,11 @@
 #define PG_MAX_STMTS 160
 /* Tries of one transaction when PostgreSQL asks for a retry. */
 #define PG_TRIES 4
+/* A session's transaction left idle this long ends (server-side): a node
+ * frozen inside one loses its locks. Jobs under a lease lower it below
+ * the lease (storage_set_idle_tx_limit). */
+#define PG_IDLE_TX_MS 5000
+#define PG_IDLE_TX_TEXT "5000"
 
 /* A parameter or a column value. */
 typedef enum pg_vtype {
@@ -104,6 +109,7 @@ typedef struct pg_conn {
     int broken;     /* the connection failed: close it when given back */
     int retry;      /* the last error asks for the transaction again */
     char sqlstate[6];
+    long idle_tx_ms; /* this session's idle_in_transaction_session_timeout */
     struct pg_conn *next;
 } pg_conn;
 
@@ -118,7 +124,11 @@ struct pg_pool {
     int open;      /* connections open or lent */
     int max_open;
     int64_t reconnects, retries, lost;
+    long idle_tx_ms; /* what every lent session gets (atomic; pg_pool_set_idle_tx) */
 };
+
+/* Sessions lent from now on end a transaction left idle this long (ms). */
+void pg_pool_set_idle_tx(pg_pool *p, long ms);
 
 /* A new connection named "mlpd HOST:PID" (application_name), or NULL; the
  * caller checks PQstatus. */

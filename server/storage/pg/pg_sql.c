@@ -15,7 +15,8 @@
 
 #define JOB_COLUMNS                                                            \
     "id, model_id, status, params_json, error, epoch, epochs, loss, val_loss, " \
-    "version, created_at, started_at, finished_at, owner, stop_reason, base_version"
+    "version, created_at, started_at, finished_at, owner, stop_reason, base_version, " \
+    "attempt, node, lease_until, n_samples"
 #define MODEL_COLUMNS                                                                 \
     "m.id, m.name, m.spec_json, m.version, m.samples, m.last_loss, m.created_at, "    \
     "m.updated_at, m.owner, coalesce(u.name, ''), m.public_predict"
@@ -83,12 +84,12 @@ const pg_stmt pg_sql[Q_N_STMTS] = {
                         "t"},
     [Q_JOB_INSERT] = {"INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
                         "($1, $2, 'queued', $3, NULL, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-                        "NULL, 0)",
+                        "NULL, 0, 0, NULL, NULL, 0)",
                         "tttiiddidddt"},
     [Q_JOB_UPDATE] = {"UPDATE jobs SET status = $2, epoch = $3, loss = $4, val_loss = $5, "
                         "error = $6, version = $7, started_at = $8, finished_at = $9, "
-                        "stop_reason = $10, base_version = $11 WHERE id = $1",
-                        "ttiddtiddti"},
+                        "stop_reason = $10, base_version = $11 WHERE id = $1 AND attempt = $12",
+                        "ttiddtiddtii"},
     [Q_JOB_GET] = {"SELECT " JOB_COLUMNS " FROM jobs WHERE id = $1", "t"},
     [Q_JOB_LIST_MODEL] = {"SELECT " JOB_COLUMNS " FROM jobs WHERE model_id = $1 "
                             "ORDER BY created_at, seq",
@@ -96,22 +97,47 @@ const pg_stmt pg_sql[Q_N_STMTS] = {
     [Q_JOB_LIST_ALL] = {"SELECT " JOB_COLUMNS " FROM jobs ORDER BY created_at, seq", ""},
     /* The fair pick (the queued job whose owner runs the fewest jobs, then
      * the oldest) with the running counts taken once, not once per queued
-     * row; a job another node is claiming right now is skipped (its row
-     * stays locked until that claim commits). The claim runs at READ
-     * COMMITTED ('R' in pg_stmt.types). */
+     * row; before it a running job whose lease has passed ($1 now) with
+     * fewer than $2 attempts: its node died or froze. A job another node
+     * is claiming right now is skipped (its row stays locked until that
+     * claim commits). The claim runs at READ COMMITTED ('R' in
+     * pg_stmt.types). */
     [Q_JOB_NEXT] = {"WITH running AS (SELECT owner, count(*) AS n FROM jobs "
                       "WHERE status = 'running' GROUP BY owner) "
                       "SELECT q.id, q.model_id, q.status, q.params_json, q.error, q.epoch, "
                       "q.epochs, q.loss, q.val_loss, q.version, q.created_at, q.started_at, "
-                      "q.finished_at, q.owner, q.stop_reason, q.base_version "
+                      "q.finished_at, q.owner, q.stop_reason, q.base_version, q.attempt, "
+                      "q.node, q.lease_until, q.n_samples "
                       "FROM jobs AS q LEFT JOIN running AS r ON r.owner = q.owner "
-                      "WHERE q.status = 'queued' "
-                      "ORDER BY coalesce(r.n, 0), q.created_at, q.seq LIMIT 1 "
-                      "FOR UPDATE OF q SKIP LOCKED",
-                      "R"},
-    [Q_JOB_CLAIM] = {"UPDATE jobs SET status = 'running', started_at = $2 "
-                       "WHERE id = $1 AND status = 'queued'",
-                       "td"},
+                      "WHERE q.status = 'queued' OR (q.status = 'running' AND "
+                      "q.lease_until < $1 AND q.attempt < $2) "
+                      "ORDER BY q.status = 'queued', coalesce(r.n, 0), q.created_at, q.seq "
+                      "LIMIT 1 FOR UPDATE OF q SKIP LOCKED",
+                      "Rdi"},
+    /* As SQLite's: $1 id, $2 now, $3 node, $4 lease_until. */
+    [Q_JOB_CLAIM] = {"UPDATE jobs SET status = 'running', "
+                       "started_at = CASE WHEN status = 'queued' THEN $2 ELSE started_at END, "
+                       "n_samples = CASE WHEN status = 'queued' THEN (SELECT samples FROM "
+                       "models WHERE models.id = jobs.model_id) ELSE n_samples END, "
+                       "attempt = attempt + 1, node = $3, lease_until = $4 "
+                       "WHERE id = $1 AND (status = 'queued' OR "
+                       "(status = 'running' AND lease_until < $2))",
+                       "tdtd"},
+    [Q_JOB_FENCE] = {"UPDATE jobs SET lease_until = $3 WHERE id = $1 AND attempt = $2 "
+                       "AND status = 'running'",
+                       "tid"},
+    [Q_JOB_FAIL_EXHAUSTED] = {"UPDATE jobs SET status = 'failed', stop_reason = 'interrupted', "
+                                "error = 'interrupted: the nodes that ran it stopped renewing "
+                                "its lease, attempt after attempt', finished_at = $1 "
+                                "WHERE status = 'running' AND lease_until < $1 AND attempt >= $2",
+                                "di"},
+    [Q_CKPT_PUT] = {"INSERT INTO job_checkpoints (job_id, attempt, epoch, state) "
+                      "VALUES ($1, $2, $3, $4) ON CONFLICT (job_id) DO UPDATE SET "
+                      "attempt = excluded.attempt, epoch = excluded.epoch, "
+                      "state = excluded.state",
+                      "tiib"},
+    [Q_CKPT_GET] = {"SELECT epoch, state FROM job_checkpoints WHERE job_id = $1", "t"},
+    [Q_CKPT_DELETE] = {"DELETE FROM job_checkpoints WHERE job_id = $1", "t"},
     /* At start, as SQLite's: every running job fails "interrupted" - but
      * only when no other mlpd node is connected to the database (each
      * names itself "mlpd HOST:PID" in application_name): another node's

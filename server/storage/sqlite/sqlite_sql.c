@@ -9,7 +9,8 @@
 
 #define JOB_COLUMNS                                                            \
     "id, model_id, status, params_json, error, epoch, epochs, loss, val_loss, " \
-    "version, created_at, started_at, finished_at, owner, stop_reason, base_version"
+    "version, created_at, started_at, finished_at, owner, stop_reason, base_version, " \
+    "attempt, node, lease_until, n_samples"
 /* models AS m LEFT JOIN users AS u: the owner's name comes along */
 #define MODEL_COLUMNS                                                                 \
     "m.id, m.name, m.spec_json, m.version, m.samples, m.last_loss, m.created_at, "    \
@@ -68,22 +69,46 @@ const char *const sq_sql[Q_N_STMTS] = {
                      "status IN ('queued', 'running') LIMIT 1",
     [Q_JOB_INSERT] = "INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
                      "(?1, ?2, 'queued', ?3, NULL, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                     "NULL, 0)",
+                     "NULL, 0, 0, NULL, NULL, 0)",
     [Q_JOB_UPDATE] = "UPDATE jobs SET status = ?2, epoch = ?3, loss = ?4, val_loss = ?5, "
                      "error = ?6, version = ?7, started_at = ?8, finished_at = ?9, "
-                     "stop_reason = ?10, base_version = ?11 WHERE id = ?1",
+                     "stop_reason = ?10, base_version = ?11 WHERE id = ?1 AND attempt = ?12",
     [Q_JOB_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
     [Q_JOB_LIST_MODEL] = "SELECT " JOB_COLUMNS " FROM jobs WHERE model_id = ?1 "
                          "ORDER BY created_at, rowid",
     [Q_JOB_LIST_ALL] = "SELECT " JOB_COLUMNS " FROM jobs ORDER BY created_at, rowid",
 
     /* The fair pick: the queued job whose owner runs the fewest jobs, then
-     * the oldest (both through jobs_by_status). */
-    [Q_JOB_NEXT] = "SELECT " JOB_COLUMNS " FROM jobs AS q WHERE q.status = 'queued' "
-                   "ORDER BY (SELECT count(*) FROM jobs AS r WHERE r.status = 'running' "
-                   "AND r.owner = q.owner), q.created_at, q.rowid LIMIT 1",
-    [Q_JOB_CLAIM] = "UPDATE jobs SET status = 'running', started_at = ?2 "
-                    "WHERE id = ?1 AND status = 'queued'",
+     * the oldest (both through jobs_by_status). A running job whose lease
+     * passed (?1 now, fewer than ?2 attempts) would come first, but SQLite's
+     * claims leave lease_until NULL: one process, nobody to take over. */
+    [Q_JOB_NEXT] = "SELECT " JOB_COLUMNS " FROM jobs AS q WHERE q.status = 'queued' OR "
+                   "(q.status = 'running' AND q.lease_until < ?1 AND q.attempt < ?2) "
+                   "ORDER BY q.status = 'queued', (SELECT count(*) FROM jobs AS r "
+                   "WHERE r.status = 'running' AND r.owner = q.owner), q.created_at, "
+                   "q.rowid LIMIT 1",
+    /* ?1 id, ?2 now, ?3 node, ?4 lease_until (NULL: no lease). The first
+     * claim of a queued job fixes its start and its sample snapshot. */
+    [Q_JOB_CLAIM] = "UPDATE jobs SET status = 'running', "
+                    "started_at = CASE WHEN status = 'queued' THEN ?2 ELSE started_at END, "
+                    "n_samples = CASE WHEN status = 'queued' THEN (SELECT samples FROM "
+                    "models WHERE models.id = jobs.model_id) ELSE n_samples END, "
+                    "attempt = attempt + 1, node = ?3, lease_until = ?4 "
+                    "WHERE id = ?1 AND (status = 'queued' OR "
+                    "(status = 'running' AND lease_until < ?2))",
+    /* ?1 id, ?2 attempt, ?3 lease_until: the fence of every write of a
+     * running job, and its lease's renewal. */
+    [Q_JOB_FENCE] = "UPDATE jobs SET lease_until = ?3 WHERE id = ?1 AND attempt = ?2 "
+                    "AND status = 'running'",
+    [Q_JOB_FAIL_EXHAUSTED] = "UPDATE jobs SET status = 'failed', stop_reason = 'interrupted', "
+                             "error = 'interrupted: the nodes that ran it stopped renewing "
+                             "its lease, attempt after attempt', finished_at = ?1 "
+                             "WHERE status = 'running' AND lease_until < ?1 AND attempt >= ?2",
+    [Q_CKPT_PUT] = "INSERT INTO job_checkpoints (job_id, attempt, epoch, state) "
+                   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (job_id) DO UPDATE SET "
+                   "attempt = excluded.attempt, epoch = excluded.epoch, state = excluded.state",
+    [Q_CKPT_GET] = "SELECT epoch, state FROM job_checkpoints WHERE job_id = ?1",
+    [Q_CKPT_DELETE] = "DELETE FROM job_checkpoints WHERE job_id = ?1",
     [Q_JOB_RECOVER] = "UPDATE jobs SET status = 'failed', stop_reason = 'interrupted', "
                       "error = 'interrupted: the daemon stopped while the job ran', "
                       "finished_at = ?1 WHERE status = 'running'",

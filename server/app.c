@@ -61,6 +61,16 @@ static void on_cancel_spread(void *arg, const char *job_id)
     jobs_cancel(arg, job_id);
 }
 
+/* A job changed on some node (or, id NULL, anything may have): waiting
+ * replies and event streams here look again now. */
+static void on_job_changed(void *arg, const char *job_id)
+{
+    app *a = arg;
+    (void)job_id;
+    jobs_poke(a->jobs);
+    app_wake_streams(a);
+}
+
 int app_init(app *a, const mlpd_config *cfg, storage *st)
 {
     memset(a, 0, sizeof *a);
@@ -105,6 +115,7 @@ int app_init(app *a, const mlpd_config *cfg, storage *st)
      * listener's first connect clears the cache: nothing cached before
      * it is kept. */
     storage_on_cancel(st, on_cancel_spread, a->jobs);
+    storage_on_job_change(st, on_job_changed, a);
     storage_on_change(st, on_model_changed, a->cache);
     return 0;
 fail:

@@ -74,6 +74,8 @@ void jobs_free(jobs *j);
 
 /* A job was queued: wake a worker. */
 void jobs_wake(jobs *j);
+/* A job changed elsewhere (another node): waiters read storage again. */
+void jobs_poke(jobs *j);
 /* Cancel a running job: 1 if it runs here (it stops within one batch and
  * records "cancelled"), 0 if not. */
 int jobs_cancel(jobs *j, const char *job_id);

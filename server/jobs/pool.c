@@ -371,6 +371,16 @@ void jobs_wake(jobs *j)
     pthread_mutex_unlock(&j->mu);
 }
 
+void jobs_poke(jobs *j)
+{
+    if (!j)
+        return;
+    pthread_mutex_lock(&j->mu);
+    j->state_seq++;
+    pthread_cond_broadcast(&j->state_cv);
+    pthread_mutex_unlock(&j->mu);
+}
+
 int jobs_cancel(jobs *j, const char *job_id)
 {
     if (!j)

@@ -174,6 +174,8 @@ struct st_backend {
     void (*on_cancel)(st_db *db, st_cancel_fn fn, void *arg);
     /* Optional: see storage_set_idle_tx_limit. */
     void (*set_idle_tx_limit)(st_db *db, long ms);
+    /* Optional: see storage_on_job_change. */
+    void (*on_job_change)(st_db *db, st_job_change_fn fn, void *arg);
 };
 
 /* The backends linked into the daemon (each defines its own). */

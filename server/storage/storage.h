@@ -82,6 +82,13 @@ typedef void (*st_cancel_fn)(void *arg, const char *job_id);
 void storage_on_cancel(storage *s, st_cancel_fn fn, void *arg);
 st_status storage_job_cancel_spread(storage *s, const char *job_id);
 
+/* Jobs other nodes changed: fn(arg, job_id) when a job's epoch or status
+ * changed (PostgreSQL: a trigger NOTIFYs mlpd_jobs at COMMIT; own changes
+ * come too), fn(arg, NULL) after the listener reconnected; from the
+ * thread of storage_on_change (set it before). SQLite: never called. */
+typedef void (*st_job_change_fn)(void *arg, const char *job_id);
+void storage_on_job_change(storage *s, st_job_change_fn fn, void *arg);
+
 /* How many nodes use the database now (at least 1: this one); 1 on
  * SQLite. PostgreSQL: the distinct "mlpd HOST:PID" session names
  * (pg_stat_activity), so an `mlpd user` command running at that moment

@@ -52,3 +52,9 @@ void storage_set_idle_tx_limit(storage *s, long ms)
     if (s && s->b->set_idle_tx_limit && ms > 0)
         s->b->set_idle_tx_limit(s->db, ms);
 }
+
+void storage_on_job_change(storage *s, st_job_change_fn fn, void *arg)
+{
+    if (s && s->b->on_job_change)
+        s->b->on_job_change(s->db, fn, arg);
+}

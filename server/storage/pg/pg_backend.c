@@ -29,6 +29,8 @@ struct st_db {
     void *change_arg;
     st_cancel_fn cancel_fn; /* set before the listener starts */
     void *cancel_arg;
+    st_job_change_fn job_fn; /* likewise */
+    void *job_arg;
 };
 
 /* Most connections one node opens: request threads and workers share
@@ -254,17 +256,27 @@ static const void *b_col_blob(const st_row *r, int i, size_t *len)
 
 /* ---- changes from other nodes ------------------------------------------- */
 
-static const char *const channels[] = {PG_CHANNEL_MODELS, PG_CHANNEL_CANCELS};
+static const char *const channels[] = {PG_CHANNEL_MODELS, PG_CHANNEL_CANCELS, PG_CHANNEL_JOBS};
 
 static void on_notify(void *arg, const char *channel, const char *payload)
 {
     st_db *db = arg;
-    if (!channel)
-        db->change_fn(db->change_arg, NULL); /* (re)connected: anything may have changed */
+    if (!channel) { /* (re)connected: anything may have changed */
+        db->change_fn(db->change_arg, NULL);
+        if (db->job_fn)
+            db->job_fn(db->job_arg, NULL);
+    } else if (!strcmp(channel, PG_CHANNEL_JOBS) && db->job_fn)
+        db->job_fn(db->job_arg, payload);
     else if (!strcmp(channel, PG_CHANNEL_MODELS) && payload && *payload)
         db->change_fn(db->change_arg, payload);
     else if (!strcmp(channel, PG_CHANNEL_CANCELS) && payload && *payload && db->cancel_fn)
         db->cancel_fn(db->cancel_arg, payload);
+}
+
+static void pg_on_job_change(st_db *db, st_job_change_fn fn, void *arg)
+{
+    db->job_fn = fn;
+    db->job_arg = arg;
 }
 
 void pg_on_cancel(st_db *db, st_cancel_fn fn, void *arg)
@@ -311,4 +323,5 @@ const st_backend st_pg_backend = {
     .on_change = pg_on_change,
     .on_cancel = pg_on_cancel,
     .set_idle_tx_limit = pg_set_idle_tx_limit,
+    .on_job_change = pg_on_job_change,
 };

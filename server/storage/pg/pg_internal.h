@@ -218,6 +218,8 @@ void pg_listener_stop(pg_listener *l);
 /* The channel a cancel is sent on (storage_job_cancel_spread): the
  * payload is the job's id. */
 #define PG_CHANNEL_CANCELS "mlpd_cancels"
+/* A job's epoch or status changed: its id (a trigger, at COMMIT). */
+#define PG_CHANNEL_JOBS "mlpd_jobs"
 
 /* Tell fn(arg, model_id) about each model another node changed (a new
  * current version, a deletion), fn(arg, NULL) when anything may have

@@ -15,7 +15,9 @@
  * backend registers, not part of the schema's history. A model whose
  * current version changes, or that is deleted, sends its id on
  * PG_CHANNEL_MODELS (at COMMIT), and every node's listener drops its cached
- * snapshot (pg_listen.c).
+ * snapshot (pg_listen.c); a job whose epoch or status changes sends its
+ * id on PG_CHANNEL_JOBS, which wakes the event streams and waiting
+ * replies of every node.
  */
 #include "storage/pg/pg_internal.h"
 
@@ -75,7 +77,14 @@ static const char *const notify_sql =
     "BEGIN PERFORM pg_notify('" PG_CHANNEL_MODELS "', "
     "CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END); RETURN NULL; END $$; "
     "CREATE OR REPLACE TRIGGER mlpd_models_notify AFTER UPDATE OF version OR DELETE "
-    "ON models FOR EACH ROW EXECUTE FUNCTION mlpd_notify_model()";
+    "ON models FOR EACH ROW EXECUTE FUNCTION mlpd_notify_model(); "
+    /* a job's epoch or status changed: streams and waiting replies on
+     * other nodes look again (not for lease renewals) */
+    "CREATE OR REPLACE FUNCTION mlpd_notify_job() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN PERFORM pg_notify('" PG_CHANNEL_JOBS "', NEW.id); RETURN NULL; END $$; "
+    "CREATE OR REPLACE TRIGGER mlpd_jobs_notify AFTER UPDATE OF epoch, status ON jobs "
+    "FOR EACH ROW WHEN (OLD.epoch IS DISTINCT FROM NEW.epoch OR "
+    "OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION mlpd_notify_job()";
 
 static st_status migrate_locked(PGconn *pc, char *err, size_t errlen)
 {

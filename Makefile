@@ -510,6 +510,16 @@ tsan-e2e: $(B)/tsan/mlpd
 	@$(call tsan_env,report) MLPD_BIN=$(B)/tsan/mlpd bash tests/e2e/jobs_race.sh || { cat $(B)/tsan/report.* 2>/dev/null; exit 1; }
 	@if ls $(B)/tsan/report.* >/dev/null 2>&1; then cat $(B)/tsan/report.*; echo "tsan: reports above"; exit 1; fi
 	@echo "tsan: no reports"
+# The lease code (ticker renewals, the fence, the database listener's job
+# notifications) runs only on PostgreSQL: tests/multinode/leases.sh with
+# three tsan daemons (in the pg lane).
+.PHONY: tsan-multinode
+tsan-multinode: $(B)/tsan/mlpd | $(B)/.test-deps
+	@rm -f $(B)/tsan/multi.*
+	@echo "== tests/multinode/leases.sh against $(B)/tsan/mlpd"
+	@$(call tsan_env,multi) MLPD_BIN=$(B)/tsan/mlpd bash tests/multinode/leases.sh || { cat $(B)/tsan/multi.* 2>/dev/null; exit 1; }
+	@if ls $(B)/tsan/multi.* >/dev/null 2>&1; then cat $(B)/tsan/multi.*; echo "tsan: reports above"; exit 1; fi
+	@echo "tsan: no reports"
 
 # bench/*_bench.c are programs; every other bench/*.c is a helper linked
 # into each of them.
@@ -606,7 +616,8 @@ jobs-bench: bench-deps $(B)/mlpd $(B)/bench/jobs-direct
 #               the unit tests;
 #       pg      PostgreSQL: the multi-node tests and the timed e2e scripts
 #               on it, then the unit tests and the untimed e2e scripts on
-#               it (each half a throwaway cluster), normal priority;
+#               it (each half a throwaway cluster), then leases.sh with
+#               tsan daemons, normal priority;
 #       checks  linters, the layer check, the unit tests under TSan:
 #               CPU-bound, no timing, nice 10;
 #       fuzz    30 s per fuzzer, then the fuzz corpus replay, nice 10;
@@ -616,7 +627,7 @@ jobs-bench: bench-deps $(B)/mlpd $(B)/bench/jobs-direct
 #     CPUs, and the niced ones yield them to the three that run daemons.
 LANE_timed  := e2e-timed tsan-e2e valgrind
 LANE_plain  := e2e-plain unit
-LANE_pg     := pg-timed pg-plain
+LANE_pg     := pg-timed pg-plain tsan-multinode
 LANE_checks := lint-openapi lint-docker lint check-layers check-layers-test realdata-expected-check \
                check-front tsan-unit
 # unit-asan in a lane of its own: on a clean clone (2 idle cores) checks

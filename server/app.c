@@ -74,6 +74,8 @@ static void on_job_changed(void *arg, const char *job_id)
 int app_init(app *a, const mlpd_config *cfg, storage *st)
 {
     memset(a, 0, sizeof *a);
+    if (pthread_mutex_init(&a->wake_mu, NULL) != 0)
+        return -1;
     atomic_init(&a->streams, 0);
     atomic_init(&a->rl_share_due, 0);
     a->st = st;
@@ -123,6 +125,7 @@ fail:
     metrics_free(a->metrics);
     ratelimit_free(a->user_rl);
     ratelimit_free(a->ip_rl);
+    pthread_mutex_destroy(&a->wake_mu);
     memset(a, 0, sizeof *a);
     return -1;
 }
@@ -139,6 +142,7 @@ void app_free(app *a)
     ratelimit_free(a->ip_rl);
     for (size_t i = 0; i < MODEL_LOCKS; i++)
         pthread_mutex_destroy(&a->model_locks[i]);
+    pthread_mutex_destroy(&a->wake_mu);
     memset(a, 0, sizeof *a);
 }
 

@@ -19,9 +19,18 @@
 
 void app_wake_streams(app *a)
 {
-    void (*wake)(void *) = a->wake;
-    if (wake)
-        wake(a->wake_ctx);
+    pthread_mutex_lock(&a->wake_mu);
+    if (a->wake)
+        a->wake(a->wake_ctx);
+    pthread_mutex_unlock(&a->wake_mu);
+}
+
+void app_set_wake(app *a, void (*wake)(void *), void *ctx)
+{
+    pthread_mutex_lock(&a->wake_mu);
+    a->wake = wake;
+    a->wake_ctx = ctx;
+    pthread_mutex_unlock(&a->wake_mu);
 }
 
 /* Does the Content-Type's media type (before ';', spaces trimmed, case

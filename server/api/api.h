@@ -114,7 +114,10 @@ typedef struct app {
     pthread_mutex_t model_locks[MODEL_LOCKS];
     /* Open event streams (bounded by cfg->max_streams). */
     atomic_long streams;
-    /* Set by the HTTP glue: ask every parked stream for more bytes now. */
+    /* Set by the HTTP glue (app_set_wake): ask every parked stream for
+     * more bytes now. Under wake_mu: workers and the database listener
+     * wake streams from their own threads, before and after HTTP runs. */
+    pthread_mutex_t wake_mu;
     void (*wake)(void *wake_ctx);
     void *wake_ctx;
     int auth_token;             /* --auth token */
@@ -124,6 +127,10 @@ typedef struct app {
     atomic_int_fast64_t rl_share_due; /* ms (clock_mono): count the nodes again */
     char node_id[128];          /* the name this node's jobs carry (--node-id) */
 } app;
+
+/* Who resumes the parked streams (NULL: nobody, e.g. HTTP stopped); it
+ * returns once no call of the old one runs. */
+void app_set_wake(app *a, void (*wake)(void *), void *ctx);
 
 /* Wake parked streams now instead of at the next tick (e.g. when a job
  * changes state); harmless without an HTTP glue. */

@@ -506,8 +506,7 @@ http_server *http_start(app *a, const mlpd_config *cfg, char *err, size_t errlen
         free(h);
         return NULL;
     }
-    a->wake_ctx = h; /* before any request thread can read it */
-    a->wake = wake_streams;
+    app_set_wake(a, wake_streams, h); /* before any request thread can read it */
     h->d = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
         MHD_OPTION_SOCK_ADDR, addr,
@@ -528,8 +527,7 @@ http_server *http_start(app *a, const mlpd_config *cfg, char *err, size_t errlen
     if (!h->d) {
         snprintf(err, errlen, "cannot listen on %s port %ld (in use, or not allowed)",
                  cfg->bind, cfg->port);
-        a->wake = NULL;
-        a->wake_ctx = NULL;
+        app_set_wake(a, NULL, NULL);
         ticker_stop(h);
         pthread_cond_destroy(&h->cond);
         pthread_mutex_destroy(&h->mu);
@@ -563,8 +561,7 @@ void http_stop(http_server *h)
         nanosleep(&ten_ms, NULL);
     }
     MHD_stop_daemon(h->d);
-    h->a->wake = NULL;
-    h->a->wake_ctx = NULL;
+    app_set_wake(h->a, NULL, NULL);
     pthread_cond_destroy(&h->cond);
     pthread_mutex_destroy(&h->mu);
     free(h);

@@ -138,3 +138,20 @@ v2 = {
 }
 for name, (c, text) in v2.items():
     write("v2infer", name, bytes([c]) + text)
+
+# resume: byte 0 = the training (bit 0-1 optimizer, 2 patience, 3 batch 3,
+# 4 float32, 5 plateau schedule, 6 CRC left wrong), byte 1 = the epoch
+# saved, byte 2 = how much is cut (odd: some), then (offset, xor) pairs
+# (see fuzz_resume.c)
+resume = {
+    "sgd_intact": bytes([0, 2, 0]),
+    "adam_patience": bytes([1 | 4, 3, 0]),
+    "momentum_batches": bytes([2 | 8, 1, 0]),
+    "float32_adam": bytes([1 | 16, 4, 0]),
+    "plateau_last": bytes([32, 5, 0]),
+    "cut_short": bytes([1, 2, 9]),
+    "flipped_crc_fixed": bytes([4 | 8, 2, 0, 5, 0x80, 40, 0x01, 77, 0xff]),
+    "flipped_crc_wrong": bytes([64, 2, 0, 5, 0x80]),
+}
+for name, b in resume.items():
+    write("resume", name, b)

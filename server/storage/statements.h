@@ -38,6 +38,7 @@ typedef enum st_stmt_id {
     Q_JOB_CLAIM,
     Q_JOB_RECOVER,
     Q_JOB_CANCEL_QUEUED,
+    Q_JOB_CLAIM_LEASE,
     Q_JOB_FENCE,
     Q_JOB_FAIL_EXHAUSTED,
     Q_CKPT_PUT,

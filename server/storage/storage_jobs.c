@@ -175,6 +175,8 @@ static st_status claim_body(st_conn *c, void *arg)
     st_val p[] = {st_text(out->id), st_real(cl->now), st_text(cl->node),
                   st_time(cl->lease_until)};
     rc = st_exec_found(c, Q_JOB_CLAIM, p, ST_NPARAMS(p));
+    if (rc == ST_OK)
+        rc = st_exec(c, Q_JOB_CLAIM_LEASE, p, ST_NPARAMS(p), NULL);
     /* the row as claimed: attempt, start and snapshot as the SQL set them */
     char id[sizeof out->id];
     memcpy(id, out->id, sizeof id);

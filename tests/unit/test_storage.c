@@ -754,10 +754,7 @@ START_TEST(history_rows_migrate_to_chunks)
     sqlite3 *db = raw_open();
     /* 0009: leases */
     ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE IF EXISTS job_checkpoints;"
-                                      "ALTER TABLE jobs DROP COLUMN attempt;"
-                                      "ALTER TABLE jobs DROP COLUMN node;"
-                                      "ALTER TABLE jobs DROP COLUMN lease_until;"
-                                      "ALTER TABLE jobs DROP COLUMN n_samples;", NULL, NULL, NULL),
+                                      "DROP TABLE IF EXISTS job_leases;", NULL, NULL, NULL),
                      SQLITE_OK);
     /* 0008: datasets and their scores */
     ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE IF EXISTS dataset_scores;"

@@ -114,15 +114,20 @@ const pg_stmt pg_sql[Q_N_STMTS] = {
                       "ORDER BY q.status = 'queued', coalesce(r.n, 0), q.created_at, q.seq "
                       "LIMIT 1 FOR UPDATE OF q SKIP LOCKED",
                       "Rdi"},
-    /* As SQLite's: $1 id, $2 now, $3 node, $4 lease_until. */
+    /* As SQLite's: $1 id, $2 now, $3 node, $4 lease_until; the first claim
+     * fixes the sample snapshot. */
     [Q_JOB_CLAIM] = {"UPDATE jobs SET status = 'running', "
                        "started_at = CASE WHEN status = 'queued' THEN $2 ELSE started_at END, "
-                       "n_samples = CASE WHEN status = 'queued' THEN (SELECT samples FROM "
+                       "n_samples = CASE WHEN attempt = 0 THEN (SELECT samples FROM "
                        "models WHERE models.id = jobs.model_id) ELSE n_samples END, "
                        "attempt = attempt + 1, node = $3, lease_until = $4 "
                        "WHERE id = $1 AND (status = 'queued' OR "
                        "(status = 'running' AND lease_until < $2))",
                        "tdtd"},
+    /* SQLite keeps the lease in a row of its own; here Q_JOB_CLAIM set it */
+    [Q_JOB_CLAIM_LEASE] = {"SELECT 1 WHERE $1 IS NULL AND $2 IS NULL AND $3 IS NULL "
+                             "AND $4 IS NULL",
+                             "tdtd"},
     [Q_JOB_FENCE] = {"UPDATE jobs SET lease_until = $3 WHERE id = $1 AND attempt = $2 "
                        "AND status = 'running'",
                        "tid"},

@@ -9,8 +9,17 @@
 
 #define JOB_COLUMNS                                                            \
     "id, model_id, status, params_json, error, epoch, epochs, loss, val_loss, " \
-    "version, created_at, started_at, finished_at, owner, stop_reason, base_version, " \
-    "attempt, node, lease_until, n_samples"
+    "version, created_at, started_at, finished_at, owner, stop_reason, base_version"
+/* A job as read: its row and its lease (schema 0009), as PostgreSQL's
+ * columns of jobs; JOB_FROM is the join. */
+#define JOB_SELECT                                                                            \
+    "jobs.id, jobs.model_id, jobs.status, jobs.params_json, jobs.error, jobs.epoch, "        \
+    "jobs.epochs, jobs.loss, jobs.val_loss, jobs.version, jobs.created_at, jobs.started_at, " \
+    "jobs.finished_at, jobs.owner, jobs.stop_reason, jobs.base_version, "                    \
+    "coalesce(l.attempt, 0), l.node, l.lease_until, coalesce(l.n_samples, 0)"
+#define JOB_FROM " FROM jobs LEFT JOIN job_leases AS l ON l.job_id = jobs.id "
+/* a job's attempt, 0 before its first claim */
+#define JOB_ATTEMPT(id) "coalesce((SELECT attempt FROM job_leases WHERE job_id = " id "), 0)"
 /* models AS m LEFT JOIN users AS u: the owner's name comes along */
 #define MODEL_COLUMNS                                                                 \
     "m.id, m.name, m.spec_json, m.version, m.samples, m.last_loss, m.created_at, "    \
@@ -69,41 +78,48 @@ const char *const sq_sql[Q_N_STMTS] = {
                      "status IN ('queued', 'running') LIMIT 1",
     [Q_JOB_INSERT] = "INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
                      "(?1, ?2, 'queued', ?3, NULL, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                     "NULL, 0, 0, NULL, NULL, 0)",
+                     "NULL, 0)",
     [Q_JOB_UPDATE] = "UPDATE jobs SET status = ?2, epoch = ?3, loss = ?4, val_loss = ?5, "
                      "error = ?6, version = ?7, started_at = ?8, finished_at = ?9, "
-                     "stop_reason = ?10, base_version = ?11 WHERE id = ?1 AND attempt = ?12",
-    [Q_JOB_GET] = "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1",
-    [Q_JOB_LIST_MODEL] = "SELECT " JOB_COLUMNS " FROM jobs WHERE model_id = ?1 "
-                         "ORDER BY created_at, rowid",
-    [Q_JOB_LIST_ALL] = "SELECT " JOB_COLUMNS " FROM jobs ORDER BY created_at, rowid",
+                     "stop_reason = ?10, base_version = ?11 WHERE id = ?1 AND " JOB_ATTEMPT("?1") " = ?12",
+    [Q_JOB_GET] = "SELECT " JOB_SELECT JOB_FROM "WHERE jobs.id = ?1",
+    [Q_JOB_LIST_MODEL] = "SELECT " JOB_SELECT JOB_FROM "WHERE jobs.model_id = ?1 "
+                         "ORDER BY jobs.created_at, jobs.rowid",
+    [Q_JOB_LIST_ALL] = "SELECT " JOB_SELECT JOB_FROM "ORDER BY jobs.created_at, jobs.rowid",
 
     /* The fair pick: the queued job whose owner runs the fewest jobs, then
      * the oldest (both through jobs_by_status). A running job whose lease
      * passed (?1 now, fewer than ?2 attempts) would come first, but SQLite's
      * claims leave lease_until NULL: one process, nobody to take over. */
-    [Q_JOB_NEXT] = "SELECT " JOB_COLUMNS " FROM jobs AS q WHERE q.status = 'queued' OR "
-                   "(q.status = 'running' AND q.lease_until < ?1 AND q.attempt < ?2) "
-                   "ORDER BY q.status = 'queued', (SELECT count(*) FROM jobs AS r "
-                   "WHERE r.status = 'running' AND r.owner = q.owner), q.created_at, "
-                   "q.rowid LIMIT 1",
-    /* ?1 id, ?2 now, ?3 node, ?4 lease_until (NULL: no lease). The first
-     * claim of a queued job fixes its start and its sample snapshot. */
+    [Q_JOB_NEXT] = "SELECT " JOB_SELECT JOB_FROM "WHERE jobs.status = 'queued' OR "
+                   "(jobs.status = 'running' AND l.lease_until < ?1 AND l.attempt < ?2) "
+                   "ORDER BY jobs.status = 'queued', (SELECT count(*) FROM jobs AS r "
+                   "WHERE r.status = 'running' AND r.owner = jobs.owner), jobs.created_at, "
+                   "jobs.rowid LIMIT 1",
+    /* ?1 id, ?2 now, ?3 node, ?4 lease_until (NULL: no lease); the lease
+     * row follows (Q_JOB_CLAIM_LEASE). The first claim of a queued job
+     * fixes its start. */
     [Q_JOB_CLAIM] = "UPDATE jobs SET status = 'running', "
-                    "started_at = CASE WHEN status = 'queued' THEN ?2 ELSE started_at END, "
-                    "n_samples = CASE WHEN status = 'queued' THEN (SELECT samples FROM "
-                    "models WHERE models.id = jobs.model_id) ELSE n_samples END, "
-                    "attempt = attempt + 1, node = ?3, lease_until = ?4 "
-                    "WHERE id = ?1 AND (status = 'queued' OR "
-                    "(status = 'running' AND lease_until < ?2))",
+                    "started_at = CASE WHEN status = 'queued' THEN ?2 ELSE started_at END "
+                    "WHERE id = ?1 AND (status = 'queued' OR (status = 'running' AND "
+                    "(SELECT lease_until FROM job_leases WHERE job_id = ?1) < ?2)) "
+                    "AND (?3 IS NULL OR ?4 IS NULL OR 1)",
+    /* The claim's attempt, node and lease; the first one fixes the sample
+     * snapshot (the model's count then). */
+    [Q_JOB_CLAIM_LEASE] = "INSERT INTO job_leases (job_id, attempt, node, lease_until, n_samples) "
+                          "SELECT ?1, 1, ?3, ?4, m.samples FROM jobs AS j JOIN models AS m "
+                          "ON m.id = j.model_id WHERE j.id = ?1 AND ?2 IS NOT NULL "
+                          "ON CONFLICT (job_id) DO UPDATE SET attempt = attempt + 1, "
+                          "node = excluded.node, lease_until = excluded.lease_until",
     /* ?1 id, ?2 attempt, ?3 lease_until: the fence of every write of a
      * running job, and its lease's renewal. */
-    [Q_JOB_FENCE] = "UPDATE jobs SET lease_until = ?3 WHERE id = ?1 AND attempt = ?2 "
-                    "AND status = 'running'",
+    [Q_JOB_FENCE] = "UPDATE job_leases SET lease_until = ?3 WHERE job_id = ?1 AND attempt = ?2 "
+                    "AND (SELECT status FROM jobs WHERE id = ?1) = 'running'",
     [Q_JOB_FAIL_EXHAUSTED] = "UPDATE jobs SET status = 'failed', stop_reason = 'interrupted', "
                              "error = 'interrupted: the nodes that ran it stopped renewing "
                              "its lease, attempt after attempt', finished_at = ?1 "
-                             "WHERE status = 'running' AND lease_until < ?1 AND attempt >= ?2",
+                             "WHERE status = 'running' AND id IN (SELECT job_id FROM job_leases "
+                             "WHERE lease_until < ?1 AND attempt >= ?2)",
     [Q_CKPT_PUT] = "INSERT INTO job_checkpoints (job_id, attempt, epoch, state) "
                    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (job_id) DO UPDATE SET "
                    "attempt = excluded.attempt, epoch = excluded.epoch, state = excluded.state",

@@ -269,7 +269,7 @@ check-layers-test:
 # started, each test on a fresh database, stopped and checked with pg_ctl
 # status). The unit binaries also run in `make unit`, where without a
 # cluster they say so and check nothing.
-PG_UNIT_BIN := $(B)/tests/test_pg_conn $(B)/tests/test_pg_backend $(B)/tests/test_storage \
+PG_UNIT_BIN := $(B)/tests/test_pg_conn $(B)/tests/test_pg_backend $(B)/tests/test_storage $(B)/tests/test_storage_jobs \
                $(B)/tests/test_storage_leases
 # The e2e scripts that run on PostgreSQL too: every API script, in the
 # two classes of E2E_PLAIN (no timing) and the rest. Not here: the HTTP
